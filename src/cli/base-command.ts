@@ -1,0 +1,35 @@
+import { Command, Flags } from '@oclif/core';
+import { RechunkerError } from '../errors.js';
+import type { Progress } from '../engine/progress.js';
+import { progressLine } from './progress-line.js';
+
+/**
+ * What every command shares: --json and --quiet, progress on stderr, and errors as one line
+ * (`rechunker: error [CODE]: what, where`) with a stable exit status instead of a stack trace.
+ */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    quiet: Flags.boolean({ char: 'q', description: 'no progress output on stderr', default: false }),
+  };
+
+  protected progress(quiet: boolean): Progress {
+    return progressLine(process.stderr, !quiet && !this.jsonEnabled());
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    if (err instanceof RechunkerError) return this.fail(err.code, err.message, err.exitCode);
+    // oclif's own exits and flag-parsing errors keep their handling.
+    if (err.oclif !== undefined) return super.catch(err);
+    if (process.env.RECHUNKER_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return this.fail('INTERNAL', `${err.message} (this is a bug; RECHUNKER_DEBUG=1 shows where)`, 70);
+  }
+
+  private fail(code: string, message: string, exitCode: number): never {
+    const line = message.replace(/\s*\n\s*/g, ' ');
+    if (this.jsonEnabled()) process.stdout.write(JSON.stringify({ error: { code, message: line } }) + '\n');
+    else process.stderr.write(`rechunker: error [${code}]: ${line}\n`);
+    return this.exit(exitCode);
+  }
+}

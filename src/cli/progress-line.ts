@@ -1,0 +1,40 @@
+import type { Progress } from '../engine/progress.js';
+import { formatBytes } from './format.js';
+
+const MIN_INTERVAL_MS = 100;
+
+/**
+ * One self-overwriting status line on stderr, only on a terminal: pipes and CI logs stay clean.
+ * Warnings always go to stderr, terminal or not.
+ */
+export function progressLine(stream: NodeJS.WriteStream, enabled: boolean): Progress {
+  const live = enabled && stream.isTTY === true;
+  let phase = '';
+  let last = 0;
+  let shown = false;
+  const draw = (text: string) => {
+    stream.write(`\r\x1b[K${text}`);
+    shown = true;
+  };
+  const clear = () => {
+    if (shown) stream.write('\r\x1b[K');
+    shown = false;
+  };
+  return {
+    phase(text) {
+      phase = text;
+      if (live) draw(text);
+    },
+    advance(done, total) {
+      const now = Date.now();
+      if (!live || now - last < MIN_INTERVAL_MS) return;
+      last = now;
+      draw(total === undefined ? `${phase}: ${formatBytes(done)}` : `${phase}: ${done}/${total}`);
+    },
+    warn(text) {
+      clear();
+      stream.write(`rechunker: warning: ${text}\n`);
+    },
+    done: clear,
+  };
+}

@@ -1,0 +1,39 @@
+import { PassThrough, type Transform } from 'node:stream';
+import zlib from 'node:zlib';
+import { CompressStream, DecompressStream } from 'zstd-napi';
+import { RechunkerError } from '../errors.js';
+import { MediaType } from '../oci/types.js';
+
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+export const DEFAULT_LEVEL: Record<Compression, number> = { gzip: 6, zstd: 3, none: 0 };
+
+/** Media types lie now and then (uncompressed blobs labelled gzip); the first bytes do not. */
+export function sniffCompression(head: Buffer): Compression {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  return 'none';
+}
+
+export function decompressor(kind: Compression): Transform {
+  if (kind === 'gzip') return zlib.createGunzip({ chunkSize: 256 * 1024 });
+  if (kind === 'zstd') return new DecompressStream();
+  return new PassThrough();
+}
+
+export function compressor(kind: Compression, level?: number): Transform {
+  const lvl = level ?? DEFAULT_LEVEL[kind];
+  if (kind === 'gzip') {
+    if (lvl < 1 || lvl > 9) throw new RechunkerError('USAGE', `gzip level must be 1..9, got ${lvl}`);
+    return zlib.createGzip({ level: lvl, chunkSize: 256 * 1024 });
+  }
+  if (kind === 'zstd') {
+    if (lvl < 1 || lvl > 19) throw new RechunkerError('USAGE', `zstd level must be 1..19, got ${lvl}`);
+    return new CompressStream({ compressionLevel: lvl, checksumFlag: true });
+  }
+  return new PassThrough();
+}
+
+export function layerMediaType(kind: Compression): string {
+  return kind === 'gzip' ? MediaType.OciLayerGzip : kind === 'zstd' ? MediaType.OciLayerZstd : MediaType.OciLayer;
+}

@@ -1,0 +1,11 @@
+/** How the engine reports long work; the CLI decides whether and how to show it. */
+export interface Progress {
+  /** A new phase, e.g. "reading layer 2/4". */
+  phase(text: string): void;
+  /** Units done in the current phase, out of total when known. */
+  advance(done: number, total?: number): void;
+  warn(text: string): void;
+  done(): void;
+}
+
+export const silentProgress: Progress = { phase() {}, advance() {}, warn() {}, done() {} };

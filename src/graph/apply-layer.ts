@@ -1,0 +1,111 @@
+import { RechunkerError } from '../errors.js';
+import { displayPath, type TarEntry } from '../tar/entry.js';
+import type { TarReadItem } from '../tar/reader.js';
+import type { ContentStore } from './content-store.js';
+import { FileGraph, impliedDirInode, inodeFromEntry, isDir, type DirNode, type Node } from './file-graph.js';
+
+const WHITEOUT = '.wh.';
+const OPAQUE = '.wh..wh..opq';
+
+export interface ApplyStats {
+  entries: number;
+  whiteouts: number;
+}
+
+/**
+ * Apply one layer's entries to the graph with OCI changeset semantics (image-spec layer.md):
+ * later entries replace earlier ones, `.wh.NAME` hides NAME of lower layers, `.wh..wh..opq`
+ * hides everything lower in its directory (wherever the marker stands in the archive), and a
+ * directory a path implies keeps the metadata it already had.
+ */
+export async function applyLayer(graph: FileGraph, store: ContentStore, items: AsyncIterable<TarReadItem>, layer: number, where: string): Promise<ApplyStats> {
+  const stats: ApplyStats = { entries: 0, whiteouts: 0 };
+  for await (const { entry, body } of items) {
+    stats.entries++;
+    const slash = entry.path.lastIndexOf('/');
+    const base = entry.path.slice(slash + 1);
+    if (base.startsWith(WHITEOUT)) {
+      stats.whiteouts++;
+      applyWhiteout(graph, entry.path.slice(0, Math.max(slash, 0)), base, layer);
+      continue;
+    }
+    if (entry.path === '.') {
+      if (entry.type !== 'dir') throw new RechunkerError('BAD_TAR', `${where}: the root entry is not a directory`);
+      setDirMeta(graph.root, entry, layer);
+      continue;
+    }
+    const parent = ensureParents(graph, entry.path.slice(0, Math.max(slash, 0)), layer, where);
+    const existing = parent.children.get(base);
+    if (entry.type === 'dir') {
+      if (existing && isDir(existing)) setDirMeta(existing, entry, layer);
+      else parent.children.set(base, { name: base, parent, children: new Map(), inode: inodeFromEntry(entry, null), layer, implied: false });
+      continue;
+    }
+    if (entry.type === 'hardlink') {
+      const target = graph.get(entry.linkname);
+      if (!target) throw new RechunkerError('BAD_TAR', `${where}: hardlink "${displayPath(entry.path)}" points to "${displayPath(entry.linkname)}", which does not exist`);
+      if (target === existing) continue; // a link to itself changes nothing
+      if (isDir(target)) throw new RechunkerError('BAD_TAR', `${where}: hardlink "${displayPath(entry.path)}" points to a directory`);
+      target.inode.linked = true;
+      parent.children.set(base, { name: base, parent, children: null, inode: target.inode, layer });
+      continue;
+    }
+    const content = entry.type === 'file' ? await store.put(body, entry.size, `${where}: ${displayPath(entry.path)}`) : null;
+    parent.children.set(base, { name: base, parent, children: null, inode: inodeFromEntry(entry, content), layer });
+  }
+  return stats;
+}
+
+function setDirMeta(dir: DirNode, entry: TarEntry, layer: number): void {
+  dir.inode = inodeFromEntry(entry, null);
+  dir.layer = layer;
+  dir.implied = false;
+}
+
+/**
+ * Walk to a directory, creating what is missing. An entry below a symlink is refused: it is the
+ * classic escape (`evil -> /etc`, then `evil/passwd`), and no real layer diff contains one,
+ * because the build that made it wrote through the link. A plain file in the way is replaced by a
+ * directory, as an overlay unpacker's own directory hides a lower file.
+ */
+function ensureParents(graph: FileGraph, dirPath: string, layer: number, where: string): DirNode {
+  let dir = graph.root;
+  if (dirPath === '') return dir;
+  for (const part of dirPath.split('/')) {
+    const next = dir.children.get(part);
+    if (next && isDir(next)) {
+      next.layer = layer;
+      dir = next;
+      continue;
+    }
+    if (next && next.inode.type === 'symlink') {
+      const at = FileGraph.pathOf(next);
+      throw new RechunkerError('UNSAFE_PATH', `${where}: "${displayPath(dirPath)}/..." lies under "${displayPath(at)}", a symlink to "${displayPath(next.inode.linkname)}"; refusing to write through it`);
+    }
+    const made: DirNode = { name: part, parent: dir, children: new Map(), inode: impliedDirInode(), layer, implied: true };
+    dir.children.set(part, made);
+    dir = made;
+  }
+  return dir;
+}
+
+function applyWhiteout(graph: FileGraph, dirPath: string, base: string, layer: number): void {
+  const dir = dirPath === '' ? graph.root : graph.get(dirPath);
+  if (!dir || !isDir(dir)) return; // nothing below to hide
+  if (base === OPAQUE) {
+    for (const child of [...dir.children.values()]) dropOlder(child, layer);
+    return;
+  }
+  if (base.startsWith(WHITEOUT + WHITEOUT)) return; // other aufs metadata (.wh..wh.plnk...): not content
+  const target = dir.children.get(base.slice(WHITEOUT.length));
+  if (target) dropOlder(target, layer);
+}
+
+/** Remove what older layers put at and under `node`, keeping what this layer wrote. */
+function dropOlder(node: Node, layer: number): void {
+  if (node.layer < layer) {
+    node.parent!.children.delete(node.name);
+    return;
+  }
+  if (isDir(node)) for (const child of [...node.children.values()]) dropOlder(child, layer);
+}

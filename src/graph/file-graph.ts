@@ -1,0 +1,145 @@
+import type { EntryType, TarEntry } from '../tar/entry.js';
+import type { ContentRef } from './content-store.js';
+
+/** Metadata and content of one filesystem object; shared by every path of a hardlink set. */
+export interface Inode {
+  type: Exclude<EntryType, 'hardlink'>;
+  mode: number;
+  uid: number;
+  gid: number;
+  uname: string;
+  gname: string;
+  mtimeSec: number;
+  mtimeNsec: number;
+  size: number;
+  /** Symlink target. */
+  linkname: string;
+  devmajor: number;
+  devminor: number;
+  xattrs: Map<string, Buffer> | null;
+  content: ContentRef | null;
+  /** Some entry hardlinked to it: its paths must be kept together. */
+  linked: boolean;
+}
+
+export interface DirNode {
+  name: string;
+  parent: DirNode | null;
+  children: Map<string, Node>;
+  inode: Inode;
+  /** Last layer that created or passed through it (whiteouts only hide what is older). */
+  layer: number;
+  /** No entry ever described it: its metadata is the unpacker default. */
+  implied: boolean;
+}
+
+export interface LeafNode {
+  name: string;
+  parent: DirNode;
+  children: null;
+  inode: Inode;
+  layer: number;
+}
+
+export type Node = DirNode | LeafNode;
+
+export function isDir(node: Node): node is DirNode {
+  return node.children !== null;
+}
+
+export function inodeFromEntry(e: TarEntry, content: ContentRef | null): Inode {
+  return {
+    type: e.type === 'hardlink' ? 'file' : e.type,
+    mode: e.mode & 0o7777,
+    uid: e.uid,
+    gid: e.gid,
+    uname: e.uname,
+    gname: e.gname,
+    mtimeSec: e.mtimeSec,
+    mtimeNsec: e.mtimeNsec,
+    size: e.type === 'file' ? e.size : 0,
+    linkname: e.type === 'symlink' ? e.linkname : '',
+    devmajor: e.devmajor,
+    devminor: e.devminor,
+    xattrs: e.xattrs.size > 0 ? new Map(e.xattrs) : null,
+    content,
+    linked: false,
+  };
+}
+
+/** What containers/storage gives a directory nobody described: 0755 root, and (here) time 0. */
+export function impliedDirInode(): Inode {
+  return { type: 'dir', mode: 0o755, uid: 0, gid: 0, uname: '', gname: '', mtimeSec: 0, mtimeNsec: 0, size: 0, linkname: '', devmajor: 0, devminor: 0, xattrs: null, content: null, linked: false };
+}
+
+export function inodeToEntry(path: string, inode: Inode): TarEntry {
+  return {
+    path,
+    type: inode.type,
+    mode: inode.mode,
+    uid: inode.uid,
+    gid: inode.gid,
+    uname: inode.uname,
+    gname: inode.gname,
+    mtimeSec: inode.mtimeSec,
+    mtimeNsec: inode.mtimeNsec,
+    size: inode.type === 'file' ? inode.size : 0,
+    linkname: inode.linkname,
+    devmajor: inode.devmajor,
+    devminor: inode.devminor,
+    xattrs: inode.xattrs ?? new Map(),
+  };
+}
+
+/**
+ * The flattened tree of an image: directories with children, leaves pointing at shared inodes.
+ * Memory is a few hundred bytes per path; file contents live in the ContentStore.
+ */
+export class FileGraph {
+  readonly root: DirNode = { name: '', parent: null, children: new Map(), inode: impliedDirInode(), layer: -1, implied: true };
+
+  get(path: string): Node | undefined {
+    if (path === '.') return this.root;
+    let node: Node = this.root;
+    for (const part of path.split('/')) {
+      if (!isDir(node)) return undefined;
+      const next = node.children.get(part);
+      if (!next) return undefined;
+      node = next;
+    }
+    return node;
+  }
+
+  static pathOf(node: Node): string {
+    const parts: string[] = [];
+    for (let n: Node | null = node; n && n.parent; n = n.parent) parts.push(n.name);
+    return parts.reverse().join('/') || '.';
+  }
+
+  /** Every path but the root, depth first, children in byte order (so parents come first). */
+  *walk(from: DirNode = this.root, prefix = ''): Generator<[string, Node]> {
+    const names = [...from.children.keys()].sort();
+    for (const name of names) {
+      const node = from.children.get(name)!;
+      const p = prefix === '' ? name : `${prefix}/${name}`;
+      yield [p, node];
+      if (isDir(node)) yield* this.walk(node, p);
+    }
+  }
+
+  /** Paths of every inode that has more than one path, each list in byte order. */
+  hardlinkSets(): Map<Inode, string[]> {
+    const sets = new Map<Inode, string[]>();
+    for (const [p, node] of this.walk()) {
+      if (isDir(node) || !node.inode.linked) continue;
+      const list = sets.get(node.inode);
+      if (list) list.push(p);
+      else sets.set(node.inode, [p]);
+    }
+    for (const [inode, paths] of sets) {
+      if (paths.length < 2) sets.delete(inode);
+      else paths.sort();
+    }
+    return sets;
+  }
+}

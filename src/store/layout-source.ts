@@ -1,0 +1,54 @@
+import type { Readable } from 'node:stream';
+import { RechunkerError } from '../errors.js';
+import { platformMatches } from '../oci/platform.js';
+import { resolveFromDescriptor } from '../oci/resolve.js';
+import { RefNameAnnotation, type Descriptor, type Platform } from '../oci/types.js';
+import type { ImageSource, ResolvedImage } from '../ref/transport.js';
+import { OciLayout } from './layout.js';
+
+/** Reads one image out of an OCI layout, chosen by tag, digest, or as the layout's only image. */
+export class LayoutSource implements ImageSource {
+  private readonly layout: OciLayout;
+
+  constructor(readonly name: string, dir: string, private readonly tag?: string, private readonly digest?: string) {
+    this.layout = new OciLayout(dir);
+  }
+
+  async resolve(platform: Platform): Promise<ResolvedImage> {
+    const top = await this.pickTop(platform);
+    return resolveFromDescriptor(top, (d, limit) => this.layout.readBlob(d, limit, `manifest ${d.digest}`), platform, this.name);
+  }
+
+  private async pickTop(platform: Platform): Promise<Descriptor> {
+    const { manifests } = await this.layout.readIndex();
+    let candidates: Descriptor[];
+    if (this.digest) {
+      candidates = manifests.filter((m) => m.digest === this.digest);
+      // A digest not listed in index.json may still name a blob of the layout.
+      if (candidates.length === 0 && (await this.layout.hasBlob(this.digest))) {
+        candidates = [{ mediaType: '', digest: this.digest, size: await this.layout.blobSize(this.digest) }];
+      }
+    } else if (this.tag !== undefined) {
+      candidates = manifests.filter((m) => m.annotations?.[RefNameAnnotation] === this.tag);
+    } else {
+      candidates = manifests;
+    }
+    if (candidates.length === 0) {
+      const tags = manifests.map((m) => m.annotations?.[RefNameAnnotation]).filter(Boolean);
+      const what = this.digest ?? (this.tag !== undefined ? `tag "${this.tag}"` : 'any image');
+      throw new RechunkerError('NOT_FOUND', `${this.name}: no ${what} in the layout (tags: ${tags.join(', ') || 'none'})`);
+    }
+    if (candidates.length === 1) return candidates[0]!;
+    // Several entries under one name: a multi-platform layout written flat into index.json.
+    const forPlatform = candidates.filter((m) => platformMatches(platform, m.platform));
+    if (forPlatform.length === 1) return forPlatform[0]!;
+    const tags = [...new Set(candidates.map((m) => m.annotations?.[RefNameAnnotation] ?? m.digest))];
+    throw new RechunkerError('NOT_FOUND', `${this.name}: the layout holds several images (${tags.join(', ')}); name one with oci:DIR:TAG`);
+  }
+
+  openBlob(desc: Descriptor): Promise<Readable> {
+    return this.layout.openBlob(desc);
+  }
+
+  async close(): Promise<void> {}
+}

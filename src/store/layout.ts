@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { RechunkerError, withContext } from '../errors.js';
+import { checkDigest, HashCounter, shortDigest, VerifyStream } from '../oci/digest.js';
+import { MediaType, RefNameAnnotation, type Descriptor, type Index } from '../oci/types.js';
+import { parseManifest } from '../oci/validate.js';
+
+/**
+ * An OCI image layout directory (image-spec image-layout.md): `oci-layout`, `index.json`,
+ * `blobs/sha256/<hex>`. Blobs are written to a temporary name and renamed once their digest is
+ * known; index.json is replaced atomically, so a reader never sees a half-written image.
+ */
+export class OciLayout {
+  constructor(readonly dir: string) {}
+
+  blobPath(digest: string): string {
+    checkDigest(digest, this.dir);
+    return path.join(this.dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
+  }
+
+  async readIndex(): Promise<Index> {
+    const file = path.join(this.dir, 'index.json');
+    let bytes: Buffer;
+    try {
+      bytes = await fs.readFile(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RechunkerError('NOT_FOUND', `${this.dir}: not an OCI image layout (no index.json)`);
+      throw withContext(e, this.dir);
+    }
+    const parsed = parseManifest(bytes, MediaType.OciIndex, `${file}`);
+    if (parsed.kind !== 'index') throw new RechunkerError('BAD_MANIFEST', `${file}: not an image index`);
+    return parsed.index;
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    try {
+      await fs.access(this.blobPath(digest));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async blobSize(digest: string): Promise<number> {
+    return (await fs.stat(this.blobPath(digest))).size;
+  }
+
+  /** A stream of the blob that fails unless the bytes match the descriptor. */
+  async openBlob(desc: Descriptor, what = `blob ${desc.digest}`): Promise<Readable> {
+    const file = this.blobPath(desc.digest);
+    try {
+      await fs.access(file);
+    } catch {
+      throw new RechunkerError('NOT_FOUND', `${this.dir}: ${what} is missing (${path.relative(this.dir, file)})`);
+    }
+    const verify = new VerifyStream(desc.digest, desc.size, `${this.dir}: ${what}`);
+    const input = createReadStream(file, { highWaterMark: 1024 * 1024 });
+    input.on('error', (e) => verify.destroy(withContext(e, `${this.dir}: ${what}`)));
+    return input.pipe(verify);
+  }
+
+  async readBlob(desc: Descriptor, limit: number, what = `blob ${desc.digest}`): Promise<Buffer> {
+    if (desc.size > limit) throw new RechunkerError('BAD_MANIFEST', `${this.dir}: ${what} is ${desc.size} bytes, over the ${limit} byte limit`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await this.openBlob(desc, what)) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  private async tempPath(): Promise<string> {
+    const dir = path.join(this.dir, 'blobs', 'sha256');
+    await fs.mkdir(dir, { recursive: true });
+    return path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  }
+
+  /** Write a stream as a blob; when `expect` is given the bytes must match it. */
+  async writeBlob(source: Readable, expect?: { digest: string; size: number }): Promise<{ digest: string; size: number }> {
+    const tmp = await this.tempPath();
+    const counter = new HashCounter();
+    try {
+      if (expect) await pipeline(source, new VerifyStream(expect.digest, expect.size, `blob ${shortDigest(expect.digest)}`), counter, createWriteStream(tmp));
+      else await pipeline(source, counter, createWriteStream(tmp));
+      const digest = counter.digest();
+      await fs.rename(tmp, this.blobPath(digest));
+      return { digest, size: counter.bytes };
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  async writeBlobBytes(bytes: Buffer, digest: string): Promise<void> {
+    if (await this.hasBlob(digest)) return;
+    const tmp = await this.tempPath();
+    await fs.writeFile(tmp, bytes);
+    await fs.rename(tmp, this.blobPath(digest));
+  }
+
+  /** Move a finished local file in as a blob (same filesystem), or copy it when rename cannot. */
+  async adoptFile(file: string, desc: Descriptor): Promise<void> {
+    const dest = this.blobPath(desc.digest);
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    try {
+      await fs.rename(file, dest);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw withContext(e, this.dir);
+      await this.writeBlob(createReadStream(file), desc);
+    }
+  }
+
+  /** Point `tag` (or, without one, an untagged entry) at `desc`, replacing what the tag named. */
+  async setManifest(desc: Descriptor, tag: string | undefined): Promise<void> {
+    await fs.mkdir(this.dir, { recursive: true });
+    const layoutFile = path.join(this.dir, 'oci-layout');
+    try {
+      await fs.access(layoutFile);
+    } catch {
+      await fs.writeFile(layoutFile, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    }
+    let index: Index;
+    try {
+      index = await this.readIndex();
+    } catch (e) {
+      if (!(e instanceof RechunkerError && e.code === 'NOT_FOUND')) throw e;
+      index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
+    }
+    const keep = index.manifests.filter((m) => {
+      const name = m.annotations?.[RefNameAnnotation];
+      return tag === undefined ? !(name === undefined && m.digest === desc.digest) : name !== tag;
+    });
+    const entry: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+    if (tag !== undefined) entry.annotations = { [RefNameAnnotation]: tag };
+    const next: Index = { ...index, schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [...keep, entry] };
+    const tmp = path.join(this.dir, `.index.json.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await fs.writeFile(tmp, JSON.stringify(next, null, 2) + '\n');
+    await fs.rename(tmp, path.join(this.dir, 'index.json'));
+  }
+}

@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { describe, it } from 'node:test';
+import { detectComponents } from '../../src/components/detect.js';
+import { parseDeb822, readDpkgDatabase, stanzaToPackage } from '../../src/components/dpkg.js';
+import type { Component } from '../../src/components/types.js';
+import { DirTree } from '../helpers/dir-tree.js';
+import { MapTree, type MapTreeEntry } from '../helpers/map-tree.js';
+import { assertPartition } from './assert-partition.js';
+
+const STATUS = `Package: libfoo1
+Status: install ok installed
+Priority: optional
+Installed-Size: 120
+Architecture: amd64
+Multi-Arch: same
+Source: foo (1.0-1)
+Version: 1.0-1+b1
+Description: the foo library
+ continued description line
+ .
+ another paragraph
+
+Package: foo-bin
+Status: install ok installed
+Architecture: amd64
+Source: foo
+Version: 1.0-1
+Conffiles:
+ /etc/foo.conf 0123456789abcdef0123456789abcdef
+
+Package: aaa-other
+Status: install ok unpacked
+Architecture: all
+Version: 2
+
+Package: gone
+Status: deinstall ok not-installed
+Architecture: amd64
+Version: 3
+
+Package: leftover
+Status: deinstall ok config-files
+Architecture: amd64
+Version: 4
+`;
+
+function smallTree(): MapTree {
+  const entries: MapTreeEntry[] = [
+    { path: 'bin', type: 'symlink', linkname: 'usr/bin' },
+    { path: 'lib', type: 'symlink', linkname: 'usr/lib' },
+    { path: 'var/lib/dpkg/status', content: STATUS },
+    { path: 'var/lib/dpkg/status-old', content: STATUS },
+    { path: 'var/lib/dpkg/diversions', content: '/usr/bin/sh\n/usr/bin/sh.distrib\naaa-other\n' },
+    // Multi-arch: the info files carry the architecture.
+    { path: 'var/lib/dpkg/info/libfoo1:amd64.list', content: '/.\n/usr\n/usr/lib\n/usr/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu/libfoo.so.1\n/usr/share/doc/libfoo1\n' },
+    { path: 'var/lib/dpkg/info/libfoo1:amd64.md5sums', content: 'x' },
+    { path: 'var/lib/dpkg/info/libfoo1:amd64.triggers', content: 'activate-noawait ldconfig\n' },
+    // Merged /usr: listed under /bin and /lib, present under usr/. '/bin' itself is a directory
+    // of the package even though the tree has a symlink there. /usr/bin/sh is diverted away.
+    {
+      path: 'var/lib/dpkg/info/foo-bin.list',
+      content: '/.\n/bin\n/bin/foo\n/lib\n/lib/systemd\n/lib/systemd/system\n/lib/systemd/system/foo.service\n/usr\n/usr/share\n/usr/share/shared.txt\n/usr/bin\n/usr/bin/sh\n/etc/foo.conf\n/usr/share/missing-file\n',
+    },
+    { path: 'var/lib/dpkg/info/foo-bin.postinst', content: '#!/bin/sh\n' },
+    { path: 'var/lib/dpkg/info/aaa-other.list', content: '/.\n/usr\n/usr/bin\n/usr/bin/aaa\n/usr/bin/sh\n/usr/share\n/usr/share/shared.txt\n' },
+    { path: 'var/lib/dpkg/info/leftover.list', content: '/etc\n/etc/leftover.conf\n' },
+    { path: 'usr/lib/x86_64-linux-gnu/libfoo.so.1', size: 5000 },
+    { path: 'usr/share/doc/libfoo1', type: 'symlink', linkname: 'foo-bin' },
+    { path: 'usr/share/doc/foo-bin/changelog.Debian.gz', content: gzipSync(' -- A <a@b>  Mon, 02 Jan 2023 10:00:00 +0100\n') },
+    // One hardlink set across two packages: foo-bin's /bin/foo and aaa-other's /usr/bin/aaa.
+    { path: 'usr/bin/foo', content: 'binary', links: ['usr/bin/aaa'] },
+    { path: 'usr/bin/aaa' },
+    { path: 'usr/bin/sh', content: 'aaa sh' },
+    { path: 'usr/bin/sh.distrib', content: 'foo sh' },
+    { path: 'usr/lib/systemd/system/foo.service', content: '[Unit]\n' },
+    { path: 'usr/share/shared.txt', content: 'both list me' },
+    { path: 'etc/foo.conf', content: 'conf' },
+    { path: 'etc/leftover.conf', content: 'old conf' },
+    { path: 'etc/hostname', content: 'box\n' },
+    { path: 'opt/big.bin', size: 2 * 1024 * 1024 },
+    { path: 'var/cache/debconf/config.dat', content: 'Name: x\n' },
+  ];
+  return new MapTree(entries);
+}
+
+function ownerOf(components: Component[]): Map<string, string> {
+  return new Map(components.flatMap((c) => c.paths.map((p) => [p, c.name] as const)));
+}
+
+describe('dpkg', () => {
+  it('parses deb822 stanzas with continuation lines and the Source version', () => {
+    const stanzas = parseDeb822(STATUS);
+    assert.equal(stanzas.length, 5);
+    assert.equal(stanzas[0]!.get('description'), 'the foo library\ncontinued description line\n.\nanother paragraph');
+    const lib = stanzaToPackage(stanzas[0]!);
+    assert.deepEqual(
+      { name: lib?.name, source: lib?.source, sourceVersion: lib?.sourceVersion, version: lib?.version, kib: lib?.installedSizeKiB, ma: lib?.multiArch },
+      { name: 'libfoo1', source: 'foo', sourceVersion: '1.0-1', version: '1.0-1+b1', kib: 120, ma: 'same' },
+    );
+    assert.equal(stanzaToPackage(stanzas[2]!)?.source, 'aaa-other');
+    assert.equal(stanzaToPackage(stanzas[3]!), undefined, 'not-installed packages own nothing');
+    assert.equal(stanzaToPackage(stanzas[4]!)?.state, 'config-files');
+  });
+
+  it('reads file lists: multi-arch names, merged /usr, diversions, missing files', async () => {
+    const db = await readDpkgDatabase(smallTree());
+    assert.ok(db);
+    assert.deepEqual(db.warnings, []);
+    const paths = Object.fromEntries(db.packages.map((p) => [p.name, p.paths]));
+    assert.deepEqual(paths, {
+      'aaa-other': ['usr/bin/aaa', 'usr/bin/sh', 'usr/share/shared.txt'],
+      'foo-bin': ['etc/foo.conf', 'usr/bin/foo', 'usr/bin/sh.distrib', 'usr/lib/systemd/system/foo.service', 'usr/share/shared.txt'],
+      leftover: ['etc/leftover.conf'],
+      libfoo1: ['usr/lib/x86_64-linux-gnu/libfoo.so.1', 'usr/share/doc/libfoo1'],
+    });
+  });
+
+  it('groups by source package and applies the precedence rule', async () => {
+    const tree = smallTree();
+    const { components, warnings } = await detectComponents(tree, {});
+    assertPartition(tree, components);
+    const owner = ownerOf(components);
+    assert.equal(owner.get('usr/lib/x86_64-linux-gnu/libfoo.so.1'), 'deb:foo');
+    assert.equal(owner.get('usr/lib/systemd/system/foo.service'), 'deb:foo');
+    assert.equal(owner.get('usr/bin/sh.distrib'), 'deb:foo');
+    assert.equal(owner.get('usr/bin/sh'), 'deb:aaa-other');
+    // Listed by both: the package whose name sorts first wins, and a warning counts it.
+    assert.equal(owner.get('usr/share/shared.txt'), 'deb:aaa-other');
+    assert.ok(warnings.some((w) => /^1 path\(s\) listed by more than one package/.test(w)), warnings.join('\n'));
+    // The hardlink set stays whole, with the owner of its first path in byte order (usr/bin/aaa).
+    assert.equal(owner.get('usr/bin/foo'), 'deb:aaa-other');
+    assert.equal(owner.get('usr/bin/aaa'), 'deb:aaa-other');
+    assert.ok(warnings.some((w) => /^1 hardlink set/.test(w)), warnings.join('\n'));
+    assert.equal(owner.get('etc/leftover.conf'), 'deb:leftover');
+    for (const p of ['var/lib/dpkg/status', 'var/lib/dpkg/info/libfoo1:amd64.md5sums', 'var/lib/dpkg/info/foo-bin.postinst', 'var/cache/debconf/config.dat']) {
+      assert.equal(owner.get(p), 'pkgdb', p);
+    }
+    assert.equal(owner.get('opt/big.bin'), 'bigfile:opt/big.bin');
+    assert.equal(owner.get('etc/hostname'), 'unclaimed');
+    assert.equal(owner.get('bin'), 'unclaimed', "merged-/usr symlinks are no package's file");
+
+    const foo = components.find((c) => c.name === 'deb:foo')!;
+    assert.equal(foo.kind, 'deb');
+    assert.equal(foo.size, 5000 + 6 + 7 + 4);
+    assert.equal(foo.meta?.source, 'foo');
+    assert.deepEqual(
+      (foo.meta?.packages as { name: string; arch: string; version: string }[]).map((p) => `${p.name}:${p.arch}=${p.version}`),
+      ['foo-bin:amd64=1.0-1', 'libfoo1:amd64=1.0-1+b1'],
+    );
+    assert.deepEqual(foo.meta?.changeTimes, [Date.UTC(2023, 0, 2, 9, 0, 0) / 1000]);
+    const aaa = components.find((c) => c.name === 'deb:aaa-other')!;
+    assert.equal(aaa.size, 6 + 6 + 12, 'the hardlink set counts once');
+  });
+
+  const CORPUS = '/var/tmp/rechunker-corpus/rootfs/updated';
+  it('claims the real Debian 12 corpus tree', { skip: !existsSync(`${CORPUS}/var/lib/dpkg/status`) && 'corpus absent' }, async (t) => {
+    const tree = new DirTree(CORPUS);
+    const { components, warnings } = await detectComponents(tree, {});
+    assertPartition(tree, components);
+    assert.deepEqual(warnings, []);
+    const owner = ownerOf(components);
+    assert.equal(owner.get('usr/bin/ls'), 'deb:coreutils');
+    assert.equal(owner.get('usr/lib/systemd/systemd'), 'deb:systemd', 'listed as /lib/systemd/systemd');
+    assert.equal(owner.get('usr/bin/perl'), owner.get('usr/bin/perl5.36.0'));
+    assert.equal(owner.get('var/lib/dpkg/status'), 'pkgdb');
+    // libgcc-s1's doc directory is a symlink to gcc-12-base's; dates still come through.
+    const gcc = components.find((c) => c.name === 'deb:gcc-12');
+    assert.ok(((gcc?.meta?.changeTimes as number[] | undefined) ?? []).length > 0);
+    const coreutils = components.find((c) => c.name === 'deb:coreutils')!;
+    const times = coreutils.meta?.changeTimes as number[];
+    assert.ok(times.length > 10 && times[0]! > Date.UTC(2020, 0, 1) / 1000);
+
+    const unclaimed = components.find((c) => c.name === 'unclaimed');
+    const total = components.reduce((n, c) => n + c.size, 0);
+    const files = components.reduce((n, c) => n + c.paths.length, 0);
+    const top = [...components].sort((a, b) => b.size - a.size).slice(0, 5).map((c) => `${c.name} ${c.size}`);
+    t.diagnostic(`${components.length} components, ${files} paths, ${total} bytes; unclaimed ${unclaimed?.paths.length ?? 0} paths, ${unclaimed?.size ?? 0} bytes; largest: ${top.join(', ')}`);
+    // Only what maintainer scripts generate is left: alternatives, certificates, /etc, logs.
+    assert.ok((unclaimed?.size ?? 0) < total * 0.05);
+  });
+});

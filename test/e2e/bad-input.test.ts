@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import zlib from 'node:zlib';
+import { sha256 } from '../../src/oci/digest.js';
+import { newEntry } from '../../src/tar/entry.js';
+import { runCli } from '../helpers/cli.js';
+import { makeImage, tarBytes } from '../helpers/make-image.js';
+
+/**
+ * Each kind of bad input must end in one line naming the problem and where, exit status 1, no
+ * stack trace, and nothing tagged at the destination.
+ */
+let tmp: string;
+before(async () => {
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'rechunker-bad-'));
+});
+after(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+const goodTar = () =>
+  tarBytes([
+    { entry: newEntry('etc', 'dir') },
+    { entry: newEntry('etc/hostname', 'file', { size: 5 }), body: Buffer.from('host\n') },
+  ]);
+
+async function expectFailure(name: string, code: string, mention: RegExp, prepare: (dir: string) => Promise<string>): Promise<void> {
+  const src = path.join(tmp, name);
+  const out = path.join(tmp, `${name}-out`);
+  const ref = await prepare(src);
+  const r = await runCli(['rechunk', ref, `oci:${out}:result`]);
+  assert.equal(r.code, 1, `exit status for ${name}: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line of error for ${name}, got:\n${r.stderr}`);
+  assert.match(lines[0]!, new RegExp(`^rechunker: error \\[(?:${code})\\]: `));
+  assert.match(lines[0]!, mention);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  const index = await fs.readFile(path.join(out, 'index.json'), 'utf8').catch(() => '{"manifests":[]}');
+  assert.doesNotMatch(index, /"result"/, 'nothing tagged at the destination');
+  const leftovers = await fs.readdir(path.join(out, 'blobs', 'sha256')).catch(() => [] as string[]);
+  assert.deepEqual(leftovers.filter((f) => f.startsWith('.tmp')), [], 'no temporary blobs left behind');
+}
+
+async function corruptBlob(dir: string, digest: string, edit: (b: Buffer) => Buffer): Promise<void> {
+  const file = path.join(dir, 'blobs', 'sha256', digest.slice(7));
+  await fs.writeFile(file, edit(await fs.readFile(file)));
+}
+
+describe('bad input', () => {
+  it('missing layer blob', () =>
+    expectFailure('missing', 'NOT_FOUND', /layer 1\/1.*missing/, async (dir) => {
+      const img = await makeImage(dir, 'v1', [await goodTar()]);
+      await fs.rm(path.join(dir, 'blobs', 'sha256', img.layers[0]!.digest.slice(7)));
+      return `oci:${dir}:v1`;
+    }));
+
+  it('layer blob whose bytes do not match its digest', () =>
+    expectFailure('mismatch', 'DIGEST_MISMATCH', /layer 1\/1/, async (dir) => {
+      const other = zlib.gzipSync(await tarBytes([{ entry: newEntry('x', 'file', { size: 1 }), body: Buffer.from('y') }]));
+      const img = await makeImage(dir, 'v1', [await goodTar()]);
+      // Same length, other content: only the digest can tell.
+      await corruptBlob(dir, img.layers[0]!.digest, (b) => Buffer.concat([other, Buffer.alloc(Math.max(0, b.length - other.length))]).subarray(0, b.length));
+      return `oci:${dir}:v1`;
+    }));
+
+  it('corrupt compressed data', () =>
+    expectFailure('corrupt', 'DIGEST_MISMATCH|CORRUPT_BLOB', /layer 1\/1/, async (dir) => {
+      const img = await makeImage(dir, 'v1', [await goodTar()]);
+      await corruptBlob(dir, img.layers[0]!.digest, (b) => {
+        b[Math.floor(b.length / 2)] ^= 0xff;
+        return b;
+      });
+      return `oci:${dir}:v1`;
+    }));
+
+  it('truncated gzip stream with a consistent descriptor', () =>
+    expectFailure('truncated', 'CORRUPT_BLOB', /layer 1\/1.*(truncated|corrupt)/, async (dir) => {
+      await makeImage(dir, 'v1', [await goodTar()], { alterBlob: (gz) => gz.subarray(0, gz.length - 12) });
+      return `oci:${dir}:v1`;
+    }));
+
+  it('tar entry with ".." in its path', () =>
+    expectFailure('dotdot', 'UNSAFE_PATH', /\.\.\/etc\/passwd/, async (dir) => {
+      await makeImage(dir, 'v1', [await tarBytes([{ entry: newEntry('../etc/passwd', 'file', { size: 2 }), body: Buffer.from('x\n') }])]);
+      return `oci:${dir}:v1`;
+    }));
+
+  it('tar entry with an absolute path', () =>
+    expectFailure('absolute', 'UNSAFE_PATH', /\/etc\/shadow/, async (dir) => {
+      await makeImage(dir, 'v1', [await tarBytes([{ entry: newEntry('/etc/shadow', 'file', { size: 2 }), body: Buffer.from('x\n') }])]);
+      return `oci:${dir}:v1`;
+    }));
+
+  it('entry written through a symlink that points outside', () =>
+    expectFailure('symlink-escape', 'UNSAFE_PATH', /evil.*symlink/, async (dir) => {
+      await makeImage(dir, 'v1', [
+        await tarBytes([
+          { entry: newEntry('evil', 'symlink', { linkname: '/etc' }) },
+          { entry: newEntry('evil/passwd', 'file', { size: 2 }), body: Buffer.from('x\n') },
+        ]),
+      ]);
+      return `oci:${dir}:v1`;
+    }));
+
+  it('hardlink to a path outside the image', () =>
+    expectFailure('hardlink-escape', 'UNSAFE_PATH', /\.\.\/\.\.\/etc\/passwd/, async (dir) => {
+      await makeImage(dir, 'v1', [await tarBytes([{ entry: newEntry('link', 'hardlink', { linkname: '../../etc/passwd' }) }])]);
+      return `oci:${dir}:v1`;
+    }));
+
+  it('manifest that does not parse', () =>
+    expectFailure('bad-manifest', 'BAD_MANIFEST', /manifest/, async (dir) => {
+      await makeImage(dir, 'v1', [await goodTar()]);
+      const bytes = Buffer.from('{"schemaVersion": 2, "layers": [');
+      await fs.writeFile(path.join(dir, 'blobs', 'sha256', sha256(bytes).slice(7)), bytes);
+      const index = JSON.parse(await fs.readFile(path.join(dir, 'index.json'), 'utf8'));
+      index.manifests[0] = { ...index.manifests[0], digest: sha256(bytes), size: bytes.length };
+      await fs.writeFile(path.join(dir, 'index.json'), JSON.stringify(index));
+      return `oci:${dir}:v1`;
+    }));
+
+  it('manifest naming a blob by a hostile digest', () =>
+    expectFailure('hostile-digest', 'BAD_MANIFEST', /invalid or unsupported digest/, async (dir) => {
+      await makeImage(dir, 'v1', [await goodTar()]);
+      const index = JSON.parse(await fs.readFile(path.join(dir, 'index.json'), 'utf8'));
+      index.manifests[0].digest = 'sha256:../../../../etc/passwd';
+      await fs.writeFile(path.join(dir, 'index.json'), JSON.stringify(index));
+      return `oci:${dir}:v1`;
+    }));
+
+  it('config diff_id that does not match the layer', () =>
+    expectFailure('diffid', 'DIGEST_MISMATCH', /diff_id/, async (dir) => {
+      await makeImage(dir, 'v1', [await goodTar()], { config: { rootfs: { type: 'layers', diff_ids: [sha256('something else')] } } });
+      return `oci:${dir}:v1`;
+    }));
+
+  it('unknown tag', () =>
+    expectFailure('no-tag', 'NOT_FOUND', /no tag "nope"/, async (dir) => {
+      await makeImage(dir, 'v1', [await goodTar()]);
+      return `oci:${dir}:nope`;
+    }));
+
+  it('missing layout', () => expectFailure('no-layout', 'NOT_FOUND', /not an OCI image layout/, async (dir) => `oci:${dir}:v1`));
+});

@@ -1,0 +1,52 @@
+// Where the Debian corpus lives (built by shared/corpus/build-debian-images.sh) and what each of
+// its tags must unpack to.
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { has } from './tools.js';
+
+export type CorpusTag = 'base' | 'updated' | 'updated-diff' | 'derived';
+export type CorpusRootfs = 'base' | 'updated' | 'derived';
+
+export function corpusDir(): string {
+  return process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus';
+}
+
+/** The OCI image layout holding every tag. */
+export function corpusLayout(): string {
+  return path.join(corpusDir(), 'oci');
+}
+
+/** The true tree of a rootfs. */
+export function corpusRootfs(name: CorpusRootfs): string {
+  return path.join(corpusDir(), 'rootfs', name);
+}
+
+export function hasCorpus(): boolean {
+  const dir = corpusDir();
+  return existsSync(path.join(dir, 'oci', 'index.json')) && existsSync(path.join(dir, 'rootfs'));
+}
+
+/** Each tag and the rootfs that applying its layers must give. */
+export const CORPUS_TAGS: ReadonlyArray<{ tag: CorpusTag; rootfs: CorpusRootfs }> = [
+  { tag: 'base', rootfs: 'base' },
+  { tag: 'updated', rootfs: 'updated' },
+  { tag: 'updated-diff', rootfs: 'updated' },
+  { tag: 'derived', rootfs: 'derived' },
+];
+
+/**
+ * Paths of a rootfs that no image holds: the build script's `.done` marker (its layer lists
+ * leave it out), so a comparison with an image must skip it.
+ */
+export function corpusIgnore(p: string): boolean {
+  return p === '.done';
+}
+
+/** Why corpus tests cannot run here, or undefined when they can. */
+export async function corpusSkipReason(): Promise<string | undefined> {
+  if (!hasCorpus()) return `no corpus at ${corpusDir()} (build it with shared/corpus/build-debian-images.sh)`;
+  if (process.getuid?.() !== 0) return 'needs root (podman with the overlay driver, ownership of the true trees)';
+  if (!(await has('podman'))) return 'podman is not installed';
+  if (!(await has('getfattr'))) return 'getfattr (attr) is not installed';
+  return undefined;
+}
