@@ -26,7 +26,7 @@ export async function makeSyntheticImage(dir: string, tag: string, packages: num
       parts.push(w);
       len += w.length + 1;
     }
-    return Buffer.from(parts.join(' ')).subarray(0, n);
+    return Buffer.from(parts.join(' ') + ' ').subarray(0, n);
   };
   let files = 0;
   let bytes = 0;

@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { platformFlag, platformOf } from '../src/cli/flags.js';
+import { platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
 import { formatBytes } from '../src/cli/format.js';
 import { RechunkerError } from '../src/errors.js';
 import { rechunk, type RechunkResult } from '../src/engine/rechunk.js';
 import { MAX_LAYERS, MIN_LAYERS } from '../src/plan/pack.js';
+import { DEFAULT_PARENT_DIR_MODE, PARENT_DIR_MODES } from '../src/parents/index.js';
 
 export default class Rechunk extends BaseCommand {
   static override summary = 'Repack an image into at most N size-balanced layers grouped by component';
@@ -16,11 +17,12 @@ a new image to DESTINATION. Output is byte-for-byte reproducible for the same in
 Directory entries go in one final small layer with their true metadata, so no runtime shadows a
 directory with default metadata and component layers change only when their files do.
 
-References: oci:DIR[:TAG]`;
+References: oci:DIR[:TAG], oci:DIR@sha256:..., docker://HOST[:PORT]/REPO[:TAG|@DIGEST]`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> oci:./image:latest oci:./out:latest',
     '<%= config.bin %> <%= command.id %> oci:./image:latest oci:./out:v2 --max-layers 32 --compression zstd',
+    '<%= config.bin %> <%= command.id %> docker://quay.io/fedora/fedora-bootc:42 docker://registry.example.com/os:42 --prior docker://registry.example.com/os:41',
     'SOURCE_DATE_EPOCH=1700000000 <%= config.bin %> <%= command.id %> oci:in oci:out:tag --json',
   ];
 
@@ -37,6 +39,9 @@ References: oci:DIR[:TAG]`;
     'source-date-epoch': Flags.integer({ description: 'clamp mtimes later than this (seconds since 1970); off unless given', env: 'SOURCE_DATE_EPOCH', min: 0 }),
     'work-dir': Flags.string({ description: 'directory for temporary file contents (needs about the image\'s uncompressed size)' }),
     jobs: Flags.integer({ description: 'layers compressed in parallel', min: 1, max: 64 }),
+    'parent-dirs': Flags.string({ description: 'where directory entries go', options: PARENT_DIR_MODES, default: DEFAULT_PARENT_DIR_MODE }),
+    ...transportFlags,
+    prior: Flags.string({ description: 'previous rechunked build (any reference): keep its components in their layers', helpValue: 'REF' }),
   };
 
   async run(): Promise<RechunkResult> {
@@ -53,6 +58,9 @@ References: oci:DIR[:TAG]`;
       workDir: flags['work-dir'],
       jobs: flags.jobs,
       progress: this.progress(flags.quiet),
+      parentDirs: flags['parent-dirs'],
+      prior: flags.prior,
+      transport: transportOptions(flags),
     });
     this.log(`${result.destination} ${result.manifestDigest}`);
     this.log(`${result.layers.length} layers from ${result.components} components (${result.files} files, ${result.directories} directories); largest ${formatBytes(result.largestLayer)}, median ${formatBytes(result.medianLayer)}`);

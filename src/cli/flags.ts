@@ -10,3 +10,20 @@ export const platformFlag = Flags.string({
 export function platformOf(value: string | undefined) {
   return value ? parsePlatform(value) : hostPlatform();
 }
+
+/** Registry access, spelled as skopeo spells it. */
+export const transportFlags = {
+  creds: Flags.string({ description: 'registry credentials USER[:PASSWORD] (default: auth files, as podman)', helpValue: 'USER:PASS' }),
+  authfile: Flags.string({ description: 'path of an auth.json (default: $REGISTRY_AUTH_FILE, then containers\' and docker\'s usual files)', env: 'REGISTRY_AUTH_FILE' }),
+  'tls-verify': Flags.boolean({ description: 'require https with a verified certificate (--tls-verify=false allows http and self-signed)', default: true, allowNo: true }),
+};
+
+export function transportOptions(flags: { creds?: string; authfile?: string; 'tls-verify': boolean; quiet: boolean }, jobs?: number) {
+  return {
+    ...(flags.creds !== undefined ? { creds: flags.creds } : {}),
+    ...(flags.authfile !== undefined ? { authfile: flags.authfile } : {}),
+    tlsVerify: flags['tls-verify'],
+    quiet: flags.quiet,
+    ...(jobs !== undefined ? { jobs } : {}),
+  };
+}

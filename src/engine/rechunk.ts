@@ -6,20 +6,19 @@ import { assembleImage, COMPONENTS_ANNOTATION } from '../build/assemble-image.js
 import { layerEntries } from '../build/layer-entries.js';
 import { writeLayer, type BuiltLayer } from '../build/write-layer.js';
 import type { Compression } from '../compress/codec.js';
-import { detectComponents } from '../components/detect.js';
 import type { Component } from '../components/types.js';
 import { ContentStore } from '../graph/content-store.js';
 import { FileGraph, isDir } from '../graph/file-graph.js';
-import { GraphTreeView } from '../graph/graph-tree-view.js';
-import { loadImage } from '../graph/load-image.js';
 import type { Platform } from '../oci/types.js';
-import { packComponents } from '../plan/pack.js';
+import { makePlan } from '../plan/make-plan.js';
 import type { Plan } from '../plan/plan.js';
-import type { LayerPaths, ParentDirStrategy } from '../parents/strategy.js';
-import { topLayer } from '../parents/top-layer.js';
-import { openSink, openSource } from '../ref/open.js';
+import { readPriorPlan } from '../plan/prior.js';
+import { DEFAULT_PARENT_DIR_MODE, parentDirStrategy } from '../parents/index.js';
+import type { LayerPaths } from '../parents/strategy.js';
+import { openSink, openSource, type TransportOptions } from '../ref/open.js';
 import type { ImageSink } from '../ref/transport.js';
 import { mapLimit } from '../util/concurrency.js';
+import { analyzeImage } from './analyze.js';
 import { silentProgress, type Progress } from './progress.js';
 
 export interface RechunkOptions {
@@ -34,6 +33,12 @@ export interface RechunkOptions {
   /** Layers built at once: compression runs on libuv's thread pool, one stream per core. */
   jobs?: number;
   progress?: Progress;
+  /** Where directory entries go (see src/parents). */
+  parentDirs?: string;
+  /** Reference of the previous rechunked build, whose recorded plan guides this one. */
+  prior?: string;
+  /** Registry credentials, TLS and transfer width for registry references. */
+  transport?: TransportOptions;
 }
 
 export interface LayerReport {
@@ -56,26 +61,17 @@ export interface RechunkResult {
   warnings: string[];
 }
 
-const VOLATILE_KINDS = new Set(['pkgdb', 'unclaimed']);
-
 export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
   const progress = opts.progress ?? silentProgress;
-  const strategy: ParentDirStrategy = topLayer;
-  const source = await openSource(opts.source);
-  const sink = await openSink(opts.destination);
+  const strategy = parentDirStrategy(opts.parentDirs ?? DEFAULT_PARENT_DIR_MODE);
+  const source = await openSource(opts.source, opts.transport);
+  const sink = await openSink(opts.destination, opts.transport);
   const work = await fs.mkdtemp(path.join(opts.workDir ?? os.tmpdir(), 'rechunker-'));
   const store = await ContentStore.create(work);
   try {
-    progress.phase(`resolving ${opts.source}`);
-    const image = await source.resolve(opts.platform);
-    const graph = await loadImage(source, image, store, progress);
-
-    progress.phase('finding components');
-    const { components, warnings } = await detectComponents(new GraphTreeView(graph, store), {});
-    for (const w of warnings) progress.warn(w);
-
-    const budget = opts.maxLayers - strategy.extraLayers;
-    const plan = packComponents(components.map((c) => ({ name: c.name, size: c.size, volatile: VOLATILE_KINDS.has(c.kind) })), budget, opts.maxLayers);
+    const prior = opts.prior ? await readPriorPlan(opts.prior, opts.platform, opts.transport) : undefined;
+    const { image, graph, components, warnings } = await analyzeImage(source, opts.platform, store, progress);
+    const plan = makePlan({ components, layerBudget: opts.maxLayers - strategy.extraLayers, maxLayers: opts.maxLayers, ...(prior ? { prior } : {}) });
     const layers = strategy.place(layerPaths(plan, components), directories(graph));
 
     progress.phase(`writing ${layers.length} layers`);
@@ -100,7 +96,6 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     for (const b of built) await putLayer(sink, b);
     await sink.putBlob(assembled.config, async () => Readable.from([assembled.configBytes], { objectMode: false }));
     await sink.putManifest(assembled.manifestBytes, assembled.manifest.mediaType, assembled.manifest.digest);
-    progress.done();
 
     const sizes = built.map((b) => b.size).sort((a, b) => a - b);
     let files = 0;

@@ -1,27 +1,63 @@
 import { RechunkerError } from '../errors.js';
+import { RegistrySink, RegistrySource } from '../registry/index.js';
 import { LayoutSink } from '../store/layout-sink.js';
 import { LayoutSource } from '../store/layout-source.js';
-import { parseReference } from './reference.js';
+import { parseReference, type Reference } from './reference.js';
 import type { ImageSink, ImageSource } from './transport.js';
 
-/** The one place that maps a reference's transport to the code that reads or writes it. */
-export async function openSource(text: string): Promise<ImageSource> {
+/** What a transport may need beyond the reference: registry credentials and TLS, transfer width. */
+export interface TransportOptions {
+  /** USER:PASS, as skopeo's --creds. */
+  creds?: string;
+  authfile?: string;
+  /** false allows http and self-signed certificates (skopeo's --tls-verify=false). */
+  tlsVerify?: boolean;
+  /** Blobs transferred at once. */
+  jobs?: number;
+  quiet?: boolean;
+  /** A source reference whose registry and repository a registry sink may mount blobs from. */
+  mountFrom?: string;
+}
+
+function registryOptions(opts: TransportOptions) {
+  return {
+    ...(opts.creds !== undefined ? { creds: opts.creds } : {}),
+    ...(opts.authfile !== undefined ? { authfile: opts.authfile } : {}),
+    ...(opts.tlsVerify !== undefined ? { tlsVerify: opts.tlsVerify } : {}),
+    ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
+    progress: { quiet: opts.quiet ?? false },
+  };
+}
+
+function unsupported(ref: Reference, role: string): never {
+  throw new RechunkerError('UNSUPPORTED', `${ref.text}: the ${ref.transport} transport is not supported as a ${role} yet`);
+}
+
+/** The one place that maps a reference's transport to the code that reads it. */
+export async function openSource(text: string, opts: TransportOptions = {}): Promise<ImageSource> {
   const ref = parseReference(text);
   switch (ref.transport) {
     case 'oci':
       return new LayoutSource(text, ref.dir, ref.tag, ref.digest);
+    case 'docker':
+      return new RegistrySource(ref.rest, registryOptions(opts));
     default:
-      throw new RechunkerError('UNSUPPORTED', `${text}: the ${ref.transport} transport is not supported as a source yet`);
+      return unsupported(ref, 'source');
   }
 }
 
-export async function openSink(text: string): Promise<ImageSink> {
+/** The one place that maps a reference's transport to the code that writes it. */
+export async function openSink(text: string, opts: TransportOptions = {}): Promise<ImageSink> {
   const ref = parseReference(text);
   switch (ref.transport) {
     case 'oci':
       if (ref.digest) throw new RechunkerError('BAD_REFERENCE', `${text}: a destination takes a tag, not a digest`);
       return new LayoutSink(text, ref.dir, ref.tag);
+    case 'docker': {
+      const from = opts.mountFrom?.startsWith('docker://') ? opts.mountFrom.slice('docker://'.length) : undefined;
+      return new RegistrySink(ref.rest, { ...registryOptions(opts), ...(from ? { mountFrom: from } : {}) });
+    }
     default:
-      throw new RechunkerError('UNSUPPORTED', `${text}: the ${ref.transport} transport is not supported as a destination yet`);
+      return unsupported(ref, 'destination');
   }
 }
