@@ -14,6 +14,11 @@ import { FileGraph } from './file-graph.js';
 /** Read every layer of an image, in order, into one file graph. */
 export async function loadImage(source: ImageSource, image: ResolvedImage, store: ContentStore, progress: Progress): Promise<FileGraph> {
   const graph = new FileGraph();
+  if (source.loadTree) {
+    await source.loadTree(graph, store, progress);
+    await store.flush();
+    return graph;
+  }
   const layers = image.manifest.layers;
   for (let i = 0; i < layers.length; i++) {
     const desc = layers[i]!;

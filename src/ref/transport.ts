@@ -1,4 +1,7 @@
 import type { Readable } from 'node:stream';
+import type { Progress } from '../engine/progress.js';
+import type { ContentStore } from '../graph/content-store.js';
+import type { FileGraph } from '../graph/file-graph.js';
 import type { Descriptor, ImageConfig, Manifest, Platform } from '../oci/types.js';
 
 /**
@@ -26,6 +29,11 @@ export interface ImageSource {
    * hash to desc.digest and count desc.size. Safe to call again for the same blob.
    */
   openBlob(desc: Descriptor): Promise<Readable>;
+  /**
+   * Sources with no layers (a root filesystem directory) fill the graph themselves; their
+   * resolve() returns an image with zero layers and a synthetic config.
+   */
+  loadTree?(graph: FileGraph, store: ContentStore, progress: Progress): Promise<void>;
   close(): Promise<void>;
 }
 
