@@ -75,16 +75,21 @@ export class OciLayout {
     return path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
-  /** Write a stream as a blob; when `expect` is given the bytes must match it. */
+  /** Write a stream as a blob; when `expect` is given the bytes must match it (one hash pass either way). */
   async writeBlob(source: Readable, expect?: { digest: string; size: number }): Promise<{ digest: string; size: number }> {
     const tmp = await this.tempPath();
-    const counter = new HashCounter();
     try {
-      if (expect) await pipeline(source, new VerifyStream(expect.digest, expect.size, `blob ${shortDigest(expect.digest)}`), counter, createWriteStream(tmp));
-      else await pipeline(source, counter, createWriteStream(tmp));
-      const digest = counter.digest();
-      await fs.rename(tmp, this.blobPath(digest));
-      return { digest, size: counter.bytes };
+      let result: { digest: string; size: number };
+      if (expect) {
+        await pipeline(source, new VerifyStream(expect.digest, expect.size, `blob ${shortDigest(expect.digest)}`), createWriteStream(tmp));
+        result = { digest: expect.digest, size: expect.size };
+      } else {
+        const counter = new HashCounter();
+        await pipeline(source, counter, createWriteStream(tmp));
+        result = { digest: counter.digest(), size: counter.bytes };
+      }
+      await fs.rename(tmp, this.blobPath(result.digest));
+      return result;
     } catch (e) {
       await fs.rm(tmp, { force: true });
       throw e;
