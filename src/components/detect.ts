@@ -16,7 +16,8 @@
  *     2 and 3 never compete: a package list cannot claim a database path (rpm lists its own
  *     rpmdb.sqlite as %ghost; chunkah ignores such claims for the same reason).
  *  4. An unclaimed regular file of at least `bigFileBytes` -> its own 'bigfile:PATH'.
- *  5. Everything else -> 'unclaimed'.
+ *  5. Everything else -> 'unclaimed'; when that is large (no package database covers the
+ *     image), big directory subtrees of it become 'tree:PREFIX' components (see tree-groups.ts).
  *
  * A hardlink set is never split (a split set is duplicated data, chunkah #146): all its paths go
  * to the owner, by rules 1-3, of its first path in byte order that has one; when none has, the
@@ -26,6 +27,7 @@ import { RechunkerError } from '../errors.js';
 import { debianChangeTimes } from './changelog.js';
 import { DPKG_DIR, readDpkgDatabase, type DebPackage } from './dpkg.js';
 import { RPMDB_DIRS, readRpmDatabase, type RpmPackage } from './rpm.js';
+import { groupByTree, type Unit } from './tree-groups.js';
 import type { Component, ComponentKind, TreeView } from './types.js';
 import { xattrFacts } from './xattr.js';
 
@@ -158,6 +160,7 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
   };
 
   const done = new Set<string>();
+  const unclaimed: Unit[] = [];
   let splitSets = 0;
   for (const path of tree.paths()) {
     const node = tree.lookup(path);
@@ -178,9 +181,12 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
     } else if (size >= bigFileBytes && members.some((m) => isRegular(tree.lookup(m)!.type))) {
       assign(`bigfile:${members[0]}`, 'bigfile', members, size);
     } else {
-      assign('unclaimed', 'unclaimed', members, size);
+      unclaimed.push({ members, size });
     }
   }
+  const { groups, rest } = groupByTree(unclaimed);
+  for (const g of groups) for (const u of g.units) assign(`tree:${g.prefix || '/'}`, 'tree', u.members, u.size);
+  for (const u of rest) assign('unclaimed', 'unclaimed', u.members, u.size);
   if (splitSets > 0) {
     warnings.push(`${splitSets} hardlink set(s) had paths claimed by different components; each set was kept whole with the owner of its first claimed path`);
   }

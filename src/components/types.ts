@@ -28,10 +28,11 @@ export interface TreeNodeInfo {
   links: readonly string[];
 }
 
-export type ComponentKind = 'deb' | 'rpm' | 'xattr' | 'bigfile' | 'pkgdb' | 'unclaimed';
+/** 'tree': a directory subtree of unclaimed files, split out when no package database covers it. */
+export type ComponentKind = 'deb' | 'rpm' | 'xattr' | 'bigfile' | 'pkgdb' | 'tree' | 'unclaimed';
 
 export interface Component {
-  /** Stable, unique name: 'deb:coreutils', 'rpm:glibc', 'xattr:VALUE', 'bigfile:usr/lib/x.so', 'unclaimed'. */
+  /** Stable, unique name: 'deb:coreutils', 'rpm:glibc', 'xattr:VALUE', 'bigfile:usr/lib/x.so', 'tree:opt/app', 'unclaimed'. */
   name: string;
   kind: ComponentKind;
   /** Non-directory paths it owns, byte order. Directories belong to no component. */
