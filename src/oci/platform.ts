@@ -1,10 +1,28 @@
 import { RechunkerError } from '../errors.js';
 import type { Descriptor, Platform } from './types.js';
 
-const ARCH_ALIASES: Record<string, string> = { x64: 'amd64', x86_64: 'amd64', aarch64: 'arm64', ia32: '386', arm: 'arm' };
+/**
+ * Platforms, and choosing one image of an index / manifest list for a platform as containers/image
+ * does: os and architecture must match (names normalised: x86_64 = amd64, aarch64 = arm64,
+ * armhf = arm, i686 = 386 ...), and the variant when one is asked for (arm64 implies v8, arm
+ * implies v7 when unspecified; a bare number is a v-variant). An exact variant beats an implied
+ * one; otherwise the first match wins.
+ */
+const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', x64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm', i386: '386', i686: '386', ia32: '386' };
 
 export function normalizeArch(arch: string): string {
-  return ARCH_ALIASES[arch] ?? arch;
+  const lower = arch.toLowerCase();
+  return ARCH_ALIASES[lower] ?? lower;
+}
+
+export function normalizePlatform(p: Platform): Platform {
+  const arch = normalizeArch(p.architecture);
+  let variant = p.variant?.toLowerCase();
+  if (arch === 'arm64' && (variant === '8' || variant === 'v8')) variant = 'v8';
+  if (arch === 'arm' && variant !== undefined && /^\d+$/.test(variant)) variant = `v${variant}`;
+  const out: Platform = { os: p.os.toLowerCase(), architecture: arch };
+  if (variant) out.variant = variant;
+  return out;
 }
 
 export function hostPlatform(): Platform {
@@ -26,25 +44,36 @@ export function formatPlatform(p: Platform | undefined): string {
   return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
 }
 
-function variantMatches(want: Platform, have: Platform): boolean {
-  if (!want.variant) return true;
-  // arm64 images often omit the v8 variant they imply.
-  const haveVariant = have.variant ?? (have.architecture === 'arm64' ? 'v8' : undefined);
-  return haveVariant === want.variant;
+/** The variant a normalised platform stands for when it names none. */
+function impliedVariant(p: Platform): string | undefined {
+  if (p.variant) return p.variant;
+  if (p.architecture === 'arm64') return 'v8';
+  if (p.architecture === 'arm') return 'v7';
+  return undefined;
 }
 
+/** An index entry's platform is unchecked JSON: only a well-formed one is compared or shown. */
+function isPlatform(p: Platform | undefined): p is Platform {
+  return !!p && typeof p.os === 'string' && typeof p.architecture === 'string' && (p.variant === undefined || typeof p.variant === 'string');
+}
+
+/** Is `have` (an index entry's platform) usable for `want`? */
 export function platformMatches(want: Platform, have: Platform | undefined): boolean {
-  if (!have) return false;
-  return have.os === want.os && normalizeArch(have.architecture) === want.architecture && variantMatches(want, have);
+  if (!isPlatform(have)) return false;
+  const w = normalizePlatform(want);
+  const h = normalizePlatform(have);
+  if (w.os !== h.os || w.architecture !== h.architecture) return false;
+  if (!w.variant) return true;
+  return impliedVariant(h) === impliedVariant(w);
 }
 
 /** Pick the one manifest of an index that runs on `want`; the error lists what there is. */
 export function selectPlatform(manifests: Descriptor[], want: Platform, where: string): Descriptor {
-  const matching = manifests.filter((m) => platformMatches(want, m.platform));
+  const w = normalizePlatform(want);
+  const matching = manifests.filter((m) => platformMatches(w, m.platform));
   if (matching.length > 0) {
-    // Prefer an exact variant over an implied one; otherwise the first, as containers/image does.
-    return matching.find((m) => m.platform?.variant === want.variant) ?? matching[0]!;
+    return matching.find((m) => normalizePlatform(m.platform!).variant === w.variant) ?? matching[0]!;
   }
-  const have = manifests.map((m) => formatPlatform(m.platform)).join(', ') || 'none';
-  throw new RechunkerError('PLATFORM', `${where}: no image for platform ${formatPlatform(want)} (available: ${have}); choose one with --platform`);
+  const have = [...new Set(manifests.map((m) => m.platform).filter(isPlatform).map((p) => formatPlatform(normalizePlatform(p))))];
+  throw new RechunkerError('PLATFORM', `${where}: no image for platform ${formatPlatform(w)} (available: ${have.join(', ') || 'none'}); choose one with --platform`);
 }

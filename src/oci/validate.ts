@@ -2,8 +2,15 @@ import { RechunkerError } from '../errors.js';
 import { checkDigest } from './digest.js';
 import { MediaType, type Descriptor, type ImageConfig, type Index, type Manifest } from './types.js';
 
+/**
+ * Parsing what a layout or a registry hands out: an image manifest (OCI or Docker schema2) or an
+ * index (OCI index or Docker manifest list), and an image config. Only the fields rechunker relies
+ * on are checked; the bytes are kept by the caller, never re-serialised.
+ */
 export const MANIFEST_MEDIA_TYPES: readonly string[] = [MediaType.OciManifest, MediaType.DockerManifest];
 export const INDEX_MEDIA_TYPES: readonly string[] = [MediaType.OciIndex, MediaType.DockerManifestList];
+/** Declared types that say nothing (a descriptor without one, a registry answering plain JSON): the content decides. */
+const UNINFORMATIVE_TYPES: readonly string[] = ['', 'application/json'];
 
 function bad(where: string, why: string): never {
   throw new RechunkerError('BAD_MANIFEST', `${where}: ${why}`);
@@ -31,12 +38,21 @@ export function checkDescriptor(d: unknown, where: string): Descriptor {
 
 export type ParsedManifest = { kind: 'manifest'; manifest: Manifest; mediaType: string } | { kind: 'index'; index: Index; mediaType: string };
 
-/** Parse a manifest or an index; `declared` is the media type its descriptor or HTTP response gave. */
+/**
+ * Parse a manifest or an index. `declared` is the media type its descriptor or HTTP response
+ * gave; the document's own `mediaType` wins over it, and when neither says anything useful
+ * (absent, '' or 'application/json') the shape decides: a `manifests` list without a `config`
+ * is an index.
+ */
 export function parseManifest(bytes: Buffer, declared: string | undefined, where: string): ParsedManifest {
   const obj = parseJson(bytes, where);
+  if (obj.schemaVersion === 1) bad(where, 'Docker schema1 manifests are not supported (push the image again with a current tool)');
   if (obj.schemaVersion !== 2) bad(where, `unsupported schemaVersion ${String(obj.schemaVersion)}`);
-  const mediaType = (typeof obj.mediaType === 'string' ? obj.mediaType : undefined) ?? declared ?? (Array.isArray(obj.manifests) ? MediaType.OciIndex : MediaType.OciManifest);
-  if (INDEX_MEDIA_TYPES.includes(mediaType) || (!obj.config && Array.isArray(obj.manifests))) {
+  const stated = typeof obj.mediaType === 'string' ? obj.mediaType : declared;
+  const looksLikeIndex = Array.isArray(obj.manifests) && !obj.config;
+  const known = stated !== undefined && !UNINFORMATIVE_TYPES.includes(stated);
+  const mediaType = known ? stated : looksLikeIndex ? MediaType.OciIndex : MediaType.OciManifest;
+  if (INDEX_MEDIA_TYPES.includes(mediaType) || looksLikeIndex) {
     if (!Array.isArray(obj.manifests)) bad(where, 'index without a manifests list');
     obj.manifests.forEach((m, i) => checkDescriptor(m, `${where} manifests[${i}]`));
     return { kind: 'index', index: obj as unknown as Index, mediaType };

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { RechunkerError } from '../errors.js';
+import { sha256 } from '../oci/digest.js';
+import { MAX_MANIFEST_BYTES, type ManifestBytes } from '../oci/resolve.js';
 import { MediaType, type Descriptor } from '../oci/types.js';
 import { BlobReader, type BlobResponse } from './blob-reader.js';
 import { RegistryConnection, type ConnectionOptions } from './connection.js';
@@ -22,20 +23,12 @@ export interface RegistryClientOptions extends ConnectionOptions {
   uploadMethod?: UploadMethod;
 }
 
-export interface FetchedManifest {
-  bytes: Buffer;
+/** A manifest as received: `digest` is the sha256 of the exact bytes, `mediaType` the Content-Type (or what the bytes say). */
+export interface FetchedManifest extends ManifestBytes {
   mediaType: string;
-  /** sha256 of the exact bytes received. */
-  digest: string;
 }
-
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 export const DEFAULT_MANIFEST_ACCEPT: readonly string[] = [MediaType.OciIndex, MediaType.OciManifest, MediaType.DockerManifestList, MediaType.DockerManifest];
-
-function sha256(data: Buffer): string {
-  return 'sha256:' + createHash('sha256').update(data).digest('hex');
-}
 
 /** The media type of a Content-Type header, without parameters. */
 function mediaTypeOf(header: string | undefined): string | undefined {

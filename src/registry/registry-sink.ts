@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { RechunkerError } from '../errors.js';
+import { sha256 } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
 import type { ImageSink } from '../ref/transport.js';
+import { createLimit, type Limit } from '../util/concurrency.js';
 import { RegistryClient } from './client.js';
-import { createLimit, DEFAULT_JOBS, type Limit } from './limit.js';
 import { formatDockerReference, type DockerReference } from './reference.js';
-import { toReference, type RegistryOptions } from './registry-source.js';
+import { DEFAULT_JOBS, toReference, type RegistryOptions } from './registry-source.js';
 
 export interface RegistrySinkOptions extends RegistryOptions {
   /**
@@ -69,7 +69,7 @@ export class RegistrySink implements ImageSink {
   }
 
   async putManifest(bytes: Buffer, mediaType: string, digest: string): Promise<void> {
-    const actual = 'sha256:' + createHash('sha256').update(bytes).digest('hex');
+    const actual = sha256(bytes);
     if (actual !== digest) throw new RechunkerError('DIGEST_MISMATCH', `${this.name}: manifest bytes hash to ${actual}, not ${digest}`);
     if (this.failed.length > 0) {
       throw new RechunkerError('REGISTRY', `${this.name}: not pushing the manifest: ${this.failed.length} blob(s) failed to upload (${this.failed.join(', ')})`);

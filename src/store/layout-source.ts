@@ -16,7 +16,7 @@ export class LayoutSource implements ImageSource {
 
   async resolve(platform: Platform): Promise<ResolvedImage> {
     const top = await this.pickTop(platform);
-    return resolveFromDescriptor(top, (d, limit) => this.layout.readBlob(d, limit, `manifest ${d.digest}`), platform, this.name);
+    return resolveFromDescriptor(top, (d, limit, kind) => this.layout.readBlob(d, limit, `${kind} ${d.digest}`), platform, this.name);
   }
 
   private async pickTop(platform: Platform): Promise<Descriptor> {

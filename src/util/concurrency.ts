@@ -1,22 +1,68 @@
-/** Run `fn` over `items` with at most `limit` in flight; results keep the input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+/**
+ * Bounded concurrency: at most `n` of the functions given run at once; the rest wait in order.
+ * Results keep the input order.
+ */
+export type Limit = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/** At least one at a time, whatever `n` is (0, a fraction, NaN). */
+function width(n: number): number {
+  return n >= 1 ? Math.floor(n) : 1;
+}
+
+/** A gate for work that arrives over time (e.g. a sink's putBlob calls): at most `n` running. */
+export function createLimit(n: number): Limit {
+  const max = width(n);
+  let running = 0;
+  const queue: Array<() => void> = [];
+  const next = (): void => {
+    if (running >= max) return;
+    const start = queue.shift();
+    if (start) {
+      running++;
+      start();
+    }
+  };
+  return <T>(fn: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push(() => {
+        let p: Promise<T>;
+        try {
+          p = fn();
+        } catch (e) {
+          p = Promise.reject(e);
+        }
+        p.then(resolve, reject).finally(() => {
+          running--;
+          next();
+        });
+      });
+      next();
+    });
+}
+
+/**
+ * Run `fn` over `items` with at most `n` in flight. After the first failure no new work starts;
+ * what is running is waited for, and the promise rejects with that first failure.
+ */
+export async function mapLimit<T, R>(items: readonly T[], n: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
-  let next = 0;
+  let nextIndex = 0;
   let failed = false;
-  async function worker(): Promise<void> {
-    while (!failed && next < items.length) {
-      const i = next++;
+  let firstError: unknown;
+  const worker = async (): Promise<void> => {
+    while (!failed && nextIndex < items.length) {
+      const i = nextIndex++;
       try {
         results[i] = await fn(items[i]!, i);
       } catch (e) {
-        failed = true;
-        throw e;
+        if (!failed) {
+          failed = true;
+          firstError = e;
+        }
       }
     }
-  }
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, () => worker());
-  const settled = await Promise.allSettled(workers);
-  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (rejected) throw rejected.reason;
+  };
+  await Promise.all(Array.from({ length: Math.min(width(n), items.length) }, worker));
+  if (failed) throw firstError;
   return results;
 }

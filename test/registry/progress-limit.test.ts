@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { createLimit, mapLimit } from '../../src/registry/limit.js';
+import { createLimit, mapLimit } from '../../src/util/concurrency.js';
 import { formatBytes, Progress } from '../../src/registry/progress.js';
 
 function fakeStderr(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean; columns?: number }; text: () => string } {
@@ -78,5 +78,34 @@ describe('bounded concurrency', () => {
     );
     assert.ok(started.length <= 4, `started ${started.join(',')}`);
     assert.deepEqual(await mapLimit([3, 1, 2], 8, async (x) => x * 10), [30, 10, 20]);
+  });
+
+  it('mapLimit rejects with the failure that came first in time, not in input order', async () => {
+    await assert.rejects(
+      mapLimit([0, 1], 2, async (i) => {
+        await sleep(i === 0 ? 30 : 1);
+        throw new Error(`boom ${i}`);
+      }),
+      /boom 1/,
+    );
+  });
+
+  it('runs one at a time when given no usable width', async () => {
+    for (const n of [0, 0.5, -3, Number.NaN]) {
+      let running = 0;
+      let peak = 0;
+      const work = async (x: number): Promise<number> => {
+        running++;
+        peak = Math.max(peak, running);
+        await sleep(1);
+        running--;
+        return x + 1;
+      };
+      assert.deepEqual(await mapLimit([1, 2, 3], n, work), [2, 3, 4], `mapLimit ${n}`);
+      const limit = createLimit(n);
+      assert.deepEqual(await Promise.all([1, 2, 3].map((x) => limit(() => work(x)))), [2, 3, 4], `createLimit ${n}`);
+      assert.equal(peak, 1, `width ${n}`);
+    }
+    assert.deepEqual(await mapLimit([], 4, async () => 1), []);
   });
 });
