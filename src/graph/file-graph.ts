@@ -1,21 +1,9 @@
-import type { EntryType, TarEntry } from '../tar/entry.js';
+import type { EntryType, FileMeta, TarEntry } from '../tar/entry.js';
 import type { ContentRef } from './content-store.js';
 
 /** Metadata and content of one filesystem object; shared by every path of a hardlink set. */
-export interface Inode {
+export interface Inode extends FileMeta {
   type: Exclude<EntryType, 'hardlink'>;
-  mode: number;
-  uid: number;
-  gid: number;
-  uname: string;
-  gname: string;
-  mtimeSec: number;
-  mtimeNsec: number;
-  size: number;
-  /** Symlink target. */
-  linkname: string;
-  devmajor: number;
-  devminor: number;
   xattrs: Map<string, Buffer> | null;
   content: ContentRef | null;
   /** Some entry hardlinked to it: its paths must be kept together. */

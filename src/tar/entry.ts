@@ -7,10 +7,8 @@
  */
 export type EntryType = 'file' | 'hardlink' | 'symlink' | 'chardev' | 'blockdev' | 'dir' | 'fifo';
 
-export interface TarEntry {
-  /** Normalised: no leading './' or '/', no trailing '/'; '.' for the root directory. */
-  path: string;
-  type: EntryType;
+/** What a filesystem object carries besides its name, type and xattrs: shared by tar entries and inodes. */
+export interface FileMeta {
   /** Permission bits including setuid, setgid and sticky (mask 0o7777). */
   mode: number;
   uid: number;
@@ -20,12 +18,18 @@ export interface TarEntry {
   /** Seconds since the epoch (may be negative) and the nanoseconds within that second. */
   mtimeSec: number;
   mtimeNsec: number;
-  /** Length of the entry's body; 0 for everything but 'file'. */
+  /** Length of the content; 0 for everything but regular files. */
   size: number;
-  /** Symlink target, or for a hardlink the path (normalised like `path`) of the file it links to. */
+  /** Symlink target, or for a hardlink entry the path (normalised like `path`) of the file it links to. */
   linkname: string;
   devmajor: number;
   devminor: number;
+}
+
+export interface TarEntry extends FileMeta {
+  /** Normalised: no leading './' or '/', no trailing '/'; '.' for the root directory. */
+  path: string;
+  type: EntryType;
   /** xattr name (byte string) -> raw value bytes, exactly as stored. */
   xattrs: Map<string, Buffer>;
 }
