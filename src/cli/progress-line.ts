@@ -25,11 +25,13 @@ export function progressLine(stream: NodeJS.WriteStream, enabled: boolean): Prog
       phase = text;
       if (live) draw(text);
     },
-    advance(done, total) {
+    advance(done, total, unit = 'items') {
       const now = Date.now();
       if (!live || now - last < MIN_INTERVAL_MS) return;
       last = now;
-      draw(total === undefined ? `${phase}: ${formatBytes(done)}` : `${phase}: ${done}/${total}`);
+      if (unit === 'items') draw(total === undefined ? `${phase}: ${done}` : `${phase}: ${done}/${total}`);
+      else if (total === undefined || total === 0) draw(`${phase}: ${formatBytes(done)}`);
+      else draw(`${phase}: ${formatBytes(done)} of ${formatBytes(total)} (${Math.floor((100 * done) / total)}%)`);
     },
     warn(text) {
       clear();

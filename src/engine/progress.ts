@@ -2,8 +2,8 @@
 export interface Progress {
   /** A new phase, e.g. "reading layer 2/4". */
   phase(text: string): void;
-  /** Units done in the current phase, out of total when known. */
-  advance(done: number, total?: number): void;
+  /** Units done in the current phase, out of total when known; bytes are shown as sizes. */
+  advance(done: number, total?: number, unit?: 'bytes' | 'items'): void;
   warn(text: string): void;
   done(): void;
 }

@@ -35,23 +35,15 @@ export async function loadImage(source: ImageSource, image: ResolvedImage, store
 }
 
 async function readLayer(source: ImageSource, desc: Descriptor, diffId: string, graph: FileGraph, store: ContentStore, index: number, where: string, progress: Progress): Promise<void> {
-  const blob = await source.openBlob(desc);
-  const tar = await decompressed(blob);
+  let read = 0;
+  const tar = await decompressed(await source.openBlob(desc), (n) => progress.advance((read += n), desc.size, 'bytes'));
   const counter = new HashCounter();
   const stream = pipeline(tar, counter, () => {});
   const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  let read = 0;
   // The tar reader may stop at the end-of-archive blocks; the rest must still be read so the
   // blob's digest and the diff_id are checked over every byte.
   const chunks: AsyncIterable<Buffer> = {
-    [Symbol.asyncIterator]: () => ({
-      next: async () => {
-        const r = await it.next();
-        if (!r.done) progress.advance((read += r.value.length));
-        return r;
-      },
-      return: async () => ({ done: true, value: undefined }),
-    }),
+    [Symbol.asyncIterator]: () => ({ next: () => it.next(), return: async () => ({ done: true, value: undefined }) }),
   };
   await applyLayer(graph, store, readTar(chunks, { where }), index, where);
   while (!(await it.next()).done);
@@ -61,14 +53,20 @@ async function readLayer(source: ImageSource, desc: Descriptor, diffId: string, 
 }
 
 /** Peek at the first bytes to pick the decompressor: media types are not always honest. */
-async function decompressed(blob: Readable): Promise<Readable> {
+export async function decompressed(blob: Readable, onBlobBytes: (n: number) => void = () => {}): Promise<Readable> {
   const it = blob[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const first = await it.next();
   const head = first.done ? Buffer.alloc(0) : first.value;
   const rest = Readable.from(
     (async function* () {
-      if (!first.done) yield head;
-      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+      if (!first.done) {
+        onBlobBytes(head.length);
+        yield head;
+      }
+      for (let r = await it.next(); !r.done; r = await it.next()) {
+        onBlobBytes(r.value.length);
+        yield r.value;
+      }
     })(),
     { objectMode: false },
   );
