@@ -1,5 +1,8 @@
+import { ArchiveSink } from '../archive/archive-sink.js';
+import { ArchiveSource } from '../archive/archive-source.js';
 import { RechunkerError } from '../errors.js';
 import { RegistrySink, RegistrySource } from '../registry/index.js';
+import { RootfsSource } from '../rootfs/rootfs-source.js';
 import { LayoutSink } from '../store/layout-sink.js';
 import { LayoutSource } from '../store/layout-source.js';
 import { parseReference, type Reference } from './reference.js';
@@ -41,6 +44,10 @@ export async function openSource(text: string, opts: TransportOptions = {}): Pro
       return new LayoutSource(text, ref.dir, ref.tag, ref.digest);
     case 'docker':
       return new RegistrySource(ref.rest, registryOptions(opts));
+    case 'oci-archive':
+      return new ArchiveSource(text, ref.file, ref.tag);
+    case 'rootfs':
+      return new RootfsSource(text, ref.dir);
     default:
       return unsupported(ref, 'source');
   }
@@ -57,6 +64,10 @@ export async function openSink(text: string, opts: TransportOptions = {}): Promi
       const from = opts.mountFrom?.startsWith('docker://') ? opts.mountFrom.slice('docker://'.length) : undefined;
       return new RegistrySink(ref.rest, { ...registryOptions(opts), ...(from ? { mountFrom: from } : {}) });
     }
+    case 'oci-archive':
+      return new ArchiveSink(text, ref.file, ref.tag);
+    case 'rootfs':
+      throw new RechunkerError('UNSUPPORTED', `${text}: rootfs: is a source only; write the image to oci:DIR[:TAG] or oci-archive:FILE[:TAG] and unpack it where you need the tree`);
     default:
       return unsupported(ref, 'destination');
   }

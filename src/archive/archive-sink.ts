@@ -1,0 +1,84 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { RechunkerError } from '../errors.js';
+import type { Descriptor } from '../oci/types.js';
+import type { ImageSink } from '../ref/transport.js';
+import { LayoutSink } from '../store/layout-sink.js';
+import { extractLayout } from './extract-layout.js';
+import { reachableBlobs } from './reachable.js';
+import { writeLayoutArchive } from './write-archive.js';
+
+/**
+ * `oci-archive:FILE[:TAG]` as a destination. The image is written into a private layout dir; on
+ * putManifest the tag is set there and the whole layout is written as a deterministic tar
+ * (see writeLayoutArchive) beside FILE and renamed over it. An existing archive is read in first,
+ * so its other images stay; blobs that only the replaced image used are dropped, so rewriting a
+ * tag does not grow the file and the same inputs give the same bytes.
+ */
+export class ArchiveSink implements ImageSink {
+  private sink: Promise<LayoutSink> | undefined;
+  private tmp: string | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly file: string,
+    private readonly tag?: string,
+    private readonly tmpParent: string = os.tmpdir(),
+  ) {}
+
+  private open(): Promise<LayoutSink> {
+    this.sink ??= (async () => {
+      const tmp = await fs.mkdtemp(path.join(this.tmpParent, 'rechunker-archive-out-'));
+      this.tmp = tmp;
+      let exists = true;
+      try {
+        await fs.lstat(this.file);
+      } catch {
+        exists = false;
+      }
+      if (exists) {
+        try {
+          await extractLayout(this.file, tmp, this.name);
+        } catch (e) {
+          const why = e instanceof Error ? e.message : String(e);
+          const code = e instanceof RechunkerError ? e.code : 'IO';
+          throw new RechunkerError(code, `${this.name}: ${this.file} exists and is not an OCI archive this tool can add to (${why}); remove it or choose another name`, { cause: e });
+        }
+      }
+      return new LayoutSink(this.name, tmp, this.tag);
+    })();
+    return this.sink;
+  }
+
+  async hasBlob(desc: Descriptor): Promise<boolean> {
+    return (await this.open()).hasBlob(desc);
+  }
+
+  async putBlob(desc: Descriptor, open: () => Promise<Readable>): Promise<void> {
+    await (await this.open()).putBlob(desc, open);
+  }
+
+  async adoptFile(file: string, desc: Descriptor): Promise<void> {
+    await (await this.open()).adoptFile(file, desc);
+  }
+
+  async putManifest(bytes: Buffer, mediaType: string, digest: string): Promise<void> {
+    const sink = await this.open();
+    const dir = this.tmp!;
+    const before = await reachableBlobs(dir);
+    await sink.putManifest(bytes, mediaType, digest);
+    const after = before ? await reachableBlobs(dir) : undefined;
+    if (before && after) {
+      for (const d of before) if (!after.has(d)) await fs.rm(path.join(dir, 'blobs', 'sha256', d.slice(7)), { force: true });
+    }
+    await writeLayoutArchive(dir, this.file);
+  }
+
+  async close(): Promise<void> {
+    await this.sink?.catch(() => {});
+    if (this.tmp) await fs.rm(this.tmp, { recursive: true, force: true });
+    this.tmp = undefined;
+  }
+}

@@ -1,0 +1,56 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { Descriptor, Platform } from '../oci/types.js';
+import type { ImageSource, ResolvedImage } from '../ref/transport.js';
+import { LayoutSource } from '../store/layout-source.js';
+import { extractLayout } from './extract-layout.js';
+
+/**
+ * `oci-archive:FILE[:TAG]`: a tar of an OCI layout (skopeo's oci-archive transport). The layout's
+ * files are extracted into a private temp dir on first use (see extractLayout) and read from
+ * there by LayoutSource; close() removes the temp dir.
+ */
+export class ArchiveSource implements ImageSource {
+  private layout: Promise<LayoutSource> | undefined;
+  private tmp: string | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly file: string,
+    private readonly tag?: string,
+    private readonly tmpParent: string = os.tmpdir(),
+  ) {}
+
+  /** The extracted layout, made once. Extraction is lazy so a failed open leaves no temp dir. */
+  private open(): Promise<LayoutSource> {
+    this.layout ??= (async () => {
+      const tmp = await fs.mkdtemp(path.join(this.tmpParent, 'rechunker-archive-'));
+      this.tmp = tmp;
+      try {
+        await extractLayout(this.file, tmp, this.name);
+      } catch (e) {
+        this.tmp = undefined;
+        await fs.rm(tmp, { recursive: true, force: true });
+        throw e;
+      }
+      return new LayoutSource(this.name, tmp, this.tag);
+    })();
+    return this.layout;
+  }
+
+  async resolve(platform: Platform): Promise<ResolvedImage> {
+    return (await this.open()).resolve(platform);
+  }
+
+  async openBlob(desc: Descriptor): Promise<Readable> {
+    return (await this.open()).openBlob(desc);
+  }
+
+  async close(): Promise<void> {
+    await this.layout?.catch(() => {});
+    if (this.tmp) await fs.rm(this.tmp, { recursive: true, force: true });
+    this.tmp = undefined;
+  }
+}
