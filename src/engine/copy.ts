@@ -1,5 +1,7 @@
+import { RechunkerError } from '../errors.js';
 import { openSink, openSource, type TransportOptions } from '../ref/open.js';
 import { MediaType, type Descriptor, type Platform } from '../oci/types.js';
+import { DEFAULT_JOBS } from '../registry/index.js';
 import { mapLimit } from '../util/concurrency.js';
 import { silentProgress, type Progress } from './progress.js';
 
@@ -8,7 +10,7 @@ export interface CopyOptions {
   destination: string;
   platform: Platform;
   transport?: TransportOptions;
-  /** Blobs transferred at once (default 4). */
+  /** Blobs transferred at once (default DEFAULT_JOBS). */
   jobs?: number;
   progress?: Progress;
 }
@@ -28,6 +30,10 @@ export interface CopyResult {
 export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
   const progress = opts.progress ?? silentProgress;
   const source = await openSource(opts.source, opts.transport);
+  if (source.loadTree) {
+    await source.close();
+    throw new RechunkerError('USAGE', `${opts.source}: a directory has no layers to copy; make an image of it with \`rechunker rechunk ${opts.source} DESTINATION\``);
+  }
   const sink = await openSink(opts.destination, { ...opts.transport, mountFrom: opts.source });
   try {
     progress.phase(`resolving ${opts.source}`);
@@ -35,7 +41,7 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
     const blobs: Descriptor[] = [image.manifest.config, ...image.manifest.layers];
     let done = 0;
     progress.phase(`copying ${blobs.length} blobs`);
-    await mapLimit(blobs, opts.jobs ?? 4, async (desc) => {
+    await mapLimit(blobs, opts.jobs ?? DEFAULT_JOBS, async (desc) => {
       await sink.putBlob(desc, () => source.openBlob(desc));
       progress.advance(++done, blobs.length);
     });

@@ -48,3 +48,12 @@ describe('cli', () => {
     assert.deepEqual(Object.keys(JSON.parse(r.stdout).error).sort(), ['code', 'message']);
   });
 });
+
+describe('copy', () => {
+  it('refuses a directory, which has no layers, and says what to do instead', async () => {
+    const r = await runCli(['copy', 'rootfs:/usr/share/doc', 'oci:/tmp/never-written:x']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^rechunker: error \[USAGE\]: rootfs:\/usr\/share\/doc: a directory has no layers to copy/);
+    await assert.rejects(fs.access('/tmp/never-written'));
+  });
+});
