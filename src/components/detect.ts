@@ -10,18 +10,21 @@
  *     Python files (`d/__pycache__/m.*.pyc` next to a listed `d/m.py`): py3compile writes them
  *     from the package's postinst, they change exactly when the .py does, and on Debian they are
  *     most of what no list names (11.6 of 14 MB unclaimed in the corpus without this).
- *  3. The package databases themselves (`var/lib/dpkg/**`, rpmdb directories, and debconf's
- *     `var/cache/debconf/**`, which dpkg's maintainer scripts rewrite on every install) ->
- *     'pkgdb'. They change on every update, so they must stay apart from what they describe. Rules
- *     2 and 3 never compete: a package list cannot claim a database path (rpm lists its own
- *     rpmdb.sqlite as %ghost; chunkah ignores such claims for the same reason).
- *  4. An unclaimed regular file of at least `bigFileBytes` -> its own 'bigfile:PATH'.
- *  5. Everything else -> 'unclaimed'; when that is large (no package database covers the
+ *  3. dpkg's per-package files (`var/lib/dpkg/info/NAME.*`: list, md5sums, maintainer scripts)
+ *     go with their package: they change exactly when it does, and in the volatile database
+ *     layer every update would download all of them again (5.7 MB on the corpus).
+ *  4. The package databases themselves (the rest of `var/lib/dpkg/**`, rpmdb directories, and
+ *     debconf's `var/cache/debconf/**`, which maintainer scripts rewrite on every install) ->
+ *     'pkgdb'. They change on every update, so they must stay apart from what they describe. A
+ *     package list cannot claim a database path (rpm lists its own rpmdb.sqlite as %ghost;
+ *     chunkah ignores such claims for the same reason).
+ *  5. An unclaimed regular file of at least `bigFileBytes` -> its own 'bigfile:PATH'.
+ *  6. Everything else -> 'unclaimed'; when that is large (no package database covers the
  *     image), big directory subtrees of it become 'tree:PREFIX' components (see tree-groups.ts).
  *
  * A hardlink set is never split (a split set is duplicated data, chunkah #146): all its paths go
- * to the owner, by rules 1-3, of its first path in byte order that has one; when none has, the
- * set is one unit for rules 4-5, named after its first path.
+ * to the owner, by rules 1-4, of its first path in byte order that has one; when none has, the
+ * set is one unit for rules 5-6, named after its first path.
  */
 import { RechunkerError } from '../errors.js';
 import { debianChangeTimes } from './changelog.js';
@@ -84,6 +87,7 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
 
   const meta = new Map<string, Record<string, unknown>>();
   const debs = await loadDpkg(tree, warnings);
+  const infoStems = new Map<string, string>();
   const debGroups = new Map<string, DebPackage[]>();
   for (const p of debs) {
     const name = `deb:${p.source}`;
@@ -91,6 +95,7 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
     if (group === undefined) debGroups.set(name, [p]);
     else group.push(p);
     for (const path of p.paths) claim(path, { component: name, pkg: p.name });
+    for (const stem of [p.name, `${p.name}:${p.arch}`]) infoStems.set(stem, name);
   }
   for (const [name, pkgs] of debGroups) {
     const m: Record<string, unknown> = {
@@ -144,6 +149,8 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
     if (x !== undefined) return `xattr:${x}`;
     const l = listed.get(p);
     if (l !== undefined) return l.component;
+    const info = dpkgInfoOwner(p, infoStems);
+    if (info !== undefined) return info;
     return isPkgdb(p) ? 'pkgdb' : undefined;
   };
 
@@ -204,6 +211,16 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
   return { components, warnings };
 }
 
+const DPKG_INFO = `${DPKG_DIR}/info/`;
+
+/** `var/lib/dpkg/info/NAME[:ARCH].EXT` -> the component of package NAME (rule 3). */
+function dpkgInfoOwner(path: string, stems: ReadonlyMap<string, string>): string | undefined {
+  if (!path.startsWith(DPKG_INFO)) return undefined;
+  const base = path.slice(DPKG_INFO.length);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 && !base.includes('/') ? stems.get(base.slice(0, dot)) : undefined;
+}
+
 const PYC = /^(.*)\/__pycache__\/([^/.]+)\.[^/]*\.pyc$/;
 
 /** Unlisted `__pycache__` files go with the package listing their source (see rule 2). */
@@ -241,7 +258,7 @@ async function loadDpkg(tree: TreeView, warnings: string[]): Promise<DebPackage[
   return db.packages;
 }
 
-/** An unreadable rpm database is not fatal: its packages' files fall through to rules 4-5. */
+/** An unreadable rpm database is not fatal: its packages' files fall through to rules 5-6. */
 async function loadRpm(tree: TreeView, warnings: string[]): Promise<RpmPackage[]> {
   try {
     return (await readRpmDatabase(tree))?.packages ?? [];

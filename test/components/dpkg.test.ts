@@ -134,16 +134,19 @@ describe('dpkg', () => {
     assert.equal(owner.get('usr/bin/aaa'), 'deb:aaa-other');
     assert.ok(warnings.some((w) => /^1 hardlink set/.test(w)), warnings.join('\n'));
     assert.equal(owner.get('etc/leftover.conf'), 'deb:leftover');
-    for (const p of ['var/lib/dpkg/status', 'var/lib/dpkg/info/libfoo1:amd64.md5sums', 'var/lib/dpkg/info/foo-bin.postinst', 'var/cache/debconf/config.dat']) {
-      assert.equal(owner.get(p), 'pkgdb', p);
-    }
+    for (const p of ['var/lib/dpkg/status', 'var/cache/debconf/config.dat']) assert.equal(owner.get(p), 'pkgdb', p);
+    // A package's own dpkg files change exactly when it does: they travel with it, multi-arch names too.
+    assert.equal(owner.get('var/lib/dpkg/info/libfoo1:amd64.md5sums'), 'deb:foo');
+    assert.equal(owner.get('var/lib/dpkg/info/foo-bin.postinst'), 'deb:foo');
+    assert.equal(owner.get('var/lib/dpkg/info/aaa-other.list'), 'deb:aaa-other');
     assert.equal(owner.get('opt/big.bin'), 'bigfile:opt/big.bin');
     assert.equal(owner.get('etc/hostname'), 'unclaimed');
     assert.equal(owner.get('bin'), 'unclaimed', "merged-/usr symlinks are no package's file");
 
     const foo = components.find((c) => c.name === 'deb:foo')!;
     assert.equal(foo.kind, 'deb');
-    assert.equal(foo.size, 5000 + 6 + 7 + 4);
+    const infoBytes = (c: { paths: string[] }) => c.paths.filter((p) => p.startsWith('var/lib/dpkg/info/')).reduce((n, p) => n + tree.lookup(p)!.size, 0);
+    assert.equal(foo.size, 5000 + 6 + 7 + 4 + infoBytes(foo));
     assert.equal(foo.meta?.source, 'foo');
     assert.deepEqual(
       (foo.meta?.packages as { name: string; arch: string; version: string }[]).map((p) => `${p.name}:${p.arch}=${p.version}`),
@@ -151,7 +154,7 @@ describe('dpkg', () => {
     );
     assert.deepEqual(foo.meta?.changeTimes, [Date.UTC(2023, 0, 2, 9, 0, 0) / 1000]);
     const aaa = components.find((c) => c.name === 'deb:aaa-other')!;
-    assert.equal(aaa.size, 6 + 6 + 12, 'the hardlink set counts once');
+    assert.equal(aaa.size, 6 + 6 + 12 + infoBytes(aaa), 'the hardlink set counts once');
   });
 
   const CORPUS = '/var/tmp/rechunker-corpus/rootfs/updated';

@@ -55,7 +55,7 @@ describe('user.component xattr', () => {
     assert.equal(byName.get('xattr:compB')?.kind, 'xattr');
     assert.equal(byName.get('xattr:compB')?.meta?.value, 'compB');
     assert.deepEqual(byName.get('xattr:tools')?.paths, ['usr/bin/tool']);
-    assert.deepEqual(byName.get('deb:p')?.paths, ['usr/bin/ptool']);
+    assert.deepEqual(byName.get('deb:p')?.paths, ['usr/bin/ptool', 'var/lib/dpkg/info/p.list']);
     assert.deepEqual(byName.get('unclaimed')?.paths, ['opt/a-x', 'opt/empty', 'opt/plain']);
   });
 });
