@@ -1,53 +1,143 @@
+/**
+ * Our packer: greedy agglomeration on the expected-download objective (see cost.ts). Every
+ * component starts in a layer of its own; while there are more layers than the budget allows,
+ * the two layers whose union adds the least expected download are merged:
+ *
+ *   delta = P(A u B)(S_A + S_B) - P_A S_A - P_B S_B = P_A S_B + P_B S_A - P_A P_B (S_A + S_B)
+ *
+ * so small components of similar (low) change probability end up together, a large volatile one
+ * stays alone, and a volatile small one (package database) never drags a large stable one along.
+ * Layers are then ordered by chainKey, most stable and largest at the bottom. Deterministic: ties
+ * break by component name, never by insertion order or hashing.
+ */
 import { RechunkerError } from '../errors.js';
-import type { Plan, PlanComponent, PlannedLayer } from './plan.js';
+import { byteOrder, chainKey, coChange, LAYER_OVERHEAD, orHistory, unionProbability } from './cost.js';
+import type { PlanComponent, PlannedLayer } from './plan.js';
 
 export const MIN_LAYERS = 2;
 export const MAX_LAYERS = 500;
+/** Above this many layers the CLI warns: some runtimes and registries handle them badly. */
+export const WARN_LAYERS = 128;
+
+/** A layer being formed. */
+export interface Group {
+  members: string[];
+  size: number;
+  /** prod(1 - p) over members: the probability that the layer keeps its digest. */
+  keep: number;
+  /** Holds components kept in place from the prior plan: two fixed groups never merge. */
+  fixed: boolean;
+  /** A fixed layer identical to the prior's: adding to it costs its re-download now. */
+  clean: boolean;
+  /** Position of the prior layer it continues. */
+  priorIndex?: number;
+  /** Change vector: OR of the members' histories. */
+  history: string;
+}
+
+export function singleton(c: PlanComponent): Group {
+  return { members: [c.name], size: c.size, keep: 1 - c.p, fixed: false, clean: false, history: c.history ?? '' };
+}
+
+const prob = (g: Group): number => 1 - g.keep;
+
+function unionOf(a: Group, b: Group): number {
+  return unionProbability(prob(a), prob(b), coChange(a.history, b.history));
+}
+
+/** Expected bytes per update the merge adds (negative when it saves layer overheads). */
+function mergeCost(a: Group, b: Group): number {
+  const pa = prob(a);
+  const pb = prob(b);
+  const pu = unionOf(a, b);
+  const future = pu * (a.size + b.size + LAYER_OVERHEAD) - pa * (a.size + LAYER_OVERHEAD) - pb * (b.size + LAYER_OVERHEAD);
+  return future + (a.clean ? a.size : 0) + (b.clean ? b.size : 0);
+}
+
+/** Pairs examined per step: every pair up to this many groups, else these cheapest candidates. */
+const ALL_PAIRS_UP_TO = 160;
+const CANDIDATES = 64;
 
 /**
- * Pack components into at most `layerBudget` layers, never splitting one. Volatile components get
- * layers of their own at the top, so their frequent changes never drag stable content into a
- * re-download; the rest are balanced by size, largest first into the emptiest layer (LPT).
- * Deterministic: ties break by name.
+ * Merge groups until at most `target` remain. Returns false when that is impossible because the
+ * remaining groups are all fixed (the prior plan no longer fits).
  */
-export function packComponents(components: readonly PlanComponent[], layerBudget: number, maxLayers: number): Plan {
+export function agglomerate(groups: Group[], target: number): boolean {
+  for (;;) {
+    for (const g of groups) g.members.sort(byteOrder);
+    const candidates = candidateIndexes(groups);
+    let best: { i: number; j: number; cost: number } | undefined;
+    for (let i = 0; i < groups.length; i++) {
+      for (const j of candidates) {
+        if (j === i || (groups[i]!.fixed && groups[j]!.fixed)) continue;
+        const cost = mergeCost(groups[i]!, groups[j]!);
+        if (best === undefined || cost < best.cost || (cost === best.cost && pairBefore(groups, i, j, best.i, best.j))) best = { i, j, cost };
+      }
+    }
+    if (best === undefined) return groups.length <= target;
+    // Within the budget, merge only while a merge saves (layer overheads of co-changing layers).
+    if (groups.length <= target && best.cost >= 0) return true;
+    const a = groups[best.i]!;
+    const b = groups[best.j]!;
+    const merged: Group = { members: [...a.members, ...b.members].sort(byteOrder), size: a.size + b.size, keep: 1 - unionOf(a, b), fixed: a.fixed || b.fixed, clean: false, history: orHistory(a.history, b.history) };
+    const priorIndex = a.priorIndex ?? b.priorIndex;
+    if (priorIndex !== undefined) merged.priorIndex = priorIndex;
+    groups.splice(Math.max(best.i, best.j), 1);
+    groups.splice(Math.min(best.i, best.j), 1, merged);
+  }
+}
+
+function candidateIndexes(groups: Group[]): number[] {
+  const all = groups.map((_, i) => i);
+  if (groups.length <= ALL_PAIRS_UP_TO) return all;
+  const bySize = [...all].sort((a, b) => groups[a]!.size - groups[b]!.size || byteOrder(groups[a]!.members[0]!, groups[b]!.members[0]!));
+  const byRisk = [...all].sort((a, b) => prob(groups[a]!) * groups[a]!.size - prob(groups[b]!) * groups[b]!.size || byteOrder(groups[a]!.members[0]!, groups[b]!.members[0]!));
+  return [...new Set([...bySize.slice(0, CANDIDATES), ...byRisk.slice(0, CANDIDATES)])].sort((a, b) => a - b);
+}
+
+/** Tie-break on the pair's names in byte order, so equal costs never depend on array order. */
+function pairBefore(groups: Group[], i: number, j: number, bi: number, bj: number): boolean {
+  const key = (x: number, y: number): [string, string] => {
+    const a = groups[x]!.members[0]!;
+    const b = groups[y]!.members[0]!;
+    return a < b ? [a, b] : [b, a];
+  };
+  const [a1, a2] = key(i, j);
+  const [b1, b2] = key(bi, bj);
+  return a1 < b1 || (a1 === b1 && a2 < b2);
+}
+
+/**
+ * Layers left free for components a later build adds: none. A later build puts a new component
+ * with layers that change in that build anyway (a changed component's layer is re-downloaded
+ * regardless), which costs no extra download; a layer held empty now costs co-packing today.
+ */
+export function spareLayers(_layerBudget: number): number {
+  return 0;
+}
+
+export function checkBudget(layerBudget: number): void {
   if (!Number.isInteger(layerBudget) || layerBudget < 1) {
     throw new RechunkerError('USAGE', `no layer left for files: --max-layers must be at least ${MIN_LAYERS}`);
   }
-  const bySize = [...components].sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const volatile = bySize.filter((c) => c.volatile);
-  const stable = bySize.filter((c) => !c.volatile);
-
-  // Volatile components on their own layers only while that leaves stable content a layer.
-  const volatileLayers = stable.length === 0 ? Math.min(volatile.length, layerBudget) : Math.min(volatile.length, layerBudget - 1);
-  const stableLayers = layerBudget - volatileLayers;
-  const bottom = balance(stable, stableLayers);
-  const top = balance(volatile, volatileLayers);
-  if (volatileLayers === 0 && volatile.length > 0) {
-    // No room for them alone: they share the smallest stable layer.
-    for (const c of volatile) addTo(smallest(bottom), c);
-  }
-  const layers = [...bottom, ...top].filter((l) => l.components.length > 0);
-  for (const l of layers) l.components.sort();
-  return { version: 1, maxLayers, layers };
 }
 
-function balance(components: readonly PlanComponent[], bins: number): PlannedLayer[] {
-  if (bins <= 0) return [];
-  if (components.length <= bins) return components.map((c) => ({ components: [c.name], size: c.size }));
-  const layers: PlannedLayer[] = Array.from({ length: bins }, () => ({ components: [], size: 0 }));
-  for (const c of components) addTo(smallest(layers), c);
-  // Largest layer at the bottom: the order no longer depends on insertion accidents.
-  return layers.sort((a, b) => b.size - a.size || (a.components[0]! < b.components[0]! ? -1 : 1));
+export function toLayer(g: Group): PlannedLayer {
+  return { components: [...g.members].sort(byteOrder), size: g.size, changeProbability: round(prob(g)) };
 }
 
-function smallest(layers: PlannedLayer[]): PlannedLayer {
-  let best = layers[0]!;
-  for (const l of layers) if (l.size < best.size) best = l;
-  return best;
+export const round = (p: number): number => Math.round(p * 1e4) / 1e4;
+
+/** Bottom first: chainKey ascending, then larger first, then by name. */
+export function orderGroups(groups: Group[]): Group[] {
+  return [...groups].sort((a, b) => chainKey(prob(a), a.size) - chainKey(prob(b), b.size) || b.size - a.size || byteOrder(a.members[0]!, b.members[0]!));
 }
 
-function addTo(layer: PlannedLayer, c: PlanComponent): void {
-  layer.components.push(c.name);
-  layer.size += c.size;
+/** A plan from nothing: components into at most `layerBudget` layers, some left spare. */
+export function packFresh(components: readonly PlanComponent[], layerBudget: number): PlannedLayer[] {
+  checkBudget(layerBudget);
+  const sorted = [...components].sort((a, b) => byteOrder(a.name, b.name));
+  const groups = sorted.map(singleton);
+  agglomerate(groups, Math.max(1, layerBudget - spareLayers(layerBudget)));
+  return orderGroups(groups).map(toLayer);
 }

@@ -1,0 +1,188 @@
+/**
+ * npm run bench:simulate: 20 versions of the corpus's OS, planned each time with the previous
+ * plan as prior, to show the update cost stays near the lower bound instead of drifting. Pure
+ * (no images): components are the corpus base's, from `rechunker plan --json` (or a file given
+ * with --components FILE holding that output).
+ *
+ * Each version, 30 days apart: a component changes with a true probability drawn around what its
+ * changelog says (x lognormal noise, seeded, so the planner's estimate is not the truth); a change
+ * adds a changelog entry and resizes it a little; the package database changes whenever a package
+ * does; NEW_PER_VERSION packages appear (size and history copied from a random existing one) and
+ * REMOVED_PER_VERSION disappear. A layer is reused when its component set is the same and none of
+ * its components changed. Lower bound: the bytes of changed and new components.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Component, ComponentKind } from '../src/components/types.js';
+import { makePlan } from '../src/plan/make-plan.js';
+import type { PackerName, Plan } from '../src/plan/plan.js';
+import { metadataProbability, newestChangeTime } from '../src/plan/stability.js';
+
+const VERSIONS = 20;
+const NEW_PER_VERSION = 2;
+const REMOVED_PER_VERSION = 1;
+const LAYER_BUDGET = 63;
+const DAY = 86400;
+const INTERVAL = 30 * DAY;
+
+interface SimComponent {
+  name: string;
+  kind: ComponentKind;
+  size: number;
+  changeTimes: number[];
+  truth: number;
+  version: number;
+}
+
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function gaussian(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+interface Step {
+  version: number;
+  changed: number;
+  added: number;
+  removed: number;
+  lowerBound: number;
+  costs: Record<string, { blob: number; chain: number; reused: number; layers: number }>;
+}
+
+const toComponent = (c: SimComponent): Component => ({ name: c.name, kind: c.kind, paths: [], size: c.size, meta: { changeTimes: c.changeTimes } });
+const fpOf = (c: SimComponent): string => `${c.name}@${c.version}`;
+
+function transition(prev: Plan, next: Plan): { blob: number; chain: number; reused: number; layers: number } {
+  const sig = (p: Plan, i: number): string => p.layers[i]!.components.map((n) => `${n}=${p.components[n]!.fingerprint}`).join(',');
+  const old = new Set(prev.layers.map((_, i) => sig(prev, i)));
+  let blob = 0;
+  let chain = 0;
+  let reused = 0;
+  let intact = true;
+  next.layers.forEach((l, i) => {
+    const s = sig(next, i);
+    if (old.has(s)) reused++;
+    else blob += l.size;
+    intact = intact && i < prev.layers.length && sig(prev, i) === s;
+    if (!intact) chain += l.size;
+  });
+  return { blob, chain, reused, layers: next.layers.length };
+}
+
+export function simulate(start: SimComponent[], seed = 1): Step[] {
+  const rand = mulberry32(seed);
+  let comps = start.map((c) => ({ ...c, changeTimes: [...c.changeTimes] }));
+  const t0 = newestChangeTime(comps.map(toComponent)) ?? 1_700_000_000;
+  // The truth: what the changelog says, times lognormal noise (sigma 0.8).
+  for (const c of comps) c.truth = c.kind === 'pkgdb' ? 1 : Math.min(0.95, metadataProbability(toComponent(c), t0) * Math.exp(0.8 * gaussian(rand)));
+  const variants: { name: string; packer: PackerName; prior: boolean }[] = [
+    { name: 'ours (prior)', packer: 'ours', prior: true },
+    { name: 'ours (no prior)', packer: 'ours', prior: false },
+    { name: 'chunkah-style', packer: 'chunkah', prior: false },
+  ];
+  const plan = (v: (typeof variants)[number], prior: Plan | undefined): Plan =>
+    makePlan({ components: comps.map(toComponent), layerBudget: LAYER_BUDGET, maxLayers: LAYER_BUDGET + 1, fingerprints: new Map(comps.map((c) => [c.name, fpOf(c)])), packer: v.packer, ...(v.prior && prior ? { prior } : {}) });
+  let plans = variants.map((v) => plan(v, undefined));
+  const steps: Step[] = [];
+  let serial = 0;
+  for (let version = 1; version <= VERSIONS; version++) {
+    const now = t0 + version * INTERVAL;
+    let lowerBound = 0;
+    let changed = 0;
+    const removable = comps.filter((c) => c.kind === 'deb');
+    const removed = new Set<string>();
+    for (let k = 0; k < REMOVED_PER_VERSION && removable.length > 0; k++) removed.add(removable[Math.floor(rand() * removable.length)]!.name);
+    comps = comps.filter((c) => !removed.has(c.name));
+    let anyPackage = removed.size > 0;
+    for (const c of comps) {
+      if (c.kind === 'pkgdb') continue;
+      if (rand() < c.truth) {
+        c.version++;
+        c.size = Math.max(1, Math.round(c.size * (0.95 + 0.1 * rand())));
+        c.changeTimes.unshift(now);
+        lowerBound += c.size;
+        changed++;
+        if (c.kind === 'deb') anyPackage = true;
+      }
+    }
+    const debs = comps.filter((c) => c.kind === 'deb');
+    for (let k = 0; k < NEW_PER_VERSION; k++) {
+      const model = debs[Math.floor(rand() * debs.length)]!;
+      const c: SimComponent = { ...model, name: `deb:new-${version}-${++serial}`, version: 0, changeTimes: model.changeTimes.map((t) => t + version * INTERVAL) };
+      comps.push(c);
+      lowerBound += c.size;
+      anyPackage = true;
+    }
+    const db = comps.find((c) => c.kind === 'pkgdb');
+    if (db && anyPackage) {
+      db.version++;
+      lowerBound += db.size;
+      changed++;
+    }
+    const next = variants.map((v, i) => plan(v, plans[i]));
+    const costs: Step['costs'] = {};
+    variants.forEach((v, i) => (costs[v.name] = transition(plans[i]!, next[i]!)));
+    steps.push({ version, changed, added: NEW_PER_VERSION, removed: removed.size, lowerBound, costs });
+    plans = next;
+  }
+  return steps;
+}
+
+async function loadComponents(file: string | undefined): Promise<SimComponent[]> {
+  let text: string;
+  if (file) text = await fs.readFile(file, 'utf8');
+  else {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const corpus = path.join(process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus', 'oci');
+    text = (await promisify(execFile)(process.execPath, [path.join(root, 'bin', 'run.js'), 'plan', `oci:${corpus}:base`, '--json', '--quiet'], { maxBuffer: 256 * 1024 * 1024 })).stdout;
+  }
+  const r = JSON.parse(text) as { components: { name: string; kind: ComponentKind; size: number; changeTimes: number[] }[] };
+  return r.components.map((c) => ({ name: c.name, kind: c.kind, size: c.size, changeTimes: c.changeTimes ?? [], truth: 0, version: 0 }));
+}
+
+async function main(): Promise<void> {
+  const at = process.argv.indexOf('--components');
+  const comps = await loadComponents(at >= 0 ? process.argv[at + 1] : undefined);
+  const steps = simulate(comps, 1);
+  const names = Object.keys(steps[0]!.costs);
+  const mb = (n: number): string => (n / 1e6).toFixed(1);
+  const lines = [
+    `${comps.length} components from the corpus base, ${VERSIONS} versions, ${LAYER_BUDGET} component layers, +${NEW_PER_VERSION}/-${REMOVED_PER_VERSION} packages per version (uncompressed MB)`,
+    '',
+    `| version | changed | lower bound | ${names.map((n) => `${n} blob (x) | chain (x) | reused`).join(' | ')} |`,
+    `|---:|---:|---:|${names.map(() => '---:|---:|---:').join('|')}|`,
+  ];
+  const totals = Object.fromEntries(names.map((n) => [n, { blob: 0, chain: 0 }]));
+  let lbTotal = 0;
+  for (const s of steps) {
+    lbTotal += s.lowerBound;
+    const cells = names.map((n) => {
+      const c = s.costs[n]!;
+      totals[n]!.blob += c.blob;
+      totals[n]!.chain += c.chain;
+      return `${mb(c.blob)} (${(c.blob / s.lowerBound).toFixed(2)}) | ${mb(c.chain)} (${(c.chain / s.lowerBound).toFixed(2)}) | ${c.reused}/${c.layers}`;
+    });
+    lines.push(`| ${s.version} | ${s.changed}+${s.added} | ${mb(s.lowerBound)} | ${cells.join(' | ')} |`);
+  }
+  lines.push(`| total | | ${mb(lbTotal)} | ${names.map((n) => `${mb(totals[n]!.blob)} (${(totals[n]!.blob / lbTotal).toFixed(2)}) | ${mb(totals[n]!.chain)} (${(totals[n]!.chain / lbTotal).toFixed(2)}) |`).join(' | ')} |`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}

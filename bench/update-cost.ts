@@ -1,0 +1,93 @@
+/**
+ * npm run bench:update: what an OS update downloads, for our packing against a chunkah-style one
+ * and a single layer, all through the real CLI in the same run.
+ *
+ *   base --rechunk--> B;  updated --rechunk --prior B--> U;  derived --rechunk --prior U--> D
+ *
+ * For B -> U and U -> D: bytes downloaded by blob reuse and by chain reuse (moby), layers reused,
+ * and the lower bound: the corpus's own diff layers (updated-diff's second layer; derived's three
+ * layers above the updated tree), i.e. the compressed size of only what changed.
+ * Prints markdown; writes nothing into the repository unless `--record FILE` is given.
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { diffLayerBytes, updateCost, type LayerRef, type UpdateCost } from '../src/plan/update-cost.js';
+
+const run = promisify(execFile);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = path.join(root, 'bin', 'run.js');
+const corpus = path.join(process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus', 'oci');
+const PACKERS = ['single', 'chunkah', 'ours'] as const;
+const STEPS = [
+  { from: 'base', to: 'updated', bound: 'updated-diff', boundFrom: 'base' },
+  { from: 'updated', to: 'derived', bound: 'derived', boundFrom: 'updated' },
+] as const;
+
+interface Index {
+  manifests: { digest: string; annotations?: Record<string, string> }[];
+}
+
+export async function manifestLayers(layoutDir: string, tag: string): Promise<LayerRef[]> {
+  const index = JSON.parse(await fs.readFile(path.join(layoutDir, 'index.json'), 'utf8')) as Index;
+  const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
+  if (!entry) throw new Error(`no tag ${tag} in ${layoutDir}`);
+  const manifest = JSON.parse(await fs.readFile(path.join(layoutDir, 'blobs', 'sha256', entry.digest.slice(7)), 'utf8')) as { layers: LayerRef[] };
+  return manifest.layers.map((l) => ({ digest: l.digest, size: l.size }));
+}
+
+async function rechunk(packer: string, out: string, tag: string, prior?: string): Promise<void> {
+  const args = [cli, 'rechunk', `oci:${corpus}:${tag}`, `oci:${out}:${tag}`, '--packer', packer, '--quiet', ...(prior ? ['--prior', `oci:${out}:${prior}`] : ['--no-prior'])];
+  await run(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
+}
+
+const mb = (n: number): string => (n / 1e6).toFixed(2);
+const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(0)} %`;
+
+async function main(): Promise<void> {
+  const recordAt = process.argv.indexOf('--record');
+  const record = recordAt >= 0 ? process.argv[recordAt + 1] : undefined;
+  const work = await fs.mkdtemp('/var/tmp/rechunker-bench-update-');
+  try {
+    // The three packings are independent chains: build them side by side.
+    await Promise.all(
+      PACKERS.map(async (packer) => {
+        const out = path.join(work, packer);
+        await rechunk(packer, out, 'base');
+        await rechunk(packer, out, 'updated', 'base');
+        await rechunk(packer, out, 'derived', 'updated');
+      }),
+    );
+    const lines: string[] = [];
+    const results: Record<string, Record<string, UpdateCost & { lowerBound: number }>> = {};
+    for (const step of STEPS) {
+      const lowerBound = diffLayerBytes(await manifestLayers(corpus, step.boundFrom), await manifestLayers(corpus, step.bound));
+      lines.push(`### ${step.from} -> ${step.to} (lower bound: ${mb(lowerBound)} MB, the corpus's diff layers)`, '');
+      lines.push('| packing | layers | image MB | blob-reuse download MB | x lower bound | layers reused (blob) | bytes reused | chain-reuse download MB | x lower bound | layers reused (chain) |');
+      lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+      for (const packer of PACKERS) {
+        const out = path.join(work, packer);
+        const c = updateCost(await manifestLayers(out, step.from), await manifestLayers(out, step.to));
+        (results[`${step.from}->${step.to}`] ??= {})[packer] = { ...c, lowerBound };
+        lines.push(
+          `| ${packer === 'ours' ? 'ours (--prior)' : packer === 'chunkah' ? 'chunkah-style' : 'single layer'} | ${c.layers} | ${mb(c.imageBytes)} | ${mb(c.blobDownload)} | ${(c.blobDownload / lowerBound).toFixed(3)} | ${c.blobReusedLayers}/${c.layers} (${pct(c.blobReusedLayers, c.layers)}) | ${pct(c.blobReusedBytes, c.imageBytes)} | ${mb(c.chainDownload)} | ${(c.chainDownload / lowerBound).toFixed(2)} | ${c.chainReusedLayers}/${c.layers} |`,
+        );
+      }
+      lines.push('');
+    }
+    const text = lines.join('\n');
+    process.stdout.write(`${text}\n`);
+    if (record) await fs.writeFile(record, JSON.stringify({ results, markdown: text }, null, 2) + '\n');
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}

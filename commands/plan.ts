@@ -1,0 +1,60 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../src/cli/base-command.js';
+import { platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
+import { formatBytes } from '../src/cli/format.js';
+import { planImage, type PlanImageResult } from '../src/engine/plan-image.js';
+import { MAX_LAYERS, MIN_LAYERS } from '../src/plan/pack.js';
+import { PACKERS, type PackerName } from '../src/plan/plan.js';
+import { DEFAULT_PARENT_DIR_MODE, PARENT_DIR_MODES } from '../src/parents/index.js';
+
+export default class Plan extends BaseCommand {
+  static override summary = 'Show how rechunk would pack an image, and what an update is expected to download';
+
+  static override description = `Reads SOURCE, finds its components and their change history (changelogs, user.update-interval,
+and with --prior the plan a previous rechunked build recorded), and prints the layers rechunk would
+write: their components, sizes and change probabilities, and the expected bytes an update downloads.
+Writes nothing.`;
+
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> oci:./image:latest',
+    '<%= config.bin %> <%= command.id %> oci:./image:v2 --prior oci:./out:v1 --max-layers 32 --json',
+  ];
+
+  static override args = {
+    source: Args.string({ description: 'image to read, e.g. oci:DIR:TAG', required: true }),
+  };
+
+  static override flags = {
+    'max-layers': Flags.integer({ description: 'most layers the output may have, the directory layer included', default: 64, min: MIN_LAYERS, max: MAX_LAYERS }),
+    prior: Flags.string({ description: 'previous rechunked build (any reference) whose plan guides this one', helpValue: 'REF' }),
+    platform: platformFlag,
+    'parent-dirs': Flags.string({ description: 'where directory entries go', options: PARENT_DIR_MODES, default: DEFAULT_PARENT_DIR_MODE }),
+    'work-dir': Flags.string({ description: 'directory for temporary file contents' }),
+    packer: Flags.string({ description: 'packing algorithm (for benchmarks)', options: [...PACKERS], default: 'ours', hidden: true }),
+    ...transportFlags,
+  };
+
+  async run(): Promise<PlanImageResult> {
+    const { args, flags } = await this.parse(Plan);
+    const result = await planImage({
+      source: args.source,
+      platform: platformOf(flags.platform),
+      maxLayers: flags['max-layers'],
+      ...(flags.prior !== undefined ? { prior: flags.prior } : {}),
+      packer: flags.packer as PackerName,
+      parentDirs: flags['parent-dirs'],
+      ...(flags['work-dir'] !== undefined ? { workDir: flags['work-dir'] } : {}),
+      progress: this.progress(flags.quiet),
+      transport: transportOptions(flags),
+    });
+    const { plan, predicted } = result;
+    this.log(`${plan.layers.length} component layers (+${result.extraLayers} for directories) from ${result.components.length} components, ${formatBytes(predicted.imageSize)}`);
+    this.log('layer  size        P(change)  components');
+    plan.layers.forEach((l, i) => {
+      const names = l.components.length > 6 ? `${l.components.slice(0, 6).join(' ')} (+${l.components.length - 6} more)` : l.components.join(' ');
+      this.log(`${String(i).padStart(5)}  ${formatBytes(l.size).padEnd(10)}  ${(l.changeProbability ?? 0).toFixed(3).padStart(9)}  ${names}`);
+    });
+    this.log(`expected download per update: ${formatBytes(predicted.expectedCost)} uncompressed (~${formatBytes(predicted.compressedCost)} compressed); one layer per component would be ${formatBytes(predicted.expectedLowerBound)}`);
+    return result;
+  }
+}

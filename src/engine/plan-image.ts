@@ -1,0 +1,105 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ContentStore } from '../graph/content-store.js';
+import type { Platform } from '../oci/types.js';
+import { COMPRESSED_RATIO } from '../plan/cost.js';
+import { fingerprintComponents } from '../plan/fingerprint.js';
+import { makePlan } from '../plan/make-plan.js';
+import { WARN_LAYERS } from '../plan/pack.js';
+import type { PackerName, Plan } from '../plan/plan.js';
+import { readPriorPlan } from '../plan/prior.js';
+import { DEFAULT_PARENT_DIR_MODE, parentDirStrategy } from '../parents/index.js';
+import { openSource, type TransportOptions } from '../ref/open.js';
+import { analyzeImage } from './analyze.js';
+import { silentProgress, type Progress } from './progress.js';
+
+export interface PlanImageOptions {
+  source: string;
+  platform: Platform;
+  maxLayers: number;
+  prior?: string;
+  packer?: PackerName;
+  parentDirs?: string;
+  workDir?: string;
+  progress?: Progress;
+  transport?: TransportOptions;
+}
+
+export interface PlanComponentReport {
+  name: string;
+  kind: string;
+  size: number;
+  changeProbability: number;
+  fingerprint: string;
+  history: string;
+  /** Changelog dates (seconds, newest first), as detected: what the simulation replays. */
+  changeTimes: number[];
+  updateIntervalDays?: number;
+}
+
+export interface PlanImageResult {
+  source: string;
+  prior: string | null;
+  maxLayers: number;
+  /** Layers the parent-directory strategy adds on top of the component layers. */
+  extraLayers: number;
+  plan: Plan;
+  components: PlanComponentReport[];
+  /** Expected bytes per update, uncompressed and estimated compressed (x COMPRESSED_RATIO). */
+  predicted: { expectedCost: number; expectedLowerBound: number; compressedCost: number; compressedLowerBound: number; imageSize: number };
+  warnings: string[];
+}
+
+/** What `rechunk` would pack, without writing anything: analyze, fingerprint, plan. */
+export async function planImage(opts: PlanImageOptions): Promise<PlanImageResult> {
+  const progress = opts.progress ?? silentProgress;
+  const strategy = parentDirStrategy(opts.parentDirs ?? DEFAULT_PARENT_DIR_MODE);
+  const source = await openSource(opts.source, opts.transport);
+  const work = await fs.mkdtemp(path.join(opts.workDir ?? os.tmpdir(), 'rechunker-plan-'));
+  const store = await ContentStore.create(work);
+  try {
+    const prior = opts.prior ? await readPriorPlan(opts.prior, opts.platform, opts.transport) : undefined;
+    const { graph, components, warnings } = await analyzeImage(source, opts.platform, store, progress);
+    const fingerprints = fingerprintComponents(graph, components);
+    const plan = makePlan({ components, layerBudget: opts.maxLayers - strategy.extraLayers, maxLayers: opts.maxLayers, fingerprints, packer: opts.packer ?? 'ours', ...(prior ? { prior } : {}) });
+    if (opts.maxLayers > WARN_LAYERS) warnings.push(`${opts.maxLayers} layers: above ${WARN_LAYERS} some runtimes and registries fail or slow down`);
+    for (const n of plan.notes) progress.warn(n);
+    warnings.push(...plan.notes);
+    const imageSize = components.reduce((s, c) => s + c.size, 0);
+    return {
+      source: opts.source,
+      prior: opts.prior ?? null,
+      maxLayers: opts.maxLayers,
+      extraLayers: strategy.extraLayers,
+      plan,
+      components: components.map((c) => {
+        const r = plan.components[c.name]!;
+        const interval = c.meta?.updateIntervalDays;
+        return {
+          name: c.name,
+          kind: c.kind,
+          size: c.size,
+          changeProbability: r.changeProbability,
+          fingerprint: r.fingerprint,
+          history: r.history,
+          changeTimes: Array.isArray(c.meta?.changeTimes) ? (c.meta!.changeTimes as number[]) : [],
+          ...(typeof interval === 'number' ? { updateIntervalDays: interval } : {}),
+        };
+      }),
+      predicted: {
+        expectedCost: plan.expectedCost,
+        expectedLowerBound: plan.expectedLowerBound,
+        compressedCost: Math.round(plan.expectedCost * COMPRESSED_RATIO),
+        compressedLowerBound: Math.round(plan.expectedLowerBound * COMPRESSED_RATIO),
+        imageSize,
+      },
+      warnings,
+    };
+  } finally {
+    progress.done();
+    await store.close().catch(() => {});
+    await fs.rm(work, { recursive: true, force: true });
+    await source.close();
+  }
+}
