@@ -5,7 +5,8 @@ import { formatBytes } from '../src/cli/format.js';
 import { RechunkerError } from '../src/errors.js';
 import { rechunk, type RechunkResult } from '../src/engine/rechunk.js';
 import { MAX_LAYERS, MIN_LAYERS } from '../src/plan/pack.js';
-import { DEFAULT_PARENT_DIR_MODE, PARENT_DIR_MODES } from '../src/parents/index.js';
+import { PACKERS, type PackerName } from '../src/plan/plan.js';
+import { DEFAULT_PARENT_DIR_MODE, DIR_MTIME_MODES, PARENT_DIR_MODES, type DirMtimeMode } from '../src/parents/index.js';
 
 export default class Rechunk extends BaseCommand {
   static override summary = 'Repack an image into at most N size-balanced layers grouped by component';
@@ -14,8 +15,9 @@ export default class Rechunk extends BaseCommand {
 package or component that owns them, packs the groups into at most --max-layers layers, and writes
 a new image to DESTINATION. Output is byte-for-byte reproducible for the same input and flags.
 
-Directory entries go in one final small layer with their true metadata, so no runtime shadows a
-directory with default metadata and component layers change only when their files do.
+By default (--parent-dirs top-layer) directory entries go in one final small layer with their true
+metadata, so no runtime shadows a directory with default metadata and component layers change only
+when their files do. \`rechunker verify\` shows what each runtime model will see.
 
 References: oci:DIR[:TAG], oci:DIR@sha256:..., docker://HOST[:PORT]/REPO[:TAG|@DIGEST]`;
 
@@ -39,9 +41,12 @@ References: oci:DIR[:TAG], oci:DIR@sha256:..., docker://HOST[:PORT]/REPO[:TAG|@D
     'source-date-epoch': Flags.integer({ description: 'clamp mtimes later than this (seconds since 1970); off unless given', env: 'SOURCE_DATE_EPOCH', min: 0 }),
     'work-dir': Flags.string({ description: 'directory for temporary file contents (needs about the image\'s uncompressed size)' }),
     jobs: Flags.integer({ description: 'layers compressed in parallel', min: 1, max: 64 }),
-    'parent-dirs': Flags.string({ description: 'where directory entries go', options: PARENT_DIR_MODES, default: DEFAULT_PARENT_DIR_MODE }),
+    'parent-dirs': Flags.string({ description: 'where directory entries go: top-layer (one last layer), every-layer (each layer carries its parents), delegate (each once; needs dirmeta_delegate)', options: PARENT_DIR_MODES, default: DEFAULT_PARENT_DIR_MODE }),
+    'dir-mtime': Flags.string({ description: 'keep true directory mtimes, or clamp them all to 1970-01-01 (stable every-layer layers, at the cost of fidelity)', options: DIR_MTIME_MODES, default: 'keep' }),
     ...transportFlags,
-    prior: Flags.string({ description: 'previous rechunked build (any reference): keep its components in their layers', helpValue: 'REF' }),
+    prior: Flags.string({ description: 'previous rechunked build (any reference): keep its components in their layers; default: the rechunked image already at DESTINATION', helpValue: 'REF', exclusive: ['no-prior'] }),
+    'no-prior': Flags.boolean({ description: 'ignore the rechunked image already at DESTINATION: plan from scratch', default: false }),
+    packer: Flags.string({ description: 'packing algorithm (for benchmarks)', options: [...PACKERS], default: 'ours', hidden: true }),
   };
 
   async run(): Promise<RechunkResult> {
@@ -59,7 +64,10 @@ References: oci:DIR[:TAG], oci:DIR@sha256:..., docker://HOST[:PORT]/REPO[:TAG|@D
       jobs: flags.jobs,
       progress: this.progress(flags.quiet),
       parentDirs: flags['parent-dirs'],
+      dirMtime: flags['dir-mtime'] as DirMtimeMode,
       prior: flags.prior,
+      noPrior: flags['no-prior'],
+      packer: flags.packer as PackerName,
       transport: transportOptions(flags),
     });
     this.log(`${result.destination} ${result.manifestDigest}`);

@@ -6,6 +6,8 @@ import type { TarWriteItem } from '../tar/writer.js';
 export interface EntryOptions {
   /** SOURCE_DATE_EPOCH: mtimes later than this are clamped to it. */
   clampMtime?: number;
+  /** --dir-mtime clamp: every directory gets exactly this mtime (after clampMtime). */
+  dirMtime?: number;
 }
 
 /**
@@ -25,6 +27,10 @@ export function* layerEntries(graph: FileGraph, store: ContentStore, layer: Laye
       entry.mtimeSec = opts.clampMtime;
       entry.mtimeNsec = 0;
     }
+    if (opts.dirMtime !== undefined && entry.type === 'dir') {
+      entry.mtimeSec = opts.dirMtime;
+      entry.mtimeNsec = 0;
+    }
     if (!isDir(node) && node.inode.linked) {
       const first = firstOfSet.get(node.inode);
       if (first !== undefined) {
@@ -36,4 +42,12 @@ export function* layerEntries(graph: FileGraph, store: ContentStore, layer: Laye
     const content = node.inode.content;
     yield content && content.size > 0 ? { entry, body: store.read(content) } : { entry };
   }
+}
+
+/** How many directories (the root included when it has an entry) `dirMtime: to` takes their true mtime from. */
+export function dirsChangedByMtime(graph: FileGraph, to: number): number {
+  const differs = (i: Inode) => i.mtimeSec !== to || i.mtimeNsec !== 0;
+  let n = !graph.root.implied && differs(graph.root.inode) ? 1 : 0;
+  for (const [, node] of graph.walk()) if (isDir(node) && differs(node.inode)) n++;
+  return n;
 }

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import os from 'node:os';
 import path from 'node:path';
 import { assembleImage, COMPONENTS_ANNOTATION } from '../build/assemble-image.js';
-import { layerEntries } from '../build/layer-entries.js';
+import { dirsChangedByMtime, layerEntries } from '../build/layer-entries.js';
 import { writeLayer, type BuiltLayer } from '../build/write-layer.js';
 import type { Compression } from '../compress/codec.js';
 import type { Component } from '../components/types.js';
@@ -11,9 +11,11 @@ import { ContentStore } from '../graph/content-store.js';
 import { FileGraph, isDir } from '../graph/file-graph.js';
 import type { Platform } from '../oci/types.js';
 import { makePlan } from '../plan/make-plan.js';
-import type { Plan } from '../plan/plan.js';
-import { readPriorPlan } from '../plan/prior.js';
-import { DEFAULT_PARENT_DIR_MODE, parentDirStrategy } from '../parents/index.js';
+import { fingerprintComponents } from '../plan/fingerprint.js';
+import { WARN_LAYERS } from '../plan/pack.js';
+import type { PackerName, Plan, PriorPlan } from '../plan/plan.js';
+import { findPriorPlan, readPriorPlan } from '../plan/prior.js';
+import { DEFAULT_PARENT_DIR_MODE, delegateWarning, DIR_MTIME_CLAMP, dirMtimeCost, parentDirStrategy, shadowedDirs, type DirMtimeMode } from '../parents/index.js';
 import type { LayerPaths } from '../parents/strategy.js';
 import { openSink, openSource, type TransportOptions } from '../ref/open.js';
 import type { ImageSink } from '../ref/transport.js';
@@ -35,8 +37,14 @@ export interface RechunkOptions {
   progress?: Progress;
   /** Where directory entries go (see src/parents). */
   parentDirs?: string;
+  /** 'clamp' sets every directory's mtime to DIR_MTIME_CLAMP (see src/parents/index.ts). */
+  dirMtime?: DirMtimeMode;
   /** Reference of the previous rechunked build, whose recorded plan guides this one. */
   prior?: string;
+  /** Do not take the plan of the image already at DESTINATION as the prior. */
+  noPrior?: boolean;
+  /** Packing algorithm; 'chunkah' and 'single' exist only to measure ours against (hidden flag). */
+  packer?: PackerName;
   /** Registry credentials, TLS and transfer width for registry references. */
   transport?: TransportOptions;
 }
@@ -59,6 +67,10 @@ export interface RechunkResult {
   largestLayer: number;
   medianLayer: number;
   warnings: string[];
+  /** The reference whose recorded plan guided this build, or null. */
+  prior: string | null;
+  /** Expected uncompressed bytes per update, and how the prior was used (see src/plan). */
+  plan: { expectedCost: number; expectedLowerBound: number; notes: string[] };
 }
 
 export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
@@ -69,15 +81,29 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
   const work = await fs.mkdtemp(path.join(opts.workDir ?? os.tmpdir(), 'rechunker-'));
   const store = await ContentStore.create(work);
   try {
-    const prior = opts.prior ? await readPriorPlan(opts.prior, opts.platform, opts.transport) : undefined;
+    const { prior, priorRef, priorWarning } = await choosePrior(opts);
     const { image, graph, components, warnings } = await analyzeImage(source, opts.platform, store, progress);
-    const plan = makePlan({ components, layerBudget: opts.maxLayers - strategy.extraLayers, maxLayers: opts.maxLayers, ...(prior ? { prior } : {}) });
-    const layers = strategy.place(layerPaths(plan, components), directories(graph));
+    const plan = makePlan({ components, layerBudget: opts.maxLayers - strategy.extraLayers, maxLayers: opts.maxLayers, fingerprints: fingerprintComponents(graph, components), packer: opts.packer ?? 'ours', ...(prior ? { prior } : {}) });
+    const note = (message: string) => {
+      progress.warn(message);
+      warnings.push(message);
+    };
+    if (opts.maxLayers > WARN_LAYERS) note(`${opts.maxLayers} layers: above ${WARN_LAYERS} some runtimes and registries fail or slow down`);
+    if (priorWarning) note(priorWarning);
+    if (priorRef && !opts.prior) note(`prior plan taken from ${priorRef} (the image already there; --no-prior to ignore it)`);
+    plan.notes.forEach(note);
+
+    const dirs = directories(graph);
+    const layers = strategy.place(layerPaths(plan, components), dirs);
+    const shadowed = shadowedDirs(layers).length;
+    if (shadowed > 0) note(delegateWarning(shadowed));
+    const dirMtime = opts.dirMtime === 'clamp' ? DIR_MTIME_CLAMP : undefined;
+    if (dirMtime !== undefined) note(dirMtimeCost(dirsChangedByMtime(graph, dirMtime), dirs.length, strategy.mode));
 
     progress.phase(`writing ${layers.length} layers`);
     let written = 0;
     const built = await mapLimit(layers, opts.jobs ?? Math.max(2, os.availableParallelism()), async (layer) => {
-      const b = await writeLayer(layerEntries(graph, store, layer, { clampMtime: opts.sourceDateEpoch }), work, opts.compression, opts.compressionLevel);
+      const b = await writeLayer(layerEntries(graph, store, layer, { clampMtime: opts.sourceDateEpoch, ...(dirMtime !== undefined ? { dirMtime } : {}) }), work, opts.compression, opts.compressionLevel);
       progress.advance(++written, layers.length);
       return b;
     });
@@ -90,7 +116,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
         diffId: b.diffId,
         components: layers[i]!.components,
       })),
-      JSON.stringify({ ...plan, parentDirs: strategy.mode }),
+      planLabel(plan, strategy.mode),
       strategy.mode,
     );
     for (const b of built) await putLayer(sink, b);
@@ -98,20 +124,22 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     await sink.putManifest(assembled.manifestBytes, assembled.manifest.mediaType, assembled.manifest.digest);
 
     const sizes = built.map((b) => b.size).sort((a, b) => a - b);
-    let files = 0;
-    let dirs = 0;
-    for (const [, node] of graph.walk()) isDir(node) ? dirs++ : files++;
+    const dirCount = dirs.length - (graph.root.implied ? 0 : 1);
+    let entries = 0;
+    for (const _ of graph.walk()) entries++;
     return {
       source: opts.source,
       destination: opts.destination,
       manifestDigest: assembled.manifest.digest,
       layers: built.map((b, i) => ({ digest: b.digest, size: b.size, uncompressedSize: b.uncompressedSize, components: layers[i]!.components })),
       components: components.length,
-      files,
-      directories: dirs,
+      files: entries - dirCount,
+      directories: dirCount,
       largestLayer: sizes[sizes.length - 1] ?? 0,
       medianLayer: sizes[Math.floor((sizes.length - 1) / 2)] ?? 0,
       warnings,
+      prior: priorRef ?? null,
+      plan: { expectedCost: plan.expectedCost, expectedLowerBound: plan.expectedLowerBound, notes: plan.notes },
     };
   } finally {
     progress.done();
@@ -120,6 +148,14 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     await source.close();
     await sink.close();
   }
+}
+
+/** --prior when given; else, unless --no-prior, the plan of the rechunked image already at DESTINATION. */
+async function choosePrior(opts: RechunkOptions): Promise<{ prior?: PriorPlan; priorRef?: string; priorWarning?: string }> {
+  if (opts.prior) return { prior: await readPriorPlan(opts.prior, opts.platform, opts.transport), priorRef: opts.prior };
+  if (opts.noPrior) return {};
+  const found = await findPriorPlan(opts.destination, opts.platform, opts.transport);
+  return found.plan ? { prior: found.plan, priorRef: opts.destination } : found.warning ? { priorWarning: found.warning } : {};
 }
 
 function layerPaths(plan: Plan, components: Component[]): LayerPaths[] {
@@ -137,4 +173,13 @@ async function putLayer(sink: ImageSink, b: BuiltLayer): Promise<void> {
   const desc = { mediaType: b.mediaType, digest: b.digest, size: b.size };
   if (sink.adoptFile) await sink.adoptFile(b.file, desc);
   else await sink.putBlob(desc, async () => createReadStream(b.file));
+}
+
+/**
+ * What the next build reads back. The notes describe this run (which prior, what moved), not the
+ * plan: recording them would make a rebuild of identical input differ from the image it rebuilt.
+ */
+function planLabel(plan: Plan, parentDirs: string): string {
+  const { notes: _notes, ...recorded } = plan;
+  return JSON.stringify({ ...recorded, parentDirs });
 }

@@ -1,6 +1,7 @@
-import type { LayerPaths, ParentDirStrategy } from './strategy.js';
+import { SKELETON_LAYER, type LayerPaths, type ParentDirStrategy } from './strategy.js';
 
-export const DIRECTORY_LAYER = 'directories';
+/** The name of top-layer's directory layer (the same name every strategy uses for such a layer). */
+export const DIRECTORY_LAYER = SKELETON_LAYER;
 
 /**
  * Component layers carry no directory entries; one last layer carries every directory with its

@@ -6,10 +6,10 @@ import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { readTar } from '../../src/tar/reader.js';
 import { runCli } from '../helpers/cli.js';
-import { CORPUS_TAGS, corpusIgnore, corpusLayout, corpusRootfs, corpusSkipReason, type CorpusRootfs } from '../helpers/corpus.js';
+import { CORPUS_TAGS, corpusIgnore, corpusLayout, corpusSkipReason, scratchDir, trueTree } from '../helpers/corpus.js';
 import { Podman } from '../helpers/podman.js';
 import { compareTrees, formatDifferences, type TreeDifference } from '../helpers/tree-compare.js';
-import { snapshotTree, type TreeEntry } from '../helpers/tree-snapshot.js';
+import { snapshotTree } from '../helpers/tree-snapshot.js';
 import { has, run, skopeoInspect, umociUnpack } from '../helpers/tools.js';
 
 /**
@@ -41,19 +41,12 @@ describe('rechunk the Debian corpus', () => {
   let skip: string | undefined;
   let podman: Podman | undefined;
   let out: string;
-  const truth = new Map<CorpusRootfs, Promise<Map<string, TreeEntry>>>();
-  const trueTree = (name: CorpusRootfs) => {
-    if (!truth.has(name)) truth.set(name, snapshotTree(corpusRootfs(name)));
-    return truth.get(name)!;
-  };
 
   before(async () => {
     skip = await corpusSkipReason();
     if (skip) return;
     podman = await Podman.create();
-    // podman wants lowercase repository names, and mkdtemp's suffix has capitals.
-    out = `/var/tmp/rechunker-e2e-${process.pid}-${Date.now().toString(36)}`;
-    await fs.mkdir(out, { recursive: true });
+    out = await scratchDir('rechunker-e2e');
   });
   after(async () => {
     await podman?.cleanup();

@@ -2,7 +2,9 @@
 // its tags must unpack to.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import { has } from './tools.js';
+import { snapshotTree, type TreeEntry } from './tree-snapshot.js';
 
 export type CorpusTag = 'base' | 'updated' | 'updated-diff' | 'derived';
 export type CorpusRootfs = 'base' | 'updated' | 'derived';
@@ -49,4 +51,20 @@ export async function corpusSkipReason(): Promise<string | undefined> {
   if (!(await has('podman'))) return 'podman is not installed';
   if (!(await has('getfattr'))) return 'getfattr (attr) is not installed';
   return undefined;
+}
+
+const truths = new Map<CorpusRootfs, Promise<Map<string, TreeEntry>>>();
+
+/** The snapshot of a true tree, taken once per test process. */
+export function trueTree(name: CorpusRootfs): Promise<Map<string, TreeEntry>> {
+  let t = truths.get(name);
+  if (!t) truths.set(name, (t = snapshotTree(corpusRootfs(name))));
+  return t;
+}
+
+/** A scratch directory under /var/tmp whose name podman accepts (lowercase, unlike mkdtemp's). */
+export async function scratchDir(prefix: string): Promise<string> {
+  const dir = `/var/tmp/${prefix}-${process.pid}-${Date.now().toString(36)}`;
+  await mkdir(dir, { recursive: true });
+  return dir;
 }

@@ -1,0 +1,73 @@
+import { isDir, type DirNode, type Node } from '../graph/file-graph.js';
+import { defaultedDir, flatEntry, linkSets, type FlatTree } from './flat-tree.js';
+import type { LayerTree } from './layer-trees.js';
+
+export type OverlayModel = 'overlay' | 'delegate';
+
+interface Level {
+  dir: DirNode;
+  layer: LayerTree;
+}
+
+/**
+ * Merge per-layer trees top-down as overlayfs does: a path shows the uppermost layer that has it;
+ * a non-directory, a whiteout or an opaque directory hides everything below it; a directory's
+ * contents are the union of the directories below it down to the first such stop; its metadata
+ * comes from the uppermost layer that has it.
+ *
+ * `overlay`: a directory the uppermost layer only implies shows default metadata (0755, root,
+ * the time of unpacking: containers/storage made it), shadowing the true one below.
+ * `delegate`: such a directory takes the metadata of the nearest lower layer that defines it
+ * (dirmeta_delegate, containers/container-libs PR #701), and falls back to the overlay
+ * behaviour when none does.
+ */
+export function mergeOverlay(layers: readonly LayerTree[], model: OverlayModel): FlatTree {
+  const tree: FlatTree = new Map();
+  const leaves: Array<[string, object]> = [];
+  const rootStack: Level[] = [];
+  for (let i = layers.length - 1; i >= 0; i--) {
+    rootStack.push({ dir: layers[i]!.graph.root, layer: layers[i]! });
+    if (layers[i]!.opaque.has('.')) break;
+  }
+
+  const visit = (path: string, stack: Level[]): void => {
+    const names = new Set<string>();
+    for (const s of stack) for (const n of s.dir.children.keys()) names.add(n);
+    for (const name of [...names].sort()) {
+      const child = path === '' ? name : `${path}/${name}`;
+      let top: Node | undefined;
+      const below: Level[] = [];
+      for (const s of stack) {
+        const c = s.dir.children.get(name);
+        if (c) {
+          if (!top) top = c;
+          if (!isDir(c)) break; // a non-directory hides what is below (or is hidden by the directory above)
+          below.push({ dir: c, layer: s.layer });
+          if (s.layer.opaque.has(child)) break;
+        }
+        if (s.layer.whiteouts.has(child)) break;
+      }
+      if (!top) continue;
+      if (!isDir(top)) {
+        tree.set(child, flatEntry(top.inode, false));
+        if (top.inode.linked) leaves.push([child, top.inode]);
+        continue;
+      }
+      tree.set(child, dirMeta(below, model));
+      visit(child, below);
+    }
+  };
+  visit('', rootStack);
+  linkSets(tree, leaves);
+  return tree;
+}
+
+function dirMeta(stack: Level[], model: OverlayModel) {
+  const top = stack[0]!.dir;
+  if (!top.implied) return flatEntry(top.inode, false);
+  if (model === 'delegate') {
+    const def = stack.find((s) => !s.dir.implied);
+    if (def) return flatEntry(def.dir.inode, false);
+  }
+  return defaultedDir();
+}
