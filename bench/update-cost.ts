@@ -38,6 +38,39 @@ export async function manifestLayers(layoutDir: string, tag: string): Promise<La
   return manifest.layers.map((l) => ({ digest: l.digest, size: l.size }));
 }
 
+/** The plan a rechunked image recorded in its config label. */
+async function recordedPlan(layoutDir: string, tag: string): Promise<{ components: Record<string, { fingerprint: string; changeProbability: number }> }> {
+  const index = JSON.parse(await fs.readFile(path.join(layoutDir, 'index.json'), 'utf8')) as Index;
+  const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag)!;
+  const blob = async (d: string) => JSON.parse(await fs.readFile(path.join(layoutDir, 'blobs', 'sha256', d.slice(7)), 'utf8'));
+  const manifest = (await blob(entry.digest)) as { config: { digest: string } };
+  const config = (await blob(manifest.config.digest)) as { config: { Labels: Record<string, string> } };
+  return JSON.parse(config.config.Labels['dev.rechunker.plan']!);
+}
+
+const BUCKETS = [0, 0.07, 0.1, 0.15, 0.25, 0.5, 1.01];
+
+/**
+ * How well the predicted change probabilities of the `from` build matched what changed in `to`:
+ * components bucketed by prediction, with the share that actually changed. Chain reuse lives or
+ * dies by one mispredicted component near the bottom; this shows whether the predictions are
+ * calibrated or merely unlucky.
+ */
+async function calibration(out: string, from: string, to: string): Promise<string[]> {
+  const a = (await recordedPlan(out, from)).components;
+  const b = (await recordedPlan(out, to)).components;
+  const rows = ['| predicted P(change) | components | changed | predicted mean | observed | changed components |', '|---|---:|---:|---:|---:|---|'];
+  for (let i = 0; i + 1 < BUCKETS.length; i++) {
+    const inBucket = Object.entries(a).filter(([, r]) => r.changeProbability >= BUCKETS[i]! && r.changeProbability < BUCKETS[i + 1]!);
+    if (inBucket.length === 0) continue;
+    const changed = inBucket.filter(([n, r]) => b[n]?.fingerprint !== r.fingerprint).map(([n]) => n);
+    const mean = inBucket.reduce((s, [, r]) => s + r.changeProbability, 0) / inBucket.length;
+    const shown = changed.length > 8 ? [...changed.slice(0, 8), `+${changed.length - 8} more`] : changed;
+    rows.push(`| ${BUCKETS[i]!.toFixed(2)}-${Math.min(1, BUCKETS[i + 1]!).toFixed(2)} | ${inBucket.length} | ${changed.length} | ${mean.toFixed(3)} | ${(changed.length / inBucket.length).toFixed(3)} | ${shown.join(' ')} |`);
+  }
+  return rows;
+}
+
 async function rechunk(packer: string, out: string, tag: string, prior?: string): Promise<void> {
   const args = [cli, 'rechunk', `oci:${corpus}:${tag}`, `oci:${out}:${tag}`, '--packer', packer, '--quiet', ...(prior ? ['--prior', `oci:${out}:${prior}`] : ['--no-prior'])];
   await run(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
@@ -75,7 +108,8 @@ async function main(): Promise<void> {
           `| ${packer === 'ours' ? 'ours (--prior)' : packer === 'chunkah' ? 'chunkah-style' : 'single layer'} | ${c.layers} | ${mb(c.imageBytes)} | ${mb(c.blobDownload)} | ${(c.blobDownload / lowerBound).toFixed(3)} | ${c.blobReusedLayers}/${c.layers} (${pct(c.blobReusedLayers, c.layers)}) | ${pct(c.blobReusedBytes, c.imageBytes)} | ${mb(c.chainDownload)} | ${(c.chainDownload / lowerBound).toFixed(2)} | ${c.chainReusedLayers}/${c.layers} |`,
         );
       }
-      lines.push('');
+      lines.push('', `How our predictions for ${step.from} fared (components of removed packages count as changed):`, '');
+      lines.push(...(await calibration(path.join(work, 'ours'), step.from, step.to)), '');
     }
     const text = lines.join('\n');
     process.stdout.write(`${text}\n`);
