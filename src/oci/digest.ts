@@ -21,6 +21,23 @@ export function shortDigest(digest: string): string {
   return digest.replace(/^sha256:/, '').slice(0, 12);
 }
 
+/**
+ * The mark of a stream that checks its own bytes: it ends only when they hash to `digest` and
+ * count exactly `size`, and fails otherwise. A consumer that gets such a stream for the same
+ * descriptor need not hash the bytes a second time.
+ */
+export const SELF_VERIFIED = Symbol('rechunker.selfVerified');
+
+export interface SelfVerified {
+  [SELF_VERIFIED]?: { digest: string; size: number };
+}
+
+/** True when `stream` itself fails unless its bytes are exactly `expect`. */
+export function verifiesItself(stream: object, expect: { digest: string; size: number }): boolean {
+  const mark = (stream as SelfVerified)[SELF_VERIFIED];
+  return mark !== undefined && mark.digest === expect.digest && mark.size === expect.size;
+}
+
 /** Counts and hashes what flows through; `digest()` is valid once the stream has ended. */
 export class HashCounter extends Transform {
   private readonly hash: Hash = createHash('sha256');
@@ -48,12 +65,14 @@ export class HashCounter extends Transform {
  * Passes bytes through and fails the stream unless they hash to `digest` and count exactly
  * `size` (checked as soon as the size is exceeded, so a hostile blob cannot stream forever).
  */
-export class VerifyStream extends Transform {
+export class VerifyStream extends Transform implements SelfVerified {
+  readonly [SELF_VERIFIED]: { digest: string; size: number };
   private readonly hash: Hash = createHash('sha256');
   private seen = 0;
 
   constructor(private readonly digest: string, private readonly size: number, private readonly what: string) {
     super();
+    this[SELF_VERIFIED] = { digest, size };
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {

@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { RechunkerError } from '../errors.js';
+import { SELF_VERIFIED, type SelfVerified } from '../oci/digest.js';
 import { backoffDelay, isRetryableError, wait, type RetryPolicy } from './retry.js';
 
 /**
@@ -38,7 +39,8 @@ export interface BlobReaderOptions {
 /** However flaky the connection, a download gives up after this many resumptions. */
 const MAX_RESUMES = 100;
 
-export class BlobReader extends Readable {
+export class BlobReader extends Readable implements SelfVerified {
+  readonly [SELF_VERIFIED]: { digest: string; size: number };
   private readonly hash: Hash = createHash('sha256');
   private received = 0;
   private res?: IncomingMessage;
@@ -52,6 +54,7 @@ export class BlobReader extends Readable {
 
   constructor(private readonly opts: BlobReaderOptions) {
     super();
+    this[SELF_VERIFIED] = { digest: opts.digest, size: opts.size };
     if (opts.initial) this.attach(opts.initial.body, 0);
   }
 

@@ -2,7 +2,7 @@
 // loopback port, in its three auth modes: none, htpasswd (Basic) and token (JWT from a token
 // server of the test's own).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,8 @@ import { RechunkerError } from '../../src/errors.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { RegistrySink } from '../../src/registry/registry-sink.js';
 import { RegistrySource, type RegistryOptions } from '../../src/registry/registry-source.js';
+import { LayoutSink } from '../../src/store/layout-sink.js';
+import { LayoutSource } from '../../src/store/layout-source.js';
 import { registryAvailable, startRegistry, type RegistryAuth, type RegistryServer } from '../helpers/registry-server.js';
 import { makeImage, makeIndex, opener, pullImage, pushImage } from '../helpers/test-image.js';
 
@@ -139,6 +141,48 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuth[]) {
         await sink.close();
         assert.ok(peak >= 1 && peak <= 2, `peak ${peak}`);
         assert.equal(sink.stats.uploaded, 7);
+      });
+
+      // Blob streams that verify themselves (a layout's, a registry's) are not hashed a second time
+      // on the way through: a wrong blob must still fail, and leave nothing behind.
+      it('refuses a layout blob whose file was changed, uploading nothing', async () => {
+        const img = makeImage({ layerSizes: [300_000] });
+        const dir = await mkdtemp(path.join(tmpdir(), 'rechunker-push-bad-'));
+        try {
+          const layout = new LayoutSink('oci:' + dir, dir, 'v1');
+          await pushImage(layout, img);
+          const desc = img.layers[0]!.desc;
+          await writeFile(layout.layout.blobPath(desc.digest), Buffer.from(img.layers[0]!.data).fill(7, 0, 10));
+          const source = new LayoutSource('oci:' + dir, dir, 'v1');
+          const sink = new RegistrySink(`${reg.host}/test/badfile:v1`, opts);
+          await assert.rejects(sink.putBlob(desc, () => source.openBlob(desc)), (e: unknown) => e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH' && e.message.includes(desc.digest));
+          assert.equal(await sink.client.hasBlob('test/badfile', desc.digest), false);
+          await sink.close();
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
+
+      it('pulls into a layout only blobs that hash right: a changed blob in the registry fails and leaves no file', async () => {
+        const img = makeImage({ layerSizes: [300_000] });
+        const sink = new RegistrySink(`${reg.host}/test/rot:v1`, opts);
+        await pushImage(sink, img);
+        await sink.close();
+        const desc = img.layers[0]!.desc;
+        const hex = desc.digest.slice('sha256:'.length);
+        const stored = path.join(reg.dir, 'storage', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+        await writeFile(stored, Buffer.from(img.layers[0]!.data).fill(7, 0, 10));
+        const dir = await mkdtemp(path.join(tmpdir(), 'rechunker-pull-bad-'));
+        const source = new RegistrySource(`${reg.host}/test/rot:v1`, opts);
+        try {
+          const layout = new LayoutSink('oci:' + dir, dir, 'v1');
+          await assert.rejects(layout.putBlob(desc, () => source.openBlob(desc)), (e: unknown) => e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH');
+          assert.equal(await layout.hasBlob(desc), false);
+          assert.deepEqual(await readdir(path.join(dir, 'blobs', 'sha256')), []);
+        } finally {
+          await source.close();
+          await rm(dir, { recursive: true, force: true });
+        }
       });
 
       it('refuses a source stream that does not match its descriptor, and then the manifest', async () => {
