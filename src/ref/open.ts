@@ -1,10 +1,4 @@
-import { ArchiveSink } from '../archive/archive-sink.js';
-import { ArchiveSource } from '../archive/archive-source.js';
 import { RechunkerError } from '../errors.js';
-import { RegistrySink, RegistrySource } from '../registry/index.js';
-import { RootfsSource } from '../rootfs/rootfs-source.js';
-import { LayoutSink } from '../store/layout-sink.js';
-import { LayoutSource } from '../store/layout-source.js';
 import { parseReference, type Reference } from './reference.js';
 import type { ImageSink, ImageSource } from './transport.js';
 
@@ -36,18 +30,29 @@ function unsupported(ref: Reference, role: string): never {
   throw new RechunkerError('UNSUPPORTED', `${ref.text}: the ${ref.transport} transport is not supported as a ${role} yet`);
 }
 
+// Each transport's code is loaded when a reference names it: a copy between a layout and a
+// registry never loads the archive (tar, zstd) or rootfs (xattr) code, and starts sooner.
+
 /** The one place that maps a reference's transport to the code that reads it. */
 export async function openSource(text: string, opts: TransportOptions = {}): Promise<ImageSource> {
   const ref = parseReference(text);
   switch (ref.transport) {
-    case 'oci':
+    case 'oci': {
+      const { LayoutSource } = await import('../store/layout-source.js');
       return new LayoutSource(text, ref.dir, ref.tag, ref.digest);
-    case 'docker':
+    }
+    case 'docker': {
+      const { RegistrySource } = await import('../registry/index.js');
       return new RegistrySource(ref.rest, registryOptions(opts));
-    case 'oci-archive':
+    }
+    case 'oci-archive': {
+      const { ArchiveSource } = await import('../archive/archive-source.js');
       return new ArchiveSource(text, ref.file, ref.tag);
-    case 'rootfs':
+    }
+    case 'rootfs': {
+      const { RootfsSource } = await import('../rootfs/rootfs-source.js');
       return new RootfsSource(text, ref.dir);
+    }
     default:
       return unsupported(ref, 'source');
   }
@@ -57,15 +62,20 @@ export async function openSource(text: string, opts: TransportOptions = {}): Pro
 export async function openSink(text: string, opts: TransportOptions = {}): Promise<ImageSink> {
   const ref = parseReference(text);
   switch (ref.transport) {
-    case 'oci':
+    case 'oci': {
       if (ref.digest) throw new RechunkerError('BAD_REFERENCE', `${text}: a destination takes a tag, not a digest`);
+      const { LayoutSink } = await import('../store/layout-sink.js');
       return new LayoutSink(text, ref.dir, ref.tag);
+    }
     case 'docker': {
+      const { RegistrySink } = await import('../registry/index.js');
       const from = opts.mountFrom?.startsWith('docker://') ? opts.mountFrom.slice('docker://'.length) : undefined;
       return new RegistrySink(ref.rest, { ...registryOptions(opts), ...(from ? { mountFrom: from } : {}) });
     }
-    case 'oci-archive':
+    case 'oci-archive': {
+      const { ArchiveSink } = await import('../archive/archive-sink.js');
       return new ArchiveSink(text, ref.file, ref.tag);
+    }
     case 'rootfs':
       throw new RechunkerError('UNSUPPORTED', `${text}: rootfs: is a source only; write the image to oci:DIR[:TAG] or oci-archive:FILE[:TAG] and unpack it where you need the tree`);
     default:
