@@ -3,6 +3,7 @@ import { BaseCommand } from '../src/cli/base-command.js';
 import { platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
 import { formatBytes } from '../src/cli/format.js';
 import { copyImage, type CopyResult } from '../src/engine/copy.js';
+import { DEFAULT_JOBS } from '../src/registry/index.js';
 
 export default class Copy extends BaseCommand {
   static override summary = 'Copy an image between transports, layers unchanged';
@@ -27,7 +28,7 @@ References: oci:DIR[:TAG], docker://HOST[:PORT]/REPO[:TAG|@DIGEST]`;
   static override flags = {
     platform: platformFlag,
     ...transportFlags,
-    jobs: Flags.integer({ description: 'blobs transferred in parallel', default: 4, min: 1, max: 64 }),
+    jobs: Flags.integer({ description: 'blobs transferred in parallel', default: DEFAULT_JOBS, min: 1, max: 64 }),
   };
 
   async run(): Promise<CopyResult> {

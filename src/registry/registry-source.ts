@@ -10,14 +10,19 @@ import { formatDockerReference, manifestReference, parseDockerReference, type Do
  * --tls-verify, --jobs, --quiet map onto creds, authfile, tlsVerify, jobs, progress.quiet.
  */
 export interface RegistryOptions extends RegistryClientOptions {
-  /** Concurrent blob transfers (default DEFAULT_JOBS, 4). */
+  /** Concurrent blob transfers (default DEFAULT_JOBS, 8). */
   jobs?: number;
   /** Use this client instead of making one (to share connections and tokens, e.g. source and sink on one registry). */
   client?: RegistryClient;
 }
 
-/** Concurrent blob transfers when `jobs` is not given. */
-export const DEFAULT_JOBS = 4;
+/**
+ * Concurrent blob transfers when `jobs` is not given. Most of a small blob's time is round trips
+ * (HEAD, POST, PUT; or one GET) while the registry works, so more in flight hides them: with 64 layers
+ * on a loopback registry (2 cores), 8 took 0.80 s to push against 0.90 s for 4 and pulled a
+ * little faster too (0.66 against 0.76 s, best of 6); 16 gained nothing more. skopeo uses 6.
+ */
+export const DEFAULT_JOBS = 8;
 
 export function toReference(ref: DockerReference | string): DockerReference {
   return typeof ref === 'string' ? parseDockerReference(ref) : ref;
