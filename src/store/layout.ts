@@ -7,6 +7,10 @@ import { RechunkerError, withContext } from '../errors.js';
 import { checkDigest, HashCounter, shortDigest, verifiesItself, VerifyStream } from '../oci/digest.js';
 import { MediaType, RefNameAnnotation, type Descriptor, type Index } from '../oci/types.js';
 import { parseManifest } from '../oci/validate.js';
+import { BatchStream } from '../util/batch-stream.js';
+
+/** Blob files are written 1 MiB at a time (see BatchStream). */
+const WRITE_BATCH = 1024 * 1024;
 
 /**
  * An OCI image layout directory (image-spec image-layout.md): `oci-layout`, `index.json`,
@@ -86,14 +90,14 @@ export class OciLayout {
     try {
       let result: { digest: string; size: number };
       if (expect && verifiesItself(source, expect)) {
-        await pipeline(source, createWriteStream(tmp));
+        await pipeline(source, new BatchStream(WRITE_BATCH), createWriteStream(tmp));
         result = { digest: expect.digest, size: expect.size };
       } else if (expect) {
-        await pipeline(source, new VerifyStream(expect.digest, expect.size, `blob ${shortDigest(expect.digest)}`), createWriteStream(tmp));
+        await pipeline(source, new VerifyStream(expect.digest, expect.size, `blob ${shortDigest(expect.digest)}`), new BatchStream(WRITE_BATCH), createWriteStream(tmp));
         result = { digest: expect.digest, size: expect.size };
       } else {
         const counter = new HashCounter();
-        await pipeline(source, counter, createWriteStream(tmp));
+        await pipeline(source, counter, new BatchStream(WRITE_BATCH), createWriteStream(tmp));
         result = { digest: counter.digest(), size: counter.bytes };
       }
       await fs.rename(tmp, this.blobPath(result.digest));
