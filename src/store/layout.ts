@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
@@ -7,9 +7,9 @@ import { RechunkerError, withContext } from '../errors.js';
 import { checkDigest, HashCounter, shortDigest, verifiesItself, VerifyStream } from '../oci/digest.js';
 import { MediaType, RefNameAnnotation, type Descriptor, type Index } from '../oci/types.js';
 import { parseManifest } from '../oci/validate.js';
-import { BatchStream } from '../util/batch-stream.js';
+import { BatchedFileWriter } from '../util/batched-file-writer.js';
 
-/** Blob files are written 1 MiB at a time (see BatchStream). */
+/** Blob files are written 1 MiB at a time (see BatchedFileWriter). */
 const WRITE_BATCH = 1024 * 1024;
 
 /**
@@ -73,10 +73,21 @@ export class OciLayout {
     return Buffer.concat(chunks);
   }
 
+  /** blobs/sha256, made once per layout object rather than once per blob. */
+  private blobDir?: Promise<string>;
+
   private async tempPath(): Promise<string> {
-    const dir = path.join(this.dir, 'blobs', 'sha256');
-    await fs.mkdir(dir, { recursive: true });
-    return path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    if (!this.blobDir) {
+      const dir = path.join(this.dir, 'blobs', 'sha256');
+      this.blobDir = fs.mkdir(dir, { recursive: true }).then(
+        () => dir,
+        (e: unknown) => {
+          this.blobDir = undefined;
+          throw e;
+        },
+      );
+    }
+    return path.join(await this.blobDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
   /**
@@ -90,14 +101,14 @@ export class OciLayout {
     try {
       let result: { digest: string; size: number };
       if (expect && verifiesItself(source, expect)) {
-        await pipeline(source, new BatchStream(WRITE_BATCH), createWriteStream(tmp));
+        await pipeline(source, new BatchedFileWriter(tmp, WRITE_BATCH));
         result = { digest: expect.digest, size: expect.size };
       } else if (expect) {
-        await pipeline(source, new VerifyStream(expect.digest, expect.size, `blob ${shortDigest(expect.digest)}`), new BatchStream(WRITE_BATCH), createWriteStream(tmp));
+        await pipeline(source, new VerifyStream(expect.digest, expect.size, `blob ${shortDigest(expect.digest)}`), new BatchedFileWriter(tmp, WRITE_BATCH));
         result = { digest: expect.digest, size: expect.size };
       } else {
         const counter = new HashCounter();
-        await pipeline(source, counter, new BatchStream(WRITE_BATCH), createWriteStream(tmp));
+        await pipeline(source, counter, new BatchedFileWriter(tmp, WRITE_BATCH));
         result = { digest: counter.digest(), size: counter.bytes };
       }
       await fs.rename(tmp, this.blobPath(result.digest));
