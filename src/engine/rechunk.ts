@@ -106,7 +106,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
       const b = await writeLayer(layerEntries(graph, store, layer, { clampMtime: opts.sourceDateEpoch, ...(dirMtime !== undefined ? { dirMtime } : {}) }), work, opts.compression, opts.compressionLevel);
       progress.advance(++written, layers.length);
       return b;
-    });
+    }, largestFirst(layers, components));
 
     progress.phase(`writing ${opts.destination}`);
     const assembled = assembleImage(
@@ -156,6 +156,16 @@ async function choosePrior(opts: RechunkOptions): Promise<{ prior?: PriorPlan; p
   if (opts.noPrior) return {};
   const found = await findPriorPlan(opts.destination, opts.platform, opts.transport);
   return found.plan ? { prior: found.plan, priorRef: opts.destination } : found.warning ? { priorWarning: found.warning } : {};
+}
+
+/**
+ * Build order: largest layers first, so the last one to finish is a small one and no core idles
+ * while a big layer compresses alone (the results keep the image's order).
+ */
+function largestFirst(layers: readonly LayerPaths[], components: readonly Component[]): number[] {
+  const size = new Map(components.map((c) => [c.name, c.size]));
+  const bytes = layers.map((l) => l.components.reduce((n, c) => n + (size.get(c) ?? 0), 0));
+  return layers.map((_, i) => i).sort((a, b) => bytes[b]! - bytes[a]! || a - b);
 }
 
 function layerPaths(plan: Plan, components: Component[]): LayerPaths[] {

@@ -41,17 +41,18 @@ export function createLimit(n: number): Limit {
 }
 
 /**
- * Run `fn` over `items` with at most `n` in flight. After the first failure no new work starts;
+ * Run `fn` over `items` with at most `n` in flight, starting them in `order` (indexes; default
+ * the items' order). Results keep the items' order. After the first failure no new work starts;
  * what is running is waited for, and the promise rejects with that first failure.
  */
-export async function mapLimit<T, R>(items: readonly T[], n: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(items: readonly T[], n: number, fn: (item: T, index: number) => Promise<R>, order?: readonly number[]): Promise<R[]> {
   const results = new Array<R>(items.length);
   let nextIndex = 0;
   let failed = false;
   let firstError: unknown;
   const worker = async (): Promise<void> => {
     while (!failed && nextIndex < items.length) {
-      const i = nextIndex++;
+      const i = order ? order[nextIndex++]! : nextIndex++;
       try {
         results[i] = await fn(items[i]!, i);
       } catch (e) {

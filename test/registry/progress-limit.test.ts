@@ -80,6 +80,16 @@ describe('bounded concurrency', () => {
     assert.deepEqual(await mapLimit([3, 1, 2], 8, async (x) => x * 10), [30, 10, 20]);
   });
 
+  it('mapLimit starts work in the order given and returns results in the items\' order', async () => {
+    const started: string[] = [];
+    const results = await mapLimit(['a', 'b', 'c', 'd'], 1, async (x) => {
+      started.push(x);
+      return x.toUpperCase();
+    }, [2, 0, 3, 1]);
+    assert.deepEqual(started, ['c', 'a', 'd', 'b']);
+    assert.deepEqual(results, ['A', 'B', 'C', 'D']);
+  });
+
   it('mapLimit rejects with the failure that came first in time, not in input order', async () => {
     await assert.rejects(
       mapLimit([0, 1], 2, async (i) => {
