@@ -107,15 +107,6 @@ function pairBefore(groups: Group[], i: number, j: number, bi: number, bj: numbe
   return a1 < b1 || (a1 === b1 && a2 < b2);
 }
 
-/**
- * Layers left free for components a later build adds: none. A later build puts a new component
- * with layers that change in that build anyway (a changed component's layer is re-downloaded
- * regardless), which costs no extra download; a layer held empty now costs co-packing today.
- */
-export function spareLayers(_layerBudget: number): number {
-  return 0;
-}
-
 export function checkBudget(layerBudget: number): void {
   if (!Number.isInteger(layerBudget) || layerBudget < 1) {
     throw new RechunkerError('USAGE', `no layer left for files: --max-layers must be at least ${MIN_LAYERS}`);
@@ -133,11 +124,16 @@ export function orderGroups(groups: Group[]): Group[] {
   return [...groups].sort((a, b) => chainKey(prob(a), a.size) - chainKey(prob(b), b.size) || b.size - a.size || byteOrder(a.members[0]!, b.members[0]!));
 }
 
-/** A plan from nothing: components into at most `layerBudget` layers, some left spare. */
+/**
+ * A plan from nothing: components into at most `layerBudget` layers. None is held empty for
+ * components a later build adds: that build puts them with layers that change in it anyway (a
+ * changed component's layer is re-downloaded regardless), at no extra download, while a layer
+ * held empty now costs co-packing today.
+ */
 export function packFresh(components: readonly PlanComponent[], layerBudget: number): PlannedLayer[] {
   checkBudget(layerBudget);
   const sorted = [...components].sort((a, b) => byteOrder(a.name, b.name));
   const groups = sorted.map(singleton);
-  agglomerate(groups, Math.max(1, layerBudget - spareLayers(layerBudget)));
+  agglomerate(groups, layerBudget);
   return orderGroups(groups).map(toLayer);
 }

@@ -2,9 +2,10 @@
  * Packing guided by the prior build's plan. Unchanged components stay exactly where they were:
  * a layer made only of them keeps its digest and costs nothing to update. Components that changed
  * or are new are free: the layer they were in changes anyway (moving a changed component costs
- * nothing now), so they are placed afresh by the same objective as pack.ts, into spare layers, or
- * with free ones of similar volatility, or into a layer that changes anyway; joining a layer that
- * would otherwise be reused costs that layer's whole size now, and the objective counts it.
+ * nothing now), so they are placed afresh by the same objective as pack.ts, into layers the
+ * budget has left, or with free ones of similar volatility, or into a layer that changes anyway;
+ * joining a layer that would otherwise be reused costs that layer's whole size now, and the
+ * objective counts it.
  * Removed components simply leave. Order: the prior's bottom layers up to the first one that
  * changes keep their place (a chain-reusing runtime keeps them); above that everything is
  * re-ordered by stability, which costs nothing since a chain runtime re-downloads it anyway.
@@ -12,7 +13,7 @@
  * can no longer fit and the caller re-packs from scratch.
  */
 import { orHistory } from './cost.js';
-import { agglomerate, orderGroups, singleton, spareLayers, toLayer, type Group } from './pack.js';
+import { agglomerate, orderGroups, singleton, toLayer, type Group } from './pack.js';
 import type { PlanComponent, PlannedLayer, PriorPlan } from './plan.js';
 
 export interface PriorPackResult {
@@ -47,8 +48,7 @@ export function packWithPrior(components: readonly PlanComponent[], changed: Rea
     return { notes: [`${summary}; its ${fixed.length} layers of unchanged components no longer fit in ${layerBudget}: re-packed from scratch`] };
   }
   const groups = [...fixed, ...free];
-  const target = Math.max(layerBudget - spareLayers(layerBudget), Math.min(layerBudget, fixed.length + (free.length > 0 ? 1 : 0)));
-  if (!agglomerate(groups, target)) {
+  if (!agglomerate(groups, layerBudget)) {
     return { notes: [`${summary}; it no longer fits in ${layerBudget} layers: re-packed from scratch`] };
   }
   // Bottom layers that are reproduced exactly keep their order up to the first prior layer that is not.
