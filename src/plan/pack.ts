@@ -63,8 +63,9 @@ const CANDIDATES = 64;
  * remaining groups are all fixed (the prior plan no longer fits).
  */
 export function agglomerate(groups: Group[], target: number): boolean {
+  // members[0] breaks ties; a merge keeps its members sorted, so sorting once here is enough.
+  for (const g of groups) g.members.sort(byteOrder);
   for (;;) {
-    for (const g of groups) g.members.sort(byteOrder);
     const candidates = candidateIndexes(groups);
     let best: { i: number; j: number; cost: number } | undefined;
     for (let i = 0; i < groups.length; i++) {
