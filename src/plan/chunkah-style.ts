@@ -13,8 +13,7 @@
  * volatile; empty bins are dropped.
  */
 import { byteOrder } from './cost.js';
-import { checkBudget, round } from './pack.js';
-import { layerProbability } from './cost.js';
+import { checkBudget } from './pack.js';
 import type { PlanComponent, PlannedLayer } from './plan.js';
 
 const OUTLIER_MADS = 2;
@@ -51,7 +50,10 @@ export function chunkahStylePack(components: readonly PlanComponent[], layerBudg
 
   const tiers: PlanComponent[][] = TIERS.map(() => []);
   tiers.push([]);
-  for (const c of rest) tiers[TIERS.findIndex((t) => c.p < t) === -1 ? TIERS.length : TIERS.findIndex((t) => c.p < t)]!.push(c);
+  for (const c of rest) {
+    const tier = TIERS.findIndex((t) => c.p < t);
+    tiers[tier === -1 ? TIERS.length : tier]!.push(c);
+  }
   const bins = Math.max(0, layerBudget - outliers.length);
   const counts = apportion(tiers.map((t) => t.reduce((s, c) => s + c.size, 0)), tiers.map((t) => t.length), bins);
 
@@ -63,8 +65,6 @@ export function chunkahStylePack(components: readonly PlanComponent[], layerBudg
     for (const c of tier) tierBins[fnv1a32(c.name) % n]!.push(c);
     for (const b of tierBins) if (b.length > 0) layers.push({ components: b.map((c) => c.name).sort(byteOrder), size: b.reduce((s, c) => s + c.size, 0) });
   });
-  const byName = new Map(components.map((c) => [c.name, c]));
-  for (const l of layers) l.changeProbability = round(layerProbability(l.components.map((n) => byName.get(n)!.p)));
   return layers;
 }
 

@@ -114,8 +114,9 @@ export function checkBudget(layerBudget: number): void {
   }
 }
 
+/** The layer's changeProbability is makePlan's to set, the same way for every packer. */
 export function toLayer(g: Group): PlannedLayer {
-  return { components: [...g.members].sort(byteOrder), size: g.size, changeProbability: round(prob(g)) };
+  return { components: [...g.members].sort(byteOrder), size: g.size };
 }
 
 export const round = (p: number): number => Math.round(p * 1e4) / 1e4;
