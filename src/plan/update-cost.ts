@@ -45,9 +45,9 @@ export function updateCost(from: readonly LayerRef[], to: readonly LayerRef[]): 
 
 /**
  * The lower bound from an image built as `from` plus diff layers: the compressed size of the
- * layers `to` has beyond `from`'s (only the files that changed, with their whiteouts).
+ * layers `to` has beyond `from`'s (only the files that changed, with their whiteouts), which is
+ * what blob reuse downloads.
  */
 export function diffLayerBytes(from: readonly LayerRef[], to: readonly LayerRef[]): number {
-  const have = new Set(from.map((l) => l.digest));
-  return to.filter((l) => !have.has(l.digest)).reduce((s, l) => s + l.size, 0);
+  return updateCost(from, to).blobDownload;
 }
