@@ -41,13 +41,6 @@ export interface Plan {
   notes: string[];
 }
 
-/** The recorded plan of version 1, as older builds wrote it. */
-export interface PlanV1 {
-  version: 1;
-  maxLayers: number;
-  layers: PlannedLayer[];
-}
-
 /** What a prior plan gives the planner, whichever version recorded it. */
 export interface PriorPlan {
   version: 1 | 2;
