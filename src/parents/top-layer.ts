@@ -1,8 +1,5 @@
 import { SKELETON_LAYER, type LayerPaths, type ParentDirStrategy } from './strategy.js';
 
-/** The name of top-layer's directory layer (the same name every strategy uses for such a layer). */
-export const DIRECTORY_LAYER = SKELETON_LAYER;
-
 /**
  * Component layers carry no directory entries; one last layer carries every directory with its
  * true metadata. Overlay runtimes take a merged directory's metadata from the uppermost layer that
@@ -13,7 +10,7 @@ export const topLayer: ParentDirStrategy = {
   mode: 'top-layer',
   extraLayers: 1,
   place(componentLayers, allDirs) {
-    const dirLayer: LayerPaths = { files: [], dirs: allDirs, components: [DIRECTORY_LAYER] };
+    const dirLayer: LayerPaths = { files: [], dirs: allDirs, components: [SKELETON_LAYER] };
     return [...componentLayers.map((l) => ({ ...l, dirs: [] })), dirLayer];
   },
 };
