@@ -4,8 +4,8 @@ import type { TarReadItem } from '../tar/reader.js';
 import type { ContentStore } from './content-store.js';
 import { FileGraph, impliedDirInode, inodeFromEntry, isDir, type DirNode, type Node } from './file-graph.js';
 
-const WHITEOUT = '.wh.';
-const OPAQUE = '.wh..wh..opq';
+export const WHITEOUT = '.wh.';
+export const OPAQUE = '.wh..wh..opq';
 
 export interface ApplyStats {
   entries: number;

@@ -1,15 +1,12 @@
 import type { Progress } from '../engine/progress.js';
 import { withContext } from '../errors.js';
-import { applyLayer } from '../graph/apply-layer.js';
+import { applyLayer, OPAQUE, WHITEOUT } from '../graph/apply-layer.js';
 import type { ContentStore } from '../graph/content-store.js';
 import { FileGraph, impliedDirInode, isDir, type DirNode } from '../graph/file-graph.js';
 import { readLayerEntries } from '../graph/layer-entries.js';
 import { shortDigest } from '../oci/digest.js';
 import type { ImageSource, ResolvedImage } from '../ref/transport.js';
 import type { TarReadItem } from '../tar/reader.js';
-
-const WHITEOUT = '.wh.';
-const OPAQUE = '.wh..wh..opq';
 
 /**
  * One layer unpacked into its own directory, as an overlay unpacker leaves it: its entries, the
