@@ -6,7 +6,7 @@ import type { Platform } from '../oci/types.js';
 import { COMPRESSED_RATIO } from '../plan/cost.js';
 import { fingerprintComponents } from '../plan/fingerprint.js';
 import { makePlan } from '../plan/make-plan.js';
-import { WARN_LAYERS } from '../plan/pack.js';
+import { layerCountWarning } from '../plan/pack.js';
 import type { PackerName, Plan } from '../plan/plan.js';
 import { readPriorPlan } from '../plan/prior.js';
 import { DEFAULT_PARENT_DIR_MODE, parentDirStrategy } from '../parents/index.js';
@@ -63,7 +63,8 @@ export async function planImage(opts: PlanImageOptions): Promise<PlanImageResult
     const { graph, components, warnings } = await analyzeImage(source, opts.platform, store, progress);
     const fingerprints = fingerprintComponents(graph, components);
     const plan = makePlan({ components, layerBudget: opts.maxLayers - strategy.extraLayers, maxLayers: opts.maxLayers, fingerprints, packer: opts.packer ?? 'ours', ...(prior ? { prior } : {}) });
-    if (opts.maxLayers > WARN_LAYERS) warnings.push(`${opts.maxLayers} layers: above ${WARN_LAYERS} some runtimes and registries fail or slow down`);
+    const tooManyLayers = layerCountWarning(opts.maxLayers);
+    if (tooManyLayers) warnings.push(tooManyLayers);
     for (const n of plan.notes) progress.warn(n);
     warnings.push(...plan.notes);
     const imageSize = components.reduce((s, c) => s + c.size, 0);

@@ -12,7 +12,7 @@ import { FileGraph, isDir } from '../graph/file-graph.js';
 import type { Platform } from '../oci/types.js';
 import { makePlan } from '../plan/make-plan.js';
 import { fingerprintComponents } from '../plan/fingerprint.js';
-import { WARN_LAYERS } from '../plan/pack.js';
+import { layerCountWarning } from '../plan/pack.js';
 import type { PackerName, Plan, PriorPlan } from '../plan/plan.js';
 import { findPriorPlan, readPriorPlan } from '../plan/prior.js';
 import { DEFAULT_PARENT_DIR_MODE, delegateWarning, DIR_MTIME_CLAMP, dirMtimeCost, parentDirStrategy, shadowedDirs, type DirMtimeMode } from '../parents/index.js';
@@ -88,7 +88,8 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
       progress.warn(message);
       warnings.push(message);
     };
-    if (opts.maxLayers > WARN_LAYERS) note(`${opts.maxLayers} layers: above ${WARN_LAYERS} some runtimes and registries fail or slow down`);
+    const tooManyLayers = layerCountWarning(opts.maxLayers);
+    if (tooManyLayers) note(tooManyLayers);
     if (priorWarning) note(priorWarning);
     if (priorRef && !opts.prior) note(`prior plan taken from ${priorRef} (the image already there; --no-prior to ignore it)`);
     plan.notes.forEach(note);

@@ -17,7 +17,12 @@ import type { PlanComponent, PlannedLayer } from './plan.js';
 export const MIN_LAYERS = 2;
 export const MAX_LAYERS = 500;
 /** Above this many layers the CLI warns: some runtimes and registries handle them badly. */
-export const WARN_LAYERS = 128;
+const WARN_LAYERS = 128;
+
+/** The warning for a --max-layers above WARN_LAYERS, else undefined. */
+export function layerCountWarning(maxLayers: number): string | undefined {
+  return maxLayers > WARN_LAYERS ? `${maxLayers} layers: above ${WARN_LAYERS} some runtimes and registries fail or slow down` : undefined;
+}
 
 /** A layer being formed. */
 export interface Group {
