@@ -9,9 +9,6 @@ import { MediaType, RefNameAnnotation, type Descriptor, type Index } from '../oc
 import { parseManifest } from '../oci/validate.js';
 import { BatchedFileWriter } from '../util/batched-file-writer.js';
 
-/** Blob files are written 1 MiB at a time (see BatchedFileWriter). */
-const WRITE_BATCH = 1024 * 1024;
-
 /**
  * An OCI image layout directory (image-spec image-layout.md): `oci-layout`, `index.json`,
  * `blobs/sha256/<hex>`. Blobs are written to a temporary name and renamed once their digest is
@@ -100,15 +97,13 @@ export class OciLayout {
     const tmp = await this.tempPath();
     try {
       let result: { digest: string; size: number };
-      if (expect && verifiesItself(source, expect)) {
-        await pipeline(source, new BatchedFileWriter(tmp, WRITE_BATCH));
-        result = { digest: expect.digest, size: expect.size };
-      } else if (expect) {
-        await pipeline(source, new VerifyStream(expect.digest, expect.size, `blob ${shortDigest(expect.digest)}`), new BatchedFileWriter(tmp, WRITE_BATCH));
+      if (expect) {
+        const check = verifiesItself(source, expect) ? [] : [new VerifyStream(expect.digest, expect.size, `blob ${shortDigest(expect.digest)}`)];
+        await pipeline([source, ...check, new BatchedFileWriter(tmp)]);
         result = { digest: expect.digest, size: expect.size };
       } else {
         const counter = new HashCounter();
-        await pipeline(source, counter, new BatchedFileWriter(tmp, WRITE_BATCH));
+        await pipeline(source, counter, new BatchedFileWriter(tmp));
         result = { digest: counter.digest(), size: counter.bytes };
       }
       await fs.rename(tmp, this.blobPath(result.digest));
