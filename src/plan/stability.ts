@@ -52,15 +52,15 @@ export function historyCounts(history: string | undefined): { builds: number; ch
 export function newestChangeTime(components: readonly Component[]): number | undefined {
   let newest: number | undefined;
   for (const c of components) {
-    const t = changeTimes(c)[0];
-    if (t !== undefined && (newest === undefined || t > newest)) newest = t;
+    for (const t of changeTimes(c)) if (newest === undefined || t > newest) newest = t;
   }
   return newest;
 }
 
+/** The component's change dates, in no particular order (only their maximum and count matter). */
 function changeTimes(c: Component): number[] {
   const t = c.meta?.changeTimes;
-  return Array.isArray(t) ? (t.filter((x) => typeof x === 'number') as number[]).sort((a, b) => b - a) : [];
+  return Array.isArray(t) ? (t.filter((x) => typeof x === 'number') as number[]) : [];
 }
 
 const fromRate = (perDay: number): number => clamp(1 - Math.exp(-perDay * UPDATE_INTERVAL_DAYS));
