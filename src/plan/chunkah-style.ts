@@ -21,7 +21,7 @@ const OUTLIER_SHARE = 0.6;
 /** Tier thresholds on the change probability per update. */
 const TIERS = [0.05, 0.3];
 
-export function fnv1a32(text: string): number {
+function fnv1a32(text: string): number {
   let h = 0x811c9dc5;
   for (const byte of Buffer.from(text, 'utf8')) {
     h ^= byte;

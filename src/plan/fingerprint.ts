@@ -11,9 +11,9 @@ import { isDir, type FileGraph } from '../graph/file-graph.js';
 import { byteOrder } from './cost.js';
 
 /** Hex characters kept in a plan: 128 bits tells changes apart and keeps the label small. */
-export const FINGERPRINT_HEX = 32;
+const FINGERPRINT_HEX = 32;
 
-export function componentFingerprint(graph: FileGraph, component: Component): string {
+function componentFingerprint(graph: FileGraph, component: Component): string {
   const h = createHash('sha256');
   const paths = [...component.paths].sort(byteOrder);
   for (const p of paths) {

@@ -34,7 +34,7 @@ export async function findPriorPlan(ref: string, platform: Platform, transport?:
 }
 
 /** Pure part of readPriorPlan: the plan from an image's config and manifest. */
-export function priorFromImage(ref: string, config: ImageConfig, manifest: Manifest): PriorPlan {
+function priorFromImage(ref: string, config: ImageConfig, manifest: Manifest): PriorPlan {
   const label = config.config?.Labels?.[PLAN_LABEL];
   if (label) return parsePlanLabel(ref, label);
   const layers: PlannedLayer[] = [];

@@ -16,9 +16,9 @@ import type { Component } from '../components/types.js';
 import type { ComponentRecord } from './plan.js';
 
 /** Days between two updates the estimates are calibrated for. */
-export const UPDATE_INTERVAL_DAYS = 30;
+const UPDATE_INTERVAL_DAYS = 30;
 /** Changelog entries older than this (before the image's newest entry) say little about today. */
-export const RATE_WINDOW_DAYS = 3 * 365;
+const RATE_WINDOW_DAYS = 3 * 365;
 /** Pseudo-count of changelog entries: a package silent for years still changes some day. */
 const RATE_PSEUDO_ENTRIES = 0.5;
 /**
@@ -26,11 +26,11 @@ const RATE_PSEUDO_ENTRIES = 0.5;
  * stable updates (point releases, security rebuilds, a dependency's ABI bump) reach packages that
  * had no upload of their own for years. Debian 12's updates touch a tenth of a minimal system.
  */
-export const BASE_P = 0.05;
+const BASE_P = 0.05;
 /** Probability for components nothing is known about. */
-export const DEFAULT_P = 0.1;
+const DEFAULT_P = 0.1;
 /** Package databases and unclaimed files: every update touches them. */
-export const VOLATILE_P = 0.9;
+const VOLATILE_P = 0.9;
 const VOLATILE_KINDS = new Set(['pkgdb', 'unclaimed']);
 /** Weight, in builds, of the estimate from metadata against observed history. */
 const PRIOR_WEIGHT = 2;
@@ -39,9 +39,9 @@ const P_MAX = 0.98;
 const DAY = 86400;
 
 /** Builds of history a plan keeps per component. */
-export const HISTORY_LENGTH = 32;
+const HISTORY_LENGTH = 32;
 
-export function historyCounts(history: string | undefined): { builds: number; changes: number } {
+function historyCounts(history: string | undefined): { builds: number; changes: number } {
   const h = history ?? '';
   let changes = 0;
   for (const ch of h) if (ch === '1') changes++;

@@ -86,12 +86,12 @@ function sameBytes(x: Buffer | undefined, y: Buffer | undefined): boolean {
   return x === undefined || y === undefined ? x === y : x.equals(y);
 }
 
-export function showMode(mode: number): string {
+function showMode(mode: number): string {
   return mode.toString(8).padStart(4, '0');
 }
 
 /** ISO seconds plus the exact nanoseconds, or 'unpack-time'. */
-export function showMtime(t: bigint | typeof UNPACK_TIME): string {
+function showMtime(t: bigint | typeof UNPACK_TIME): string {
   if (t === UNPACK_TIME) return UNPACK_TIME;
   const ns = ((t % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
   const iso = new Date(Number((t - ns) / 1_000_000_000n) * 1000).toISOString().replace('.000Z', 'Z');
