@@ -14,6 +14,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { PLAN_LABEL } from '../src/build/assemble-image.js';
+import type { PriorPlan } from '../src/plan/plan.js';
+import { parsePlanLabel } from '../src/plan/prior.js';
 import { diffLayerBytes, updateCost, type LayerRef, type UpdateCost } from '../src/plan/update-cost.js';
 
 const run = promisify(execFile);
@@ -30,22 +33,27 @@ interface Index {
   manifests: { digest: string; annotations?: Record<string, string> }[];
 }
 
-export async function manifestLayers(layoutDir: string, tag: string): Promise<LayerRef[]> {
+async function readJsonBlob<T>(layoutDir: string, digest: string): Promise<T> {
+  return JSON.parse(await fs.readFile(path.join(layoutDir, 'blobs', 'sha256', digest.slice(7)), 'utf8')) as T;
+}
+
+async function manifestOf(layoutDir: string, tag: string): Promise<{ config: { digest: string }; layers: LayerRef[] }> {
   const index = JSON.parse(await fs.readFile(path.join(layoutDir, 'index.json'), 'utf8')) as Index;
   const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
   if (!entry) throw new Error(`no tag ${tag} in ${layoutDir}`);
-  const manifest = JSON.parse(await fs.readFile(path.join(layoutDir, 'blobs', 'sha256', entry.digest.slice(7)), 'utf8')) as { layers: LayerRef[] };
+  return readJsonBlob(layoutDir, entry.digest);
+}
+
+export async function manifestLayers(layoutDir: string, tag: string): Promise<LayerRef[]> {
+  const manifest = await manifestOf(layoutDir, tag);
   return manifest.layers.map((l) => ({ digest: l.digest, size: l.size }));
 }
 
 /** The plan a rechunked image recorded in its config label. */
-async function recordedPlan(layoutDir: string, tag: string): Promise<{ components: Record<string, { fingerprint: string; changeProbability: number }> }> {
-  const index = JSON.parse(await fs.readFile(path.join(layoutDir, 'index.json'), 'utf8')) as Index;
-  const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag)!;
-  const blob = async (d: string) => JSON.parse(await fs.readFile(path.join(layoutDir, 'blobs', 'sha256', d.slice(7)), 'utf8'));
-  const manifest = (await blob(entry.digest)) as { config: { digest: string } };
-  const config = (await blob(manifest.config.digest)) as { config: { Labels: Record<string, string> } };
-  return JSON.parse(config.config.Labels['dev.rechunker.plan']!);
+export async function recordedPlan(layoutDir: string, tag: string): Promise<PriorPlan> {
+  const manifest = await manifestOf(layoutDir, tag);
+  const config = await readJsonBlob<{ config: { Labels: Record<string, string> } }>(layoutDir, manifest.config.digest);
+  return parsePlanLabel(tag, config.config.Labels[PLAN_LABEL]!);
 }
 
 const BUCKETS = [0, 0.07, 0.1, 0.15, 0.25, 0.5, 1.01];
@@ -57,8 +65,8 @@ const BUCKETS = [0, 0.07, 0.1, 0.15, 0.25, 0.5, 1.01];
  * calibrated or merely unlucky.
  */
 async function calibration(out: string, from: string, to: string): Promise<string[]> {
-  const a = (await recordedPlan(out, from)).components;
-  const b = (await recordedPlan(out, to)).components;
+  const a = (await recordedPlan(out, from)).components!;
+  const b = (await recordedPlan(out, to)).components!;
   const rows = ['| predicted P(change) | components | changed | predicted mean | observed | changed components |', '|---|---:|---:|---:|---:|---|'];
   for (let i = 0; i + 1 < BUCKETS.length; i++) {
     const inBucket = Object.entries(a).filter(([, r]) => r.changeProbability >= BUCKETS[i]! && r.changeProbability < BUCKETS[i + 1]!);

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { manifestLayers } from '../../bench/update-cost.js';
-import { parsePlanLabel } from '../../src/plan/prior.js';
+import { manifestLayers, recordedPlan } from '../../bench/update-cost.js';
 import { diffLayerBytes, updateCost } from '../../src/plan/update-cost.js';
 import { runCli } from '../helpers/cli.js';
 import { corpusLayout, hasCorpus } from '../helpers/corpus.js';
@@ -16,14 +14,7 @@ describe('update cost on the corpus (rechunk base, then updated --prior)', () =>
   const skip = hasCorpus() ? undefined : 'no corpus at /var/tmp/rechunker-corpus';
   let out = '';
   const src = (tag: string) => `oci:${corpusLayout()}:${tag}`;
-  async function planOf(tag: string) {
-    const index = JSON.parse(await fs.readFile(path.join(out, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
-    const m = index.manifests.find((x) => x.annotations?.['org.opencontainers.image.ref.name'] === tag)!;
-    const blob = (d: string) => path.join(out, 'blobs', 'sha256', d.slice(7));
-    const manifest = JSON.parse(await fs.readFile(blob(m.digest), 'utf8')) as { config: { digest: string } };
-    const config = JSON.parse(await fs.readFile(blob(manifest.config.digest), 'utf8')) as { config: { Labels: Record<string, string> } };
-    return parsePlanLabel(tag, config.config.Labels['dev.rechunker.plan']!);
-  }
+  const planOf = (tag: string) => recordedPlan(out, tag);
 
   before(async () => {
     if (skip) return;
