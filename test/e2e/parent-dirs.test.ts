@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { VerifyResult } from '../../src/verify/verify-images.js';
 import type { Difference } from '../../src/verify/compare.js';
 import { runCli } from '../helpers/cli.js';
-import { corpusLayout, corpusRootfs, corpusSkipReason, scratchDir, trueTree, type CorpusRootfs } from '../helpers/corpus.js';
-import { Podman } from '../helpers/podman.js';
+import { corpusLayout, corpusRootfs, corpusSuite, trueTree, type CorpusRootfs } from '../helpers/corpus.js';
 import { compareTrees, type TreeDifference } from '../helpers/tree-compare.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
 
@@ -63,20 +61,7 @@ function setDiff(a: Set<Key>, b: Set<Key>): string[] {
 }
 
 describe('parent directories: verify --model overlay agrees with podman', () => {
-  let skip: string | undefined;
-  let podman: Podman | undefined;
-  let out: string;
-
-  before(async () => {
-    skip = await corpusSkipReason();
-    if (skip) return;
-    podman = await Podman.create();
-    out = await scratchDir('rechunker-e2e-pd');
-  });
-  after(async () => {
-    await podman?.cleanup();
-    if (out) await fs.rm(out, { recursive: true, force: true });
-  });
+  const suite = corpusSuite('rechunker-e2e-pd');
 
   async function verify(ref: string, rootfs: CorpusRootfs): Promise<VerifyResult> {
     const r = await runCli(['verify', ref, `rootfs:${corpusRootfs(rootfs)}`, '--model', 'all', '--json', '--quiet']);
@@ -88,10 +73,10 @@ describe('parent directories: verify --model overlay agrees with podman', () => 
 
   async function podmanView(ref: string, rootfs: CorpusRootfs): Promise<{ keys: Set<Key>; hardlinks: number }> {
     const start = BigInt(Date.now() - 1000) * 1_000_000n;
-    const id = await podman!.pull(ref);
-    const mounted = await snapshotTree(await podman!.mount(id));
+    const id = await suite.podman!.pull(ref);
+    const mounted = await snapshotTree(await suite.podman!.mount(id));
     const diffs = compareTrees(await trueTree(rootfs), mounted);
-    await podman!.unmount(id);
+    await suite.podman!.unmount(id);
     return keysOfPodman(diffs, start);
   }
 
@@ -121,7 +106,7 @@ describe('parent directories: verify --model overlay agrees with podman', () => 
   ];
   for (const { tag, rootfs, shadowed } of INPUTS) {
     it(`corpus ${tag}: predicted and podman's differences from rootfs/${rootfs} are the same`, async (t) => {
-      if (skip) return t.skip(skip);
+      if (suite.skip) return t.skip(suite.skip);
       const r = await agree(`oci:${corpusLayout()}:${tag}`, rootfs, t);
       const overlay = differences(r, 'overlay');
       assert.equal(overlay.length > 0, shadowed, `${tag}: ${overlay.length} overlay differences`);
@@ -133,8 +118,8 @@ describe('parent directories: verify --model overlay agrees with podman', () => 
 
   for (const mode of ['top-layer', 'every-layer', 'delegate']) {
     it(`derived rechunked --parent-dirs ${mode}: the models, podman and the warning agree`, async (t) => {
-      if (skip) return t.skip(skip);
-      const ref = `oci:${out}:${mode}`;
+      if (suite.skip) return t.skip(suite.skip);
+      const ref = `oci:${suite.out}:${mode}`;
       // Uncompressed layers: the directory semantics do not depend on compression, and the run is faster.
       const rc = await runCli(['rechunk', `oci:${corpusLayout()}:derived`, ref, '--parent-dirs', mode, '--compression', 'none', '--quiet']);
       assert.equal(rc.code, 0, rc.stderr);

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { readTar } from '../../src/tar/reader.js';
 import { runCli } from '../helpers/cli.js';
-import { CORPUS_TAGS, corpusIgnore, corpusLayout, corpusSkipReason, scratchDir, trueTree } from '../helpers/corpus.js';
-import { Podman } from '../helpers/podman.js';
+import { CORPUS_TAGS, corpusIgnore, corpusLayout, corpusSuite, trueTree } from '../helpers/corpus.js';
 import { compareTrees, formatDifferences, type TreeDifference } from '../helpers/tree-compare.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
 import { has, run, skopeoInspect, umociUnpack } from '../helpers/tools.js';
@@ -38,20 +37,7 @@ function corpusQuirk(tag: string, d: TreeDifference): boolean {
 }
 
 describe('rechunk the Debian corpus', () => {
-  let skip: string | undefined;
-  let podman: Podman | undefined;
-  let out: string;
-
-  before(async () => {
-    skip = await corpusSkipReason();
-    if (skip) return;
-    podman = await Podman.create();
-    out = await scratchDir('rechunker-e2e');
-  });
-  after(async () => {
-    await podman?.cleanup();
-    if (out) await fs.rm(out, { recursive: true, force: true });
-  });
+  const suite = corpusSuite('rechunker-e2e');
 
   async function rechunk(tag: string, dest: string, ...flags: string[]): Promise<string> {
     const r = await runCli(['rechunk', `oci:${corpusLayout()}:${tag}`, `oci:${dest}`, '--quiet', '--json', ...flags]);
@@ -75,23 +61,23 @@ describe('rechunk the Debian corpus', () => {
 
   for (const { tag, rootfs } of CORPUS_TAGS) {
     it(`${tag}: podman's mounted tree equals rootfs/${rootfs}; skopeo and umoci accept it`, async (t) => {
-      if (skip) return t.skip(skip);
-      const layout = path.join(out, 'main');
+      if (suite.skip) return t.skip(suite.skip);
+      const layout = path.join(suite.out, 'main');
       await rechunk(tag, `${layout}:${tag}`);
       const manifest = await manifestOf(layout, tag);
       assert.ok(manifest.layers.length <= 64 && manifest.layers.length > 1, `layer count ${manifest.layers.length}`);
 
-      const id = await podman!.pull(`oci:${layout}:${tag}`);
-      const mounted = await snapshotTree(await podman!.mount(id));
+      const id = await suite.podman!.pull(`oci:${layout}:${tag}`);
+      const mounted = await snapshotTree(await suite.podman!.mount(id));
       const diffs = compareTrees(await trueTree(rootfs), mounted, { ignore: corpusIgnore }).filter((d) => !corpusQuirk(tag, d));
       assert.equal(diffs.length, 0, `podman shows ${diffs.length} differences:\n${formatDifferences(diffs)}`);
-      await podman!.unmount(id);
+      await suite.podman!.unmount(id);
 
       const inspected = await skopeoInspect(`oci:${layout}:${tag}`);
       assert.equal((inspected.Layers as string[]).length, manifest.layers.length);
 
       if (await has('umoci')) {
-        const bundle = path.join(out, `umoci-${tag}`);
+        const bundle = path.join(suite.out, `umoci-${tag}`);
         const rootDir = await umociUnpack(layout, tag, bundle);
         const unpacked = await snapshotTree(rootDir);
         // umoci applies layers in order into one directory (OCI semantics, no overlay).
@@ -103,21 +89,21 @@ describe('rechunk the Debian corpus', () => {
   }
 
   it('is reproducible, and the same tree gives the same layers whatever layers it came in', async (t) => {
-    if (skip) return t.skip(skip);
-    const again = await rechunk('updated', `${path.join(out, 'again')}:updated`);
-    const first = await rechunk('updated', `${path.join(out, 'main')}:updated`);
+    if (suite.skip) return t.skip(suite.skip);
+    const again = await rechunk('updated', `${path.join(suite.out, 'again')}:updated`);
+    const first = await rechunk('updated', `${path.join(suite.out, 'main')}:updated`);
     assert.equal(again, first, 'two runs give the same manifest digest');
-    const fromOne = await manifestOf(path.join(out, 'main'), 'updated');
-    await rechunk('updated-diff', `${path.join(out, 'main')}:updated-diff`);
-    const fromTwo = await manifestOf(path.join(out, 'main'), 'updated-diff');
+    const fromOne = await manifestOf(path.join(suite.out, 'main'), 'updated');
+    await rechunk('updated-diff', `${path.join(suite.out, 'main')}:updated-diff`);
+    const fromTwo = await manifestOf(path.join(suite.out, 'main'), 'updated-diff');
     assert.equal(fromTwo.layers.length, fromOne.layers.length);
     // The corpus's diff layer also carries the build script's re-touched `.done` marker, which
     // `updated` leaves out: that one path, and nothing else, may tell the two apart.
     for (const [i, layer] of fromOne.layers.entries()) {
       const other = fromTwo.layers[i]!;
       if (layer.digest === other.digest) continue;
-      const a = await layerPaths(path.join(out, 'main'), layer.digest);
-      const b = await layerPaths(path.join(out, 'main'), other.digest);
+      const a = await layerPaths(path.join(suite.out, 'main'), layer.digest);
+      const b = await layerPaths(path.join(suite.out, 'main'), other.digest);
       const onlyB = b.filter((p) => !a.includes(p));
       assert.deepEqual(a.filter((p) => !b.includes(p)), [], `layer ${i}: paths only in updated`);
       assert.deepEqual(onlyB, ['.done'], `layer ${i} differs by more than the corpus marker`);
@@ -126,8 +112,8 @@ describe('rechunk the Debian corpus', () => {
 
   for (const max of [8, 16, 64]) {
     it(`--max-layers ${max} is honoured and no hardlink set is split`, async (t) => {
-      if (skip) return t.skip(skip);
-      const layout = path.join(out, `max${max}`);
+      if (suite.skip) return t.skip(suite.skip);
+      const layout = path.join(suite.out, `max${max}`);
       await rechunk('derived', `${layout}:derived`, '--max-layers', String(max));
       const manifest = await manifestOf(layout, 'derived');
       assert.ok(manifest.layers.length <= max, `${manifest.layers.length} layers for --max-layers ${max}`);
@@ -153,8 +139,8 @@ describe('rechunk the Debian corpus', () => {
   }
 
   it('keeps the run configuration and records the plan', async (t) => {
-    if (skip) return t.skip(skip);
-    const r = await run('skopeo', ['inspect', '--config', `oci:${path.join(out, 'main')}:updated`]);
+    if (suite.skip) return t.skip(suite.skip);
+    const r = await run('skopeo', ['inspect', '--config', `oci:${path.join(suite.out, 'main')}:updated`]);
     assert.equal(r.code, 0, r.stderr);
     const config = JSON.parse(r.stdout) as { config?: { Labels?: Record<string, string> }; history: unknown[]; rootfs: { diff_ids: string[] } };
     const plan = JSON.parse(config.config?.Labels?.['dev.rechunker.plan'] ?? 'null') as { layers: { components: string[] }[] } | null;

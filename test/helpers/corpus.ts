@@ -2,7 +2,9 @@
 // its tags must unpack to.
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { after, before } from 'node:test';
+import { Podman } from './podman.js';
 import { has } from './tools.js';
 import { snapshotTree, type TreeEntry } from './tree-snapshot.js';
 
@@ -67,4 +69,30 @@ export async function scratchDir(prefix: string): Promise<string> {
   const dir = `/var/tmp/${prefix}-${process.pid}-${Date.now().toString(36)}`;
   await mkdir(dir, { recursive: true });
   return dir;
+}
+
+/** What a corpus suite shares: why it skips, its podman, its scratch directory. */
+export interface CorpusSuite {
+  skip?: string;
+  podman?: Podman;
+  out: string;
+}
+
+/**
+ * Call inside describe(): before the suite, find out whether the corpus tests can run here and
+ * start podman and a scratch directory if so; after it, remove both.
+ */
+export function corpusSuite(prefix: string): CorpusSuite {
+  const suite: CorpusSuite = { out: '' };
+  before(async () => {
+    suite.skip = await corpusSkipReason();
+    if (suite.skip) return;
+    suite.podman = await Podman.create();
+    suite.out = await scratchDir(prefix);
+  });
+  after(async () => {
+    await suite.podman?.cleanup();
+    if (suite.out) await rm(suite.out, { recursive: true, force: true });
+  });
+  return suite;
 }
