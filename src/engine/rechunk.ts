@@ -94,7 +94,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     if (priorRef && !opts.prior) note(`prior plan taken from ${priorRef} (the image already there; --no-prior to ignore it)`);
     plan.notes.forEach(note);
 
-    const dirs = directories(graph);
+    const { dirs, files } = directoriesAndFiles(graph);
     const layers = strategy.place(layerPaths(plan, components), dirs);
     const shadowed = shadowedDirs(layers).length;
     if (shadowed > 0) note(delegateWarning(shadowed));
@@ -126,15 +126,13 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
 
     const sizes = built.map((b) => b.size).sort((a, b) => a - b);
     const dirCount = dirs.length - (graph.root.implied ? 0 : 1);
-    let entries = 0;
-    for (const _ of graph.walk()) entries++;
     return {
       source: opts.source,
       destination: opts.destination,
       manifestDigest: assembled.manifest.digest,
       layers: built.map((b, i) => ({ digest: b.digest, size: b.size, uncompressedSize: b.uncompressedSize, components: layers[i]!.components })),
       components: components.length,
-      files: entries - dirCount,
+      files,
       directories: dirCount,
       largestLayer: sizes[sizes.length - 1] ?? 0,
       medianLayer: sizes[Math.floor((sizes.length - 1) / 2)] ?? 0,
@@ -174,10 +172,15 @@ function layerPaths(plan: Plan, components: Component[]): LayerPaths[] {
   return plan.layers.map((l) => ({ files: l.components.flatMap((n) => byName.get(n)!.paths), dirs: [], components: l.components }));
 }
 
-function directories(graph: FileGraph): string[] {
+/** Every directory path (the root as '.' when the image defines it), and how many other entries there are. */
+function directoriesAndFiles(graph: FileGraph): { dirs: string[]; files: number } {
   const dirs = graph.root.implied ? [] : ['.'];
-  for (const [p, node] of graph.walk()) if (isDir(node)) dirs.push(p);
-  return dirs;
+  let files = 0;
+  for (const [p, node] of graph.walk()) {
+    if (isDir(node)) dirs.push(p);
+    else files++;
+  }
+  return { dirs, files };
 }
 
 async function putLayer(sink: ImageSink, b: BuiltLayer): Promise<void> {
