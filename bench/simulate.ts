@@ -4,11 +4,12 @@
  * (no images): components are the corpus base's, from `rechunker plan --json` (or a file given
  * with --components FILE holding that output).
  *
- * Each version, 30 days apart: a component changes with a true probability drawn around what its
- * changelog says (x lognormal noise, seeded, so the planner's estimate is not the truth); a change
- * adds a changelog entry and resizes it a little; the package database changes whenever a package
- * does; NEW_PER_VERSION packages appear (size and history copied from a random existing one) and
- * REMOVED_PER_VERSION disappear. A layer is reused when its component set is the same and none of
+ * Each version, 30 days apart: a source package (a component group; a component without one is
+ * its own) changes with a true probability drawn around what its changelog says (x lognormal
+ * noise, seeded, so the planner's estimate is not the truth), and then every binary package of it
+ * changes; a change adds a changelog entry and resizes it a little; the package database changes
+ * whenever a package does; NEW_PER_VERSION source packages appear (sizes and history copied from
+ * a random existing one) and REMOVED_PER_VERSION disappear. A layer is reused when its component set is the same and none of
  * its components changed. Lower bound: the bytes of changed and new components.
  */
 import { execFile } from 'node:child_process';
@@ -31,6 +32,8 @@ const INTERVAL = 30 * DAY;
 interface SimComponent {
   name: string;
   kind: ComponentKind;
+  /** Source package: its members change together. */
+  group: string;
   size: number;
   changeTimes: number[];
   truth: number;
@@ -61,7 +64,7 @@ interface Step {
   costs: Record<string, { blob: number; chain: number; reused: number; layers: number }>;
 }
 
-const toComponent = (c: SimComponent): Component => ({ name: c.name, kind: c.kind, paths: [], size: c.size, meta: { changeTimes: c.changeTimes } });
+const toComponent = (c: SimComponent): Component => ({ name: c.name, kind: c.kind, group: c.group, paths: [], size: c.size, meta: { changeTimes: c.changeTimes } });
 const fpOf = (c: SimComponent): string => `${c.name}@${c.version}`;
 
 function transition(prev: Plan, next: Plan): { blob: number; chain: number; reused: number; layers: number } {
@@ -85,8 +88,11 @@ export function simulate(start: SimComponent[], seed = 1): Step[] {
   const rand = mulberry32(seed);
   let comps = start.map((c) => ({ ...c, changeTimes: [...c.changeTimes] }));
   const t0 = newestChangeTime(comps.map(toComponent)) ?? 1_700_000_000;
-  // The truth: what the changelog says, times lognormal noise (sigma 0.8).
-  for (const c of comps) c.truth = c.kind === 'pkgdb' ? 1 : Math.min(0.95, metadataProbability(toComponent(c), t0) * Math.exp(0.8 * gaussian(rand)));
+  // The truth, per source package: what the changelog says, times lognormal noise (sigma 0.8).
+  const truth = new Map<string, number>();
+  for (const c of comps) {
+    if (!truth.has(c.group)) truth.set(c.group, c.kind === 'pkgdb' ? 1 : Math.min(0.95, metadataProbability(toComponent(c), t0) * Math.exp(0.8 * gaussian(rand))));
+  }
   const variants: { name: string; packer: PackerName; prior: boolean }[] = [
     { name: 'ours (prior)', packer: 'ours', prior: true },
     { name: 'ours (no prior)', packer: 'ours', prior: false },
@@ -101,14 +107,17 @@ export function simulate(start: SimComponent[], seed = 1): Step[] {
     const now = t0 + version * INTERVAL;
     let lowerBound = 0;
     let changed = 0;
-    const removable = comps.filter((c) => c.kind === 'deb');
+    const sources = (): string[] => [...new Set(comps.filter((c) => c.kind === 'deb').map((c) => c.group))];
+    const removable = sources();
     const removed = new Set<string>();
-    for (let k = 0; k < REMOVED_PER_VERSION && removable.length > 0; k++) removed.add(removable[Math.floor(rand() * removable.length)]!.name);
-    comps = comps.filter((c) => !removed.has(c.name));
+    for (let k = 0; k < REMOVED_PER_VERSION && removable.length > 0; k++) removed.add(removable[Math.floor(rand() * removable.length)]!);
+    comps = comps.filter((c) => !removed.has(c.group));
     let anyPackage = removed.size > 0;
+    const changedSources = new Set<string>();
+    for (const g of sources()) if (rand() < truth.get(g)!) changedSources.add(g);
     for (const c of comps) {
       if (c.kind === 'pkgdb') continue;
-      if (rand() < c.truth) {
+      if (changedSources.has(c.group) || (c.kind !== 'deb' && rand() < truth.get(c.group)!)) {
         c.version++;
         c.size = Math.max(1, Math.round(c.size * (0.95 + 0.1 * rand())));
         c.changeTimes.unshift(now);
@@ -117,12 +126,16 @@ export function simulate(start: SimComponent[], seed = 1): Step[] {
         if (c.kind === 'deb') anyPackage = true;
       }
     }
-    const debs = comps.filter((c) => c.kind === 'deb');
+    const models = sources();
     for (let k = 0; k < NEW_PER_VERSION; k++) {
-      const model = debs[Math.floor(rand() * debs.length)]!;
-      const c: SimComponent = { ...model, name: `deb:new-${version}-${++serial}`, version: 0, changeTimes: model.changeTimes.map((t) => t + version * INTERVAL) };
-      comps.push(c);
-      lowerBound += c.size;
+      const model = models[Math.floor(rand() * models.length)]!;
+      const group = `deb:new-${version}-${++serial}`;
+      truth.set(group, truth.get(model)!);
+      for (const m of comps.filter((c) => c.group === model)) {
+        const c: SimComponent = { ...m, name: `${group}/${m.name.slice(4)}`, group, version: 0, changeTimes: m.changeTimes.map((t) => t + version * INTERVAL) };
+        comps.push(c);
+        lowerBound += c.size;
+      }
       anyPackage = true;
     }
     const db = comps.find((c) => c.kind === 'pkgdb');
@@ -148,8 +161,8 @@ async function loadComponents(file: string | undefined): Promise<SimComponent[]>
     const corpus = path.join(process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus', 'oci');
     text = (await promisify(execFile)(process.execPath, [path.join(root, 'bin', 'run.js'), 'plan', `oci:${corpus}:base`, '--json', '--quiet'], { maxBuffer: 256 * 1024 * 1024 })).stdout;
   }
-  const r = JSON.parse(text) as { components: { name: string; kind: ComponentKind; size: number; changeTimes: number[] }[] };
-  return r.components.map((c) => ({ name: c.name, kind: c.kind, size: c.size, changeTimes: c.changeTimes ?? [], truth: 0, version: 0 }));
+  const r = JSON.parse(text) as { components: { name: string; kind: ComponentKind; group?: string; size: number; changeTimes: number[] }[] };
+  return r.components.map((c) => ({ name: c.name, kind: c.kind, group: c.group ?? c.name, size: c.size, changeTimes: c.changeTimes ?? [], truth: 0, version: 0 }));
 }
 
 async function main(): Promise<void> {

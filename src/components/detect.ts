@@ -1,5 +1,9 @@
 /**
- * Which component owns each file of an image. One precedence rule decides every path that two
+ * Which component owns each file of an image. A package manager's component is one binary
+ * package, grouped with the others of its source package (Component.group): updates replace every
+ * binary of a source at once, so the planner packs them together, but a binary installed later
+ * (git pulls in perl-modules beside perl-base) must not make its unchanged siblings' layer change.
+ * One precedence rule decides every path that two
  * sources claim, highest first:
  *
  *  1. `user.component` xattr, own or inherited: an explicit statement by the image's author
@@ -86,55 +90,47 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
   };
 
   const meta = new Map<string, Record<string, unknown>>();
+  const groupOf = new Map<string, string>();
   const debs = await loadDpkg(tree, warnings);
+  const debNames = unitNames('deb', debs, (p) => [p.name, `${p.name}:${p.arch}`]);
   const infoStems = new Map<string, string>();
-  const debGroups = new Map<string, DebPackage[]>();
-  for (const p of debs) {
-    const name = `deb:${p.source}`;
-    const group = debGroups.get(name);
-    if (group === undefined) debGroups.set(name, [p]);
-    else group.push(p);
+  const debTimes: number[][] = [];
+  // A binary package without a changelog of its own (docs stripped) has its source's history.
+  const sourceTimes = new Map<string, number[]>();
+  for (const [i, p] of debs.entries()) {
+    const name = debNames[i]!;
+    groupOf.set(name, `deb:${p.source}`);
     for (const path of p.paths) claim(path, { component: name, pkg: p.name });
     for (const stem of [p.name, `${p.name}:${p.arch}`]) infoStems.set(stem, name);
+    const times = opts.changelogs === false ? [] : await debianChangeTimes(tree, p.name, p.arch);
+    debTimes.push(times);
+    if (times.length > 0 && !sourceTimes.has(p.source)) sourceTimes.set(p.source, times);
   }
-  for (const [name, pkgs] of debGroups) {
+  for (const [i, p] of debs.entries()) {
     const m: Record<string, unknown> = {
-      source: pkgs[0]!.source,
-      packages: pkgs.map((p) => ({ name: p.name, arch: p.arch, version: p.version, sourceVersion: p.sourceVersion, installedSizeKiB: p.installedSizeKiB })),
+      source: p.source,
+      packages: [{ name: p.name, arch: p.arch, version: p.version, sourceVersion: p.sourceVersion, installedSizeKiB: p.installedSizeKiB }],
     };
-    if (opts.changelogs !== false) {
-      for (const p of pkgs) {
-        const times = await debianChangeTimes(tree, p.name, p.arch);
-        if (times.length > 0) {
-          m.changeTimes = times;
-          break;
-        }
-      }
-    }
-    meta.set(name, m);
+    const times = debTimes[i]!.length > 0 ? debTimes[i] : sourceTimes.get(p.source);
+    if (times !== undefined) m.changeTimes = times;
+    meta.set(debNames[i]!, m);
   }
 
   const rpms = await loadRpm(tree, warnings);
-  const rpmGroups = new Map<string, RpmPackage[]>();
-  for (const p of rpms) {
-    const name = `rpm:${p.sourceName}`;
-    const group = rpmGroups.get(name);
-    if (group === undefined) rpmGroups.set(name, [p]);
-    else group.push(p);
+  const rpmNames = unitNames('rpm', rpms, (p) => [p.name, `${p.name}.${p.arch}`, `${p.name}-${p.epoch === undefined ? '' : `${p.epoch}:`}${p.version}-${p.release}.${p.arch}`]);
+  for (const [i, p] of rpms.entries()) {
+    const name = rpmNames[i]!;
+    groupOf.set(name, `rpm:${p.sourceName}`);
     for (const f of p.files) {
       const real = tree.resolveParents(f);
       const node = tree.lookup(real);
       if (node !== undefined && node.type !== 'dir') claim(real, { component: name, pkg: p.name });
     }
-  }
-  for (const [name, pkgs] of rpmGroups) {
-    const sorted = [...pkgs].sort((a, b) => byteOrder(a.name, b.name) || byteOrder(a.arch, b.arch));
-    const times = new Set(sorted.flatMap((p) => p.changelogTimes));
     meta.set(name, {
-      source: sorted[0]!.sourceName,
-      packages: sorted.map((p) => ({ name: p.name, ...(p.epoch === undefined ? {} : { epoch: p.epoch }), version: p.version, release: p.release, arch: p.arch, size: p.size, buildTime: p.buildTime })),
-      buildTime: Math.max(...sorted.map((p) => p.buildTime)),
-      changeTimes: [...times].sort((a, b) => b - a),
+      source: p.sourceName,
+      packages: [{ name: p.name, ...(p.epoch === undefined ? {} : { epoch: p.epoch }), version: p.version, release: p.release, arch: p.arch, size: p.size, buildTime: p.buildTime }],
+      buildTime: p.buildTime,
+      changeTimes: [...new Set(p.changelogTimes)].sort((a, b) => b - a),
     });
   }
   claimPycache(tree, listed);
@@ -204,11 +200,28 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
     if (c.kind === 'xattr') m.value = name.slice('xattr:'.length);
     if (c.interval !== undefined) m.updateIntervalDays = c.interval;
     const comp: Component = { name, kind: c.kind, paths: c.paths.sort(byteOrder), size: c.size };
+    const group = groupOf.get(name);
+    if (group !== undefined) comp.group = group;
     if (Object.keys(m).length > 0) comp.meta = m;
     components.push(comp);
   }
   components.sort((a, b) => byteOrder(a.name, b.name));
   return { components, warnings };
+}
+
+/**
+ * Component names for installed packages: `deb:NAME` / `rpm:NAME`, qualified by the next form
+ * `forms` gives (architecture, then version) only where a shorter name is shared: a second
+ * architecture of a library, or two kernels installed side by side.
+ */
+function unitNames<P>(kind: 'deb' | 'rpm', pkgs: readonly P[], forms: (p: P) => string[]): string[] {
+  const all = pkgs.map(forms);
+  return all.map((f) => {
+    for (let level = 0; level < f.length - 1; level++) {
+      if (all.filter((g) => g[level] === f[level]).length === 1) return `${kind}:${f[level]}`;
+    }
+    return `${kind}:${f[f.length - 1]}`;
+  });
 }
 
 const DPKG_INFO = `${DPKG_DIR}/info/`;

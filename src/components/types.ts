@@ -32,13 +32,20 @@ export interface TreeNodeInfo {
 export type ComponentKind = 'deb' | 'rpm' | 'xattr' | 'bigfile' | 'pkgdb' | 'tree' | 'unclaimed';
 
 export interface Component {
-  /** Stable, unique name: 'deb:coreutils', 'rpm:glibc', 'xattr:VALUE', 'bigfile:usr/lib/x.so', 'tree:opt/app', 'unclaimed'. */
+  /** Stable, unique name: 'deb:coreutils' (binary package), 'rpm:glibc', 'xattr:VALUE', 'bigfile:usr/lib/x.so', 'tree:opt/app', 'unclaimed'. */
   name: string;
   kind: ComponentKind;
   /** Non-directory paths it owns, byte order. Directories belong to no component. */
   paths: string[];
   /** Sum of the sizes of its regular files (a hardlink set counted once). */
   size: number;
+  /**
+   * Components that change together share a group: the binary packages built from one source
+   * package ('deb:perl' for deb:perl-base and deb:perl-modules-5.36; 'rpm:SOURCE' for rpm). A
+   * fresh plan packs a group into one layer, as chunkah groups rpms by source rpm; with a prior
+   * plan an unchanged member stays where it was when a new one arrives.
+   */
+  group?: string;
   /** Extra facts for the planner: source package, version, change times... */
   meta?: Record<string, unknown>;
 }

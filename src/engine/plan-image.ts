@@ -80,6 +80,7 @@ export async function planImage(opts: PlanImageOptions): Promise<PlanImageResult
         return {
           name: c.name,
           kind: c.kind,
+          ...(c.group === undefined ? {} : { group: c.group }),
           size: c.size,
           changeProbability: r.changeProbability,
           fingerprint: r.fingerprint,

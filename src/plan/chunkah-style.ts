@@ -2,6 +2,7 @@
  * A chunkah-style packing, written from chunkah's published description (coreos/chunkah; the
  * same scheme as ostree-ext's chunking.rs) to compare against: not chunkah's code.
  *
+ *  0. Binary packages of one source package are one unit (chunkah groups rpms by source rpm).
  *  1. Size outliers by median absolute deviation: a component larger than median + OUTLIER_MADS
  *     x MAD gets a layer of its own (largest first, at most OUTLIER_SHARE of the budget).
  *  2. The rest fall into stability tiers by change probability (stable, medium, volatile); each
@@ -39,6 +40,24 @@ function median(xs: number[]): number {
 
 export function chunkahStylePack(components: readonly PlanComponent[], layerBudget: number): PlannedLayer[] {
   checkBudget(layerBudget);
+  const units = bySource(components);
+  const layers = packUnits([...units.keys()].map((name) => ({ name, size: units.get(name)!.reduce((s, c) => s + c.size, 0), p: Math.max(...units.get(name)!.map((c) => c.p)) })), layerBudget);
+  return layers.map((l) => ({ components: l.components.flatMap((u) => units.get(u)!.map((c) => c.name)).sort(byteOrder), size: l.size }));
+}
+
+/** Components by unit name: the group when there is one, else the component itself. */
+function bySource(components: readonly PlanComponent[]): Map<string, PlanComponent[]> {
+  const units = new Map<string, PlanComponent[]>();
+  for (const c of components) {
+    const key = c.group ?? c.name;
+    const u = units.get(key);
+    if (u === undefined) units.set(key, [c]);
+    else u.push(c);
+  }
+  return units;
+}
+
+function packUnits(components: readonly PlanComponent[], layerBudget: number): PlannedLayer[] {
   const sorted = [...components].sort((a, b) => b.size - a.size || byteOrder(a.name, b.name));
   const sizes = sorted.map((c) => c.size);
   const med = median(sizes);

@@ -43,12 +43,18 @@ export function chainKey(p: number, size: number): number {
   return p / Math.max(1e-9, 1 - p) / Math.max(1, size);
 }
 
+/** Builds of evidence a co-change index is shrunk by (see coChange). */
+const CO_CHANGE_PSEUDO = 1;
+
 /**
  * Components that changed in the same builds tend to change together again (distributions ship
  * updates in batches; hhd-dev/rechunk groups packages by their weekly change vectors for this
  * reason). Two layers' correlation is the Jaccard index of their change vectors (a layer's vector
  * is the OR of its components', aligned on the newest build), and the union's probability is
- * interpolated between fully dependent (the larger P) and independent.
+ * interpolated between fully dependent (the larger P) and independent. The index is shrunk by
+ * CO_CHANGE_PSEUDO builds: one update that touched both is weak evidence (a Debian point release
+ * bundles unrelated security fixes), and treating it as certainty packs unrelated components
+ * together for good.
  */
 export function coChange(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
@@ -60,7 +66,7 @@ export function coChange(a: string, b: string): number {
     if (x && y) both++;
     if (x || y) either++;
   }
-  return either === 0 ? 0 : both / either;
+  return either === 0 ? 0 : both / (either + CO_CHANGE_PSEUDO);
 }
 
 export function unionProbability(pa: number, pb: number, rho: number): number {

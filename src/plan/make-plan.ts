@@ -44,7 +44,7 @@ export function makePlan(req: PlanRequest): Plan {
     const p = changeProbability(estimate, history);
     if (prior?.fingerprint && fp !== undefined && prior.fingerprint !== fp) changed.add(c.name);
     estimates.set(c.name, estimate);
-    planComponents.set(c.name, { name: c.name, size: c.size, p, history });
+    planComponents.set(c.name, { name: c.name, size: c.size, p, history, ...(c.group === undefined ? {} : { group: c.group }) });
     records[c.name] = { fingerprint: fp ?? '', size: c.size, changeProbability: round(p), history };
   }
   const comps = [...planComponents.values()];

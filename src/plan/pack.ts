@@ -38,16 +38,47 @@ export interface Group {
   priorIndex?: number;
   /** Change vector: OR of the members' histories. */
   history: string;
+  /** The co-change group (PlanComponent.group) every member belongs to; undefined when mixed. */
+  key?: string;
 }
 
 export function singleton(c: PlanComponent): Group {
-  return { members: [c.name], size: c.size, keep: 1 - c.p, fixed: false, clean: false, history: c.history ?? '' };
+  const g: Group = { members: [c.name], size: c.size, keep: 1 - c.p, fixed: false, clean: false, history: c.history ?? '' };
+  if (c.group !== undefined) g.key = c.group;
+  return g;
 }
 
 const prob = (g: Group): number => 1 - g.keep;
 
 function unionOf(a: Group, b: Group): number {
-  return unionProbability(prob(a), prob(b), coChange(a.history, b.history));
+  const rho = a.key !== undefined && a.key === b.key ? 1 : coChange(a.history, b.history);
+  return unionProbability(prob(a), prob(b), rho);
+}
+
+/** One group of `a` and `b`; the caller decides whether it stays fixed or clean. */
+export function mergeGroups(a: Group, b: Group): Group {
+  const merged: Group = { members: [...a.members, ...b.members].sort(byteOrder), size: a.size + b.size, keep: 1 - unionOf(a, b), fixed: a.fixed || b.fixed, clean: false, history: orHistory(a.history, b.history) };
+  const priorIndex = a.priorIndex ?? b.priorIndex;
+  if (priorIndex !== undefined) merged.priorIndex = priorIndex;
+  if (a.key !== undefined && a.key === b.key) merged.key = a.key;
+  return merged;
+}
+
+/**
+ * Free groups of the same co-change group become one: they change together, so a layer of their
+ * own each would only add layers. Order is kept (first member's position).
+ */
+export function gatherCoChanging(groups: readonly Group[]): Group[] {
+  const out: Group[] = [];
+  const byKey = new Map<string, number>();
+  for (const g of groups) {
+    const at = g.key === undefined || g.fixed ? undefined : byKey.get(g.key);
+    if (at === undefined) {
+      if (g.key !== undefined && !g.fixed) byKey.set(g.key, out.length);
+      out.push(g);
+    } else out[at] = mergeGroups(out[at]!, g);
+  }
+  return out;
 }
 
 /** Expected bytes per update the merge adds (negative when it saves layer overheads). */
@@ -83,11 +114,7 @@ export function agglomerate(groups: Group[], target: number): boolean {
     if (best === undefined) return groups.length <= target;
     // Within the budget, merge only while a merge saves (layer overheads of co-changing layers).
     if (groups.length <= target && best.cost >= 0) return true;
-    const a = groups[best.i]!;
-    const b = groups[best.j]!;
-    const merged: Group = { members: [...a.members, ...b.members].sort(byteOrder), size: a.size + b.size, keep: 1 - unionOf(a, b), fixed: a.fixed || b.fixed, clean: false, history: orHistory(a.history, b.history) };
-    const priorIndex = a.priorIndex ?? b.priorIndex;
-    if (priorIndex !== undefined) merged.priorIndex = priorIndex;
+    const merged = mergeGroups(groups[best.i]!, groups[best.j]!);
     groups.splice(Math.max(best.i, best.j), 1);
     groups.splice(Math.min(best.i, best.j), 1, merged);
   }
@@ -140,7 +167,7 @@ export function orderGroups(groups: Group[]): Group[] {
 export function packFresh(components: readonly PlanComponent[], layerBudget: number): PlannedLayer[] {
   checkBudget(layerBudget);
   const sorted = [...components].sort((a, b) => byteOrder(a.name, b.name));
-  const groups = sorted.map(singleton);
+  const groups = gatherCoChanging(sorted.map(singleton));
   agglomerate(groups, layerBudget);
   return orderGroups(groups).map(toLayer);
 }

@@ -58,4 +58,6 @@ export interface PlanComponent {
   p: number;
   /** Observed history ('0'/'1' per build, oldest first): components that changed together group together. */
   history?: string;
+  /** Components of one group (Component.group) change together. */
+  group?: string;
 }

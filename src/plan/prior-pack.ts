@@ -12,8 +12,7 @@
  * When the unchanged components alone need more layers than the budget allows, the prior plan
  * can no longer fit and the caller re-packs from scratch.
  */
-import { orHistory } from './cost.js';
-import { agglomerate, orderGroups, singleton, toLayer, type Group } from './pack.js';
+import { agglomerate, gatherCoChanging, mergeGroups, orderGroups, singleton, toLayer, type Group } from './pack.js';
 import type { PlanComponent, PlannedLayer, PriorPlan } from './plan.js';
 
 export interface PriorPackResult {
@@ -37,11 +36,12 @@ export function packWithPrior(components: readonly PlanComponent[], changed: Rea
     if (stay.length === 0) return;
     for (const n of stay) placed.add(n);
     kept += stay.length;
-    const g = stay.map((n) => singleton(byName.get(n)!)).reduce((a, b) => ({ ...a, members: [...a.members, ...b.members], size: a.size + b.size, keep: a.keep * b.keep, history: orHistory(a.history, b.history) }));
+    const g = stay.map((n) => singleton(byName.get(n)!)).reduce(mergeGroups);
     fixed.push({ ...g, fixed: true, clean: !dirty, priorIndex: k });
   });
-  const free = components.filter((c) => !placed.has(c.name)).map(singleton);
-  const added = free.filter((g) => !changed.has(g.members[0]!)).length;
+  const freeComponents = components.filter((c) => !placed.has(c.name));
+  const added = freeComponents.filter((c) => !changed.has(c.name)).length;
+  const free = gatherCoChanging(freeComponents.map(singleton));
   const summary = `prior plan: ${kept} unchanged component(s) kept in place, ${changed.size} changed, ${added} new, ${removed} removed`;
 
   if (fixed.length > layerBudget) {

@@ -117,14 +117,14 @@ describe('dpkg', () => {
     });
   });
 
-  it('groups by source package and applies the precedence rule', async () => {
+  it('makes one component per binary package, grouped by source package, and applies the precedence rule', async () => {
     const tree = smallTree();
     const { components, warnings } = await detectComponents(tree, {});
     assertPartition(tree, components);
     const owner = ownerOf(components);
-    assert.equal(owner.get('usr/lib/x86_64-linux-gnu/libfoo.so.1'), 'deb:foo');
-    assert.equal(owner.get('usr/lib/systemd/system/foo.service'), 'deb:foo');
-    assert.equal(owner.get('usr/bin/sh.distrib'), 'deb:foo');
+    assert.equal(owner.get('usr/lib/x86_64-linux-gnu/libfoo.so.1'), 'deb:libfoo1');
+    assert.equal(owner.get('usr/lib/systemd/system/foo.service'), 'deb:foo-bin');
+    assert.equal(owner.get('usr/bin/sh.distrib'), 'deb:foo-bin');
     assert.equal(owner.get('usr/bin/sh'), 'deb:aaa-other');
     // Listed by both: the package whose name sorts first wins, and a warning counts it.
     assert.equal(owner.get('usr/share/shared.txt'), 'deb:aaa-other');
@@ -136,25 +136,47 @@ describe('dpkg', () => {
     assert.equal(owner.get('etc/leftover.conf'), 'deb:leftover');
     for (const p of ['var/lib/dpkg/status', 'var/cache/debconf/config.dat']) assert.equal(owner.get(p), 'pkgdb', p);
     // A package's own dpkg files change exactly when it does: they travel with it, multi-arch names too.
-    assert.equal(owner.get('var/lib/dpkg/info/libfoo1:amd64.md5sums'), 'deb:foo');
-    assert.equal(owner.get('var/lib/dpkg/info/foo-bin.postinst'), 'deb:foo');
+    assert.equal(owner.get('var/lib/dpkg/info/libfoo1:amd64.md5sums'), 'deb:libfoo1');
+    assert.equal(owner.get('var/lib/dpkg/info/foo-bin.postinst'), 'deb:foo-bin');
     assert.equal(owner.get('var/lib/dpkg/info/aaa-other.list'), 'deb:aaa-other');
     assert.equal(owner.get('opt/big.bin'), 'bigfile:opt/big.bin');
     assert.equal(owner.get('etc/hostname'), 'unclaimed');
     assert.equal(owner.get('bin'), 'unclaimed', "merged-/usr symlinks are no package's file");
 
-    const foo = components.find((c) => c.name === 'deb:foo')!;
-    assert.equal(foo.kind, 'deb');
+    const byName = new Map(components.map((c) => [c.name, c]));
+    const lib = byName.get('deb:libfoo1')!;
+    const bin = byName.get('deb:foo-bin')!;
+    assert.equal(lib.kind, 'deb');
     const infoBytes = (c: { paths: string[] }) => c.paths.filter((p) => p.startsWith('var/lib/dpkg/info/')).reduce((n, p) => n + tree.lookup(p)!.size, 0);
-    assert.equal(foo.size, 5000 + 6 + 7 + 4 + infoBytes(foo));
-    assert.equal(foo.meta?.source, 'foo');
-    assert.deepEqual(
-      (foo.meta?.packages as { name: string; arch: string; version: string }[]).map((p) => `${p.name}:${p.arch}=${p.version}`),
-      ['foo-bin:amd64=1.0-1', 'libfoo1:amd64=1.0-1+b1'],
-    );
-    assert.deepEqual(foo.meta?.changeTimes, [Date.UTC(2023, 0, 2, 9, 0, 0) / 1000]);
-    const aaa = components.find((c) => c.name === 'deb:aaa-other')!;
+    assert.equal(lib.size, 5000 + infoBytes(lib));
+    assert.equal(bin.size, 6 + 7 + 4 + infoBytes(bin));
+    // The source package is the grouping key: both binaries of foo, and their change dates.
+    for (const c of [lib, bin]) {
+      assert.equal(c.group, 'deb:foo');
+      assert.equal(c.meta?.source, 'foo');
+      assert.deepEqual(c.meta?.changeTimes, [Date.UTC(2023, 0, 2, 9, 0, 0) / 1000], `${c.name}: its doc directory links to foo-bin's`);
+    }
+    assert.deepEqual((lib.meta?.packages as { name: string; arch: string; version: string }[]).map((p) => `${p.name}:${p.arch}=${p.version}`), ['libfoo1:amd64=1.0-1+b1']);
+    const aaa = byName.get('deb:aaa-other')!;
+    assert.equal(aaa.group, 'deb:aaa-other');
     assert.equal(aaa.size, 6 + 6 + 12 + infoBytes(aaa), 'the hardlink set counts once');
+  });
+
+  it('qualifies a package installed for two architectures by its architecture', async () => {
+    const stanza = (arch: string) => `Package: libbar1\nStatus: install ok installed\nArchitecture: ${arch}\nMulti-Arch: same\nSource: bar\nVersion: 1\n`;
+    const tree = new MapTree([
+      { path: 'var/lib/dpkg/status', content: `${stanza('amd64')}\n${stanza('i386')}` },
+      { path: 'var/lib/dpkg/info/libbar1:amd64.list', content: '/usr/lib/x86_64-linux-gnu/libbar.so.1\n' },
+      { path: 'var/lib/dpkg/info/libbar1:i386.list', content: '/usr/lib/i386-linux-gnu/libbar.so.1\n' },
+      { path: 'usr/lib/x86_64-linux-gnu/libbar.so.1', content: '64' },
+      { path: 'usr/lib/i386-linux-gnu/libbar.so.1', content: '32' },
+    ]);
+    const { components } = await detectComponents(tree, {});
+    const owner = ownerOf(components);
+    assert.equal(owner.get('usr/lib/x86_64-linux-gnu/libbar.so.1'), 'deb:libbar1:amd64');
+    assert.equal(owner.get('usr/lib/i386-linux-gnu/libbar.so.1'), 'deb:libbar1:i386');
+    assert.equal(owner.get('var/lib/dpkg/info/libbar1:i386.list'), 'deb:libbar1:i386');
+    assert.deepEqual(components.filter((c) => c.kind === 'deb').map((c) => c.group), ['deb:bar', 'deb:bar']);
   });
 
   const CORPUS = '/var/tmp/rechunker-corpus/rootfs/updated';
@@ -169,7 +191,7 @@ describe('dpkg', () => {
     assert.equal(owner.get('usr/bin/perl'), owner.get('usr/bin/perl5.36.0'));
     assert.equal(owner.get('var/lib/dpkg/status'), 'pkgdb');
     // libgcc-s1's doc directory is a symlink to gcc-12-base's; dates still come through.
-    const gcc = components.find((c) => c.name === 'deb:gcc-12');
+    const gcc = components.find((c) => c.name === 'deb:libgcc-s1');
     assert.ok(((gcc?.meta?.changeTimes as number[] | undefined) ?? []).length > 0);
     const coreutils = components.find((c) => c.name === 'deb:coreutils')!;
     const times = coreutils.meta?.changeTimes as number[];

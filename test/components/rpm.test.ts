@@ -82,7 +82,7 @@ describe('rpm', () => {
     assert.deepEqual(pkgs.filter((p) => p.epoch !== undefined).map((p) => p.name).sort(), ['ca-certificates-base', 'ca-certificates-shared', 'ca-certificates-tools']);
   });
 
-  it('groups a tree with the fixture rpmdb by source rpm, leaving the db itself to pkgdb', { skip: noFixture }, async () => {
+  it('makes binary-package components grouped by source rpm from the fixture rpmdb, leaving the db itself to pkgdb', { skip: noFixture }, async () => {
     const entries: MapTreeEntry[] = [
       { path: 'usr/lib/sysimage/rpm/rpmdb.sqlite', content: readFileSync(FIXTURE!) },
       { path: 'var/lib/rpm', type: 'symlink', linkname: '../../usr/lib/sysimage/rpm' },
@@ -99,13 +99,17 @@ describe('rpm', () => {
     const byPath = new Map(components.flatMap((c) => c.paths.map((p) => [p, c] as const)));
     assert.equal(byPath.get('usr/bin/curl')?.name, 'rpm:curl');
     assert.equal(byPath.get('usr/bin/curl')?.kind, 'rpm');
+    assert.equal(byPath.get('usr/bin/curl')?.group, 'rpm:curl');
+    // curl-libs is its own binary package, in the same group as curl (both from curl.src.rpm).
+    assert.equal(byPath.get('usr/lib/libcurl.so.4.7.0')?.name, 'rpm:curl-libs');
+    assert.equal(byPath.get('usr/lib/libcurl.so.4.7.0')?.group, 'rpm:curl');
     assert.equal(byPath.get('usr/lib/sysimage/rpm/rpmdb.sqlite')?.name, 'pkgdb');
     assert.equal(byPath.get('var/lib/rpm')?.name, 'pkgdb');
     assert.equal(byPath.get('etc/hostname')?.name, 'unclaimed');
     const meta = byPath.get('usr/bin/curl')!.meta!;
     assert.equal(meta.source, 'curl');
     assert.ok((meta.changeTimes as number[]).length > 0);
-    assert.ok((meta.packages as { name: string }[]).some((p) => p.name === 'curl'));
+    assert.deepEqual((meta.packages as { name: string }[]).map((p) => p.name), ['curl']);
   });
 
   it('decodes OLDFILENAMES, LONGSIZE, EPOCH and skips directories by FILEMODES', () => {

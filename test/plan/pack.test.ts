@@ -106,6 +106,27 @@ describe('makePlan (ours)', () => {
     assertPartition(plan, comps);
   });
 
+  it('packs the binary packages of one source together, and keeps an unchanged one in place when a sibling arrives', () => {
+    const src = (name: string, size: number, group: string): Component => ({ ...deb(name, size, 1), group: `deb:${group}` });
+    const base = [...comps, src('perl-base', 7_500_000, 'perl'), src('libperl', 300_000, 'perl')];
+    const first = makePlan({ components: base, layerBudget: 40, maxLayers: 41, fingerprints: fps(base) });
+    const perlLayer = first.layers.find((l) => l.components.includes('deb:perl-base'))!;
+    assert.ok(perlLayer.components.includes('deb:libperl'), 'one source, one layer');
+    for (const packer of ['chunkah'] as const) {
+      const anchor = makePlan({ components: base, layerBudget: 40, maxLayers: 41, packer });
+      assert.ok(anchor.layers.find((l) => l.components.includes('deb:perl-base'))!.components.includes('deb:libperl'), `${packer}: one source, one layer`);
+    }
+    // perl-modules is installed later: perl-base did not change, so its layer must not either.
+    const next = [...base, src('perl-modules', 17_000_000, 'perl')];
+    const second = makePlan({ components: next, layerBudget: 40, maxLayers: 41, fingerprints: fps(next), prior: parsePlanLabel('t', JSON.stringify(first)) });
+    assert.ok(second.layers.some((l) => l.components.join(',') === perlLayer.components.join(',')), 'the layer of perl-base is reused');
+    // When the source is updated, all of its binaries change and come back together.
+    const changed = new Set(['deb:perl-base', 'deb:libperl', 'deb:perl-modules']);
+    const third = makePlan({ components: next, layerBudget: 40, maxLayers: 41, fingerprints: fps(next, changed), prior: parsePlanLabel('t', JSON.stringify(second)) });
+    const together = third.layers.find((l) => l.components.includes('deb:perl-base'))!;
+    for (const n of changed) assert.ok(together.components.includes(n), `${n} with perl-base`);
+  });
+
   it('chunkah-style and single packers respect the budget too', () => {
     for (const packer of ['chunkah', 'single'] as const) {
       const plan = makePlan({ components: comps, layerBudget: 30, maxLayers: 31, packer });

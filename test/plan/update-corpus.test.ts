@@ -61,7 +61,7 @@ describe('update cost on the corpus (rechunk base, then updated --prior)', () =>
     const anchor = updateCost(await manifestLayers(out, 'chunkah-base'), await manifestLayers(out, 'chunkah-updated'));
     process.stdout.write(`# ours ${(ours.blobDownload / lowerBound).toFixed(3)}x the lower bound, ${ours.blobReusedLayers}/${ours.layers} layers reused; chunkah-style ${(anchor.blobDownload / lowerBound).toFixed(3)}x, ${anchor.blobReusedLayers}/${anchor.layers}\n`);
     assert.ok(ours.blobDownload < anchor.blobDownload, `ours ${ours.blobDownload} B against chunkah-style ${anchor.blobDownload} B`);
-    assert.ok(ours.blobReusedLayers / ours.layers >= anchor.blobReusedLayers / anchor.layers, 'at least as many layers reused');
+    assert.ok(ours.blobReusedLayers >= anchor.blobReusedLayers, `${ours.blobReusedLayers} layers reused against ${anchor.blobReusedLayers}`);
     assert.ok(ours.blobDownload < lowerBound * 1.25, `ours ${(ours.blobDownload / lowerBound).toFixed(3)}x the lower bound`);
   });
 });
