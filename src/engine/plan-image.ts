@@ -4,14 +4,11 @@ import path from 'node:path';
 import { ContentStore } from '../graph/content-store.js';
 import type { Platform } from '../oci/types.js';
 import { COMPRESSED_RATIO } from '../plan/cost.js';
-import { fingerprintComponents } from '../plan/fingerprint.js';
-import { makePlan } from '../plan/make-plan.js';
-import { layerCountWarning } from '../plan/pack.js';
 import type { PackerName, Plan } from '../plan/plan.js';
 import { readPriorPlan } from '../plan/prior.js';
 import { DEFAULT_PARENT_DIR_MODE, parentDirStrategy } from '../parents/index.js';
 import { openSource, type TransportOptions } from '../ref/open.js';
-import { analyzeImage } from './analyze.js';
+import { analyzeAndPlan } from './plan-analysis.js';
 import { silentProgress, type Progress } from './progress.js';
 
 export interface PlanImageOptions {
@@ -33,6 +30,8 @@ export interface PlanComponentReport {
   changeProbability: number;
   fingerprint: string;
   history: string;
+  /** Co-change group (source package), when there is one. */
+  group?: string;
   /** Changelog dates (seconds, newest first), as detected: what the simulation replays. */
   changeTimes: number[];
   updateIntervalDays?: number;
@@ -60,13 +59,7 @@ export async function planImage(opts: PlanImageOptions): Promise<PlanImageResult
   const store = await ContentStore.create(work);
   try {
     const prior = opts.prior ? await readPriorPlan(opts.prior, opts.platform, opts.transport) : undefined;
-    const { graph, components, warnings } = await analyzeImage(source, opts.platform, store, progress);
-    const fingerprints = fingerprintComponents(graph, components);
-    const plan = makePlan({ components, layerBudget: opts.maxLayers - strategy.extraLayers, maxLayers: opts.maxLayers, fingerprints, packer: opts.packer ?? 'ours', ...(prior ? { prior } : {}) });
-    const tooManyLayers = layerCountWarning(opts.maxLayers);
-    if (tooManyLayers) warnings.push(tooManyLayers);
-    for (const n of plan.notes) progress.warn(n);
-    warnings.push(...plan.notes);
+    const { components, warnings, plan } = await analyzeAndPlan(source, opts.platform, store, progress, { maxLayers: opts.maxLayers, extraLayers: strategy.extraLayers, ...(prior ? { prior } : {}), ...(opts.packer ? { packer: opts.packer } : {}) });
     const imageSize = components.reduce((s, c) => s + c.size, 0);
     return {
       source: opts.source,

@@ -10,9 +10,6 @@ import type { Component } from '../components/types.js';
 import { ContentStore } from '../graph/content-store.js';
 import { FileGraph, isDir } from '../graph/file-graph.js';
 import type { Platform } from '../oci/types.js';
-import { makePlan } from '../plan/make-plan.js';
-import { fingerprintComponents } from '../plan/fingerprint.js';
-import { layerCountWarning } from '../plan/pack.js';
 import type { PackerName, Plan, PriorPlan } from '../plan/plan.js';
 import { findPriorPlan, readPriorPlan } from '../plan/prior.js';
 import { DEFAULT_PARENT_DIR_MODE, delegateWarning, DIR_MTIME_CLAMP, dirMtimeCost, parentDirStrategy, shadowedDirs, type DirMtimeMode } from '../parents/index.js';
@@ -20,7 +17,7 @@ import type { LayerPaths } from '../parents/strategy.js';
 import { openSink, openSource, type TransportOptions } from '../ref/open.js';
 import type { ImageSink } from '../ref/transport.js';
 import { mapLimit } from '../util/concurrency.js';
-import { analyzeImage } from './analyze.js';
+import { analyzeAndPlan } from './plan-analysis.js';
 import { silentProgress, type Progress } from './progress.js';
 
 export interface RechunkOptions {
@@ -82,17 +79,13 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
   const store = await ContentStore.create(work);
   try {
     const { prior, priorRef, priorWarning } = await choosePrior(opts);
-    const { image, graph, components, warnings } = await analyzeImage(source, opts.platform, store, progress);
-    const plan = makePlan({ components, layerBudget: opts.maxLayers - strategy.extraLayers, maxLayers: opts.maxLayers, fingerprints: fingerprintComponents(graph, components), packer: opts.packer ?? 'ours', ...(prior ? { prior } : {}) });
+    const { image, graph, components, warnings, plan } = await analyzeAndPlan(source, opts.platform, store, progress, { maxLayers: opts.maxLayers, extraLayers: strategy.extraLayers, ...(prior ? { prior } : {}), ...(opts.packer ? { packer: opts.packer } : {}) });
     const note = (message: string) => {
       progress.warn(message);
       warnings.push(message);
     };
-    const tooManyLayers = layerCountWarning(opts.maxLayers);
-    if (tooManyLayers) note(tooManyLayers);
     if (priorWarning) note(priorWarning);
     if (priorRef && !opts.prior) note(`prior plan taken from ${priorRef} (the image already there; --no-prior to ignore it)`);
-    plan.notes.forEach(note);
 
     const { dirs, files } = directoriesAndFiles(graph);
     const layers = strategy.place(layerPaths(plan, components), dirs);
