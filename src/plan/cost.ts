@@ -1,6 +1,7 @@
 /**
  * The objective every packer here is judged by. A layer keeps its digest only when its component
- * set and every file in it are unchanged, so with independent components
+ * set and every file in it are unchanged, so with independent components (the members of one
+ * group, a source package's binaries, count once: they change together)
  *
  *   P(layer changes) = 1 - prod(1 - p_c)          expected download = sum P(layer) x size(layer)
  *
@@ -12,9 +13,20 @@ import type { PlanComponent, PlannedLayer } from './plan.js';
 /** Compressed / uncompressed for a gzip'd OS tree (the Debian corpus: 84.7 MB of 209 MB, 0.40). */
 export const COMPRESSED_RATIO = 0.4;
 
-export function layerProbability(ps: Iterable<number>): number {
+/**
+ * P(the layer changes) for its members: members of one group (PlanComponent.group) change
+ * together, so a group counts once with its largest p; groups and lone components are independent.
+ */
+export function layerProbability(members: readonly string[], components: ReadonlyMap<string, PlanComponent>): number {
+  const byGroup = new Map<string, number>();
+  for (const n of members) {
+    const c = components.get(n);
+    if (c === undefined) continue;
+    const key = c.group ?? `\0${n}`;
+    byGroup.set(key, Math.max(byGroup.get(key) ?? 0, c.p));
+  }
   let keep = 1;
-  for (const p of ps) keep *= 1 - p;
+  for (const p of byGroup.values()) keep *= 1 - p;
   return 1 - keep;
 }
 
@@ -23,8 +35,7 @@ export function expectedCost(layers: readonly PlannedLayer[], components: Readon
   let cost = 0;
   let lowerBound = 0;
   for (const l of layers) {
-    const ps = l.components.map((n) => components.get(n)?.p ?? 0);
-    cost += layerProbability(ps) * l.size;
+    cost += layerProbability(l.components, components) * l.size;
     for (const n of l.components) {
       const c = components.get(n);
       if (c) lowerBound += c.p * c.size;

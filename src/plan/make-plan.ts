@@ -64,7 +64,7 @@ export function makePlan(req: PlanRequest): Plan {
   } else {
     layers = packFresh(comps, req.layerBudget);
   }
-  for (const l of layers) l.changeProbability = round(layerProbability(l.components.map((n) => planComponents.get(n)!.p)));
+  for (const l of layers) l.changeProbability = round(layerProbability(l.components, planComponents));
   const { cost, lowerBound } = expectedCost(layers, planComponents);
   return {
     version: 2,
