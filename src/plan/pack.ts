@@ -1,7 +1,8 @@
 /**
  * Our packer: greedy agglomeration on the expected-download objective (see cost.ts). Every
- * component starts in a layer of its own; while there are more layers than the budget allows,
- * the two layers whose union adds the least expected download are merged:
+ * component starts in a layer of its own, except that a group's members (a source package's
+ * binaries, which change together) start in one; while there are more layers than the budget
+ * allows, the two layers whose union adds the least expected download are merged:
  *
  *   delta = P(A u B)(S_A + S_B) - P_A S_A - P_B S_B = P_A S_B + P_B S_A - P_A P_B (S_A + S_B)
  *
@@ -68,15 +69,16 @@ export function mergeGroups(a: Group, b: Group): Group {
  * Free groups of the same co-change group become one: they change together, so a layer of their
  * own each would only add layers. Order is kept (first member's position).
  */
-export function gatherCoChanging(groups: readonly Group[]): Group[] {
+export function gatherCoChanging(free: readonly Group[]): Group[] {
   const out: Group[] = [];
   const byKey = new Map<string, number>();
-  for (const g of groups) {
-    const at = g.key === undefined || g.fixed ? undefined : byKey.get(g.key);
-    if (at === undefined) {
-      if (g.key !== undefined && !g.fixed) byKey.set(g.key, out.length);
+  for (const g of free) {
+    const at = g.key === undefined ? undefined : byKey.get(g.key);
+    if (at !== undefined) out[at] = mergeGroups(out[at]!, g);
+    else {
+      if (g.key !== undefined) byKey.set(g.key, out.length);
       out.push(g);
-    } else out[at] = mergeGroups(out[at]!, g);
+    }
   }
   return out;
 }
