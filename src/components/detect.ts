@@ -3,8 +3,7 @@
  * package, grouped with the others of its source package (Component.group): updates replace every
  * binary of a source at once, so the planner packs them together, but a binary installed later
  * (git pulls in perl-modules beside perl-base) must not make its unchanged siblings' layer change.
- * One precedence rule decides every path that two
- * sources claim, highest first:
+ * One precedence rule decides every path that two sources claim, highest first:
  *
  *  1. `user.component` xattr, own or inherited: an explicit statement by the image's author
  *     beats anything inferred.
@@ -216,11 +215,11 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
  */
 function unitNames<P>(kind: 'deb' | 'rpm', pkgs: readonly P[], forms: (p: P) => string[]): string[] {
   const all = pkgs.map(forms);
+  const uses = new Map<string, number>();
+  for (const f of all) f.forEach((name, level) => uses.set(`${level}\0${name}`, (uses.get(`${level}\0${name}`) ?? 0) + 1));
   return all.map((f) => {
-    for (let level = 0; level < f.length - 1; level++) {
-      if (all.filter((g) => g[level] === f[level]).length === 1) return `${kind}:${f[level]}`;
-    }
-    return `${kind}:${f[f.length - 1]}`;
+    const level = f.findIndex((name, l) => uses.get(`${l}\0${name}`) === 1);
+    return `${kind}:${f[level < 0 ? f.length - 1 : level]}`;
   });
 }
 
