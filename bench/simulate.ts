@@ -9,8 +9,8 @@
  * noise, seeded, so the planner's estimate is not the truth), and then every binary package of it
  * changes; a change adds a changelog entry and resizes it a little; the package database changes
  * whenever a package does; NEW_PER_VERSION source packages appear (sizes and history copied from
- * a random existing one) and REMOVED_PER_VERSION disappear. A layer is reused when its component set is the same and none of
- * its components changed. Lower bound: the bytes of changed and new components.
+ * a random existing one) and REMOVED_PER_VERSION disappear. A layer is reused when its component
+ * set is the same and none of its components changed. Lower bound: the bytes of changed and new components.
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -36,7 +36,6 @@ interface SimComponent {
   group: string;
   size: number;
   changeTimes: number[];
-  truth: number;
   version: number;
 }
 
@@ -162,7 +161,7 @@ async function loadComponents(file: string | undefined): Promise<SimComponent[]>
     text = (await promisify(execFile)(process.execPath, [path.join(root, 'bin', 'run.js'), 'plan', `oci:${corpus}:base`, '--json', '--quiet'], { maxBuffer: 256 * 1024 * 1024 })).stdout;
   }
   const r = JSON.parse(text) as { components: { name: string; kind: ComponentKind; group?: string; size: number; changeTimes: number[] }[] };
-  return r.components.map((c) => ({ name: c.name, kind: c.kind, group: c.group ?? c.name, size: c.size, changeTimes: c.changeTimes ?? [], truth: 0, version: 0 }));
+  return r.components.map((c) => ({ name: c.name, kind: c.kind, group: c.group ?? c.name, size: c.size, changeTimes: c.changeTimes ?? [], version: 0 }));
 }
 
 async function main(): Promise<void> {

@@ -41,7 +41,7 @@ function median(xs: number[]): number {
 export function chunkahStylePack(components: readonly PlanComponent[], layerBudget: number): PlannedLayer[] {
   checkBudget(layerBudget);
   const units = bySource(components);
-  const layers = packUnits([...units.keys()].map((name) => ({ name, size: units.get(name)!.reduce((s, c) => s + c.size, 0), p: Math.max(...units.get(name)!.map((c) => c.p)) })), layerBudget);
+  const layers = packUnits([...units].map(([name, members]) => ({ name, size: members.reduce((s, c) => s + c.size, 0), p: Math.max(...members.map((c) => c.p)) })), layerBudget);
   return layers.map((l) => ({ components: l.components.flatMap((u) => units.get(u)!.map((c) => c.name)).sort(byteOrder), size: l.size }));
 }
 
