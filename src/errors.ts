@@ -32,9 +32,10 @@ export class RechunkerError extends Error {
   }
 }
 
-/** Prefix an error's message with where it happened, keeping its code. */
+/** Prefix an error's message with where it happened, keeping its code; once, if a stage below already did. */
 export function withContext(err: unknown, where: string): RechunkerError {
   if (err instanceof RechunkerError) {
+    if (err.message.startsWith(`${where}: `)) return err;
     const wrapped = new RechunkerError(err.code, `${where}: ${err.message}`, { cause: err.cause, exitCode: err.exitCode });
     return wrapped;
   }

@@ -9,6 +9,7 @@ import { LayoutSink } from '../store/layout-sink.js';
 import { extractLayout } from './extract-layout.js';
 import { reachableBlobs } from './reachable.js';
 import { writeLayoutArchive } from './write-archive.js';
+import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 
 /**
  * `oci-archive:FILE[:TAG]` as a destination. The image is written into a private layout dir; on
@@ -30,7 +31,7 @@ export class ArchiveSink implements ImageSink {
 
   private open(): Promise<LayoutSink> {
     this.sink ??= (async () => {
-      const tmp = await fs.mkdtemp(path.join(this.tmpParent, 'rechunker-archive-out-'));
+      const tmp = await makeWorkDir(this.tmpParent, 'rechunker-archive-out-');
       this.tmp = tmp;
       let exists = true;
       try {
@@ -78,7 +79,7 @@ export class ArchiveSink implements ImageSink {
 
   async close(): Promise<void> {
     await this.sink?.catch(() => {});
-    if (this.tmp) await fs.rm(this.tmp, { recursive: true, force: true });
+    if (this.tmp) await removeWorkDir(this.tmp);
     this.tmp = undefined;
   }
 }

@@ -1,11 +1,10 @@
-import { promises as fs } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Descriptor, Platform } from '../oci/types.js';
 import type { ImageSource, ResolvedImage } from '../ref/transport.js';
 import { LayoutSource } from '../store/layout-source.js';
 import { extractLayout } from './extract-layout.js';
+import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 
 /**
  * `oci-archive:FILE[:TAG]`: a tar of an OCI layout (skopeo's oci-archive transport). The layout's
@@ -26,13 +25,13 @@ export class ArchiveSource implements ImageSource {
   /** The extracted layout, made once. Extraction is lazy so a failed open leaves no temp dir. */
   private open(): Promise<LayoutSource> {
     this.layout ??= (async () => {
-      const tmp = await fs.mkdtemp(path.join(this.tmpParent, 'rechunker-archive-'));
+      const tmp = await makeWorkDir(this.tmpParent, 'rechunker-archive-');
       this.tmp = tmp;
       try {
         await extractLayout(this.file, tmp, this.name);
       } catch (e) {
         this.tmp = undefined;
-        await fs.rm(tmp, { recursive: true, force: true });
+        await removeWorkDir(tmp);
         throw e;
       }
       return new LayoutSource(this.name, tmp, this.tag);
@@ -50,7 +49,7 @@ export class ArchiveSource implements ImageSource {
 
   async close(): Promise<void> {
     await this.layout?.catch(() => {});
-    if (this.tmp) await fs.rm(this.tmp, { recursive: true, force: true });
+    if (this.tmp) await removeWorkDir(this.tmp);
     this.tmp = undefined;
   }
 }

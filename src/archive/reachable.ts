@@ -1,8 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { MediaType, type Descriptor } from '../oci/types.js';
+import { describesImage, type Descriptor } from '../oci/types.js';
 
-const MANIFEST_TYPES = new Set<string>([MediaType.OciIndex, MediaType.OciManifest, MediaType.DockerManifestList, MediaType.DockerManifest]);
 const MAX_JSON = 4 * 1024 * 1024;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
@@ -33,9 +32,7 @@ export async function reachableBlobs(dir: string): Promise<Set<string> | undefin
     const d = queue.pop()!;
     if (typeof d?.digest !== 'string' || !DIGEST.test(d.digest) || seen.has(d.digest)) continue;
     seen.add(d.digest);
-    // Index entries without a media type are manifests too.
-    const isManifest = MANIFEST_TYPES.has(d.mediaType) || !d.mediaType;
-    if (!isManifest || d.size > MAX_JSON) continue;
+    if (!describesImage(d) || d.size > MAX_JSON) continue;
     let doc: Referencing;
     try {
       doc = JSON.parse(await fs.readFile(path.join(dir, 'blobs', 'sha256', d.digest.slice(7)), 'utf8')) as Referencing;

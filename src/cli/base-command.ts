@@ -22,6 +22,10 @@ export abstract class BaseCommand extends Command {
     if (err instanceof RechunkerError) return this.fail(err.code, err.message, err.exitCode);
     // oclif's own exits and flag-parsing errors keep their handling.
     if (err.oclif !== undefined) return super.catch(err);
+    // A filesystem call that failed where no stage added context (destination, work directory):
+    // the system's message names the call and the path, which is what the user needs.
+    const sys = err as NodeJS.ErrnoException;
+    if (typeof sys.code === 'string' && typeof sys.syscall === 'string') return this.fail('IO', err.message, 1);
     if (process.env.RECHUNKER_DEBUG) process.stderr.write(`${err.stack}\n`);
     return this.fail('INTERNAL', `${err.message} (this is a bug; RECHUNKER_DEBUG=1 shows where)`, 70);
   }

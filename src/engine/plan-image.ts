@@ -1,6 +1,3 @@
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { ContentStore } from '../graph/content-store.js';
 import type { Platform } from '../oci/types.js';
 import { COMPRESSED_RATIO } from '../plan/cost.js';
@@ -8,6 +5,7 @@ import type { PackerName, Plan } from '../plan/plan.js';
 import { readPriorPlan } from '../plan/prior.js';
 import { DEFAULT_PARENT_DIR_MODE, parentDirStrategy } from '../parents/index.js';
 import { openSource, type TransportOptions } from '../ref/open.js';
+import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 import { analyzeAndPlan } from './plan-analysis.js';
 import { silentProgress, type Progress } from './progress.js';
 
@@ -55,7 +53,7 @@ export async function planImage(opts: PlanImageOptions): Promise<PlanImageResult
   const progress = opts.progress ?? silentProgress;
   const strategy = parentDirStrategy(opts.parentDirs ?? DEFAULT_PARENT_DIR_MODE);
   const source = await openSource(opts.source, opts.transport);
-  const work = await fs.mkdtemp(path.join(opts.workDir ?? os.tmpdir(), 'rechunker-plan-'));
+  const work = await makeWorkDir(opts.workDir, 'rechunker-plan-');
   const store = await ContentStore.create(work);
   try {
     const prior = opts.prior ? await readPriorPlan(opts.prior, opts.platform, opts.transport) : undefined;
@@ -94,7 +92,7 @@ export async function planImage(opts: PlanImageOptions): Promise<PlanImageResult
   } finally {
     progress.done();
     await store.close().catch(() => {});
-    await fs.rm(work, { recursive: true, force: true });
+    await removeWorkDir(work);
     await source.close();
   }
 }

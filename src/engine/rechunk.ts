@@ -1,7 +1,6 @@
-import { createReadStream, promises as fs } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import os from 'node:os';
-import path from 'node:path';
 import { assembleImage, COMPONENTS_ANNOTATION } from '../build/assemble-image.js';
 import { dirsChangedByMtime, layerEntries } from '../build/layer-entries.js';
 import { writeLayer, type BuiltLayer } from '../build/write-layer.js';
@@ -17,6 +16,7 @@ import type { LayerPaths } from '../parents/strategy.js';
 import { openSink, openSource, type TransportOptions } from '../ref/open.js';
 import type { ImageSink } from '../ref/transport.js';
 import { mapLimit } from '../util/concurrency.js';
+import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 import { analyzeAndPlan } from './plan-analysis.js';
 import { silentProgress, type Progress } from './progress.js';
 
@@ -75,7 +75,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
   const strategy = parentDirStrategy(opts.parentDirs ?? DEFAULT_PARENT_DIR_MODE);
   const source = await openSource(opts.source, opts.transport);
   const sink = await openSink(opts.destination, opts.transport);
-  const work = await fs.mkdtemp(path.join(opts.workDir ?? os.tmpdir(), 'rechunker-'));
+  const work = await makeWorkDir(opts.workDir, 'rechunker-');
   const store = await ContentStore.create(work);
   try {
     const { prior, priorRef, priorWarning } = await choosePrior(opts);
@@ -136,7 +136,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
   } finally {
     progress.done();
     await store.close().catch(() => {});
-    await fs.rm(work, { recursive: true, force: true });
+    await removeWorkDir(work);
     await source.close();
     await sink.close();
   }

@@ -1,5 +1,5 @@
 import { RechunkerError } from '../errors.js';
-import type { Descriptor, Platform } from './types.js';
+import { describesImage, type Descriptor, type Platform } from './types.js';
 
 /**
  * Platforms, and choosing one image of an index / manifest list for a platform as containers/image
@@ -70,7 +70,7 @@ export function platformMatches(want: Platform, have: Platform | undefined): boo
 /** Pick the one manifest of an index that runs on `want`; the error lists what there is. */
 export function selectPlatform(manifests: Descriptor[], want: Platform, where: string): Descriptor {
   const w = normalizePlatform(want);
-  const matching = manifests.filter((m) => platformMatches(w, m.platform));
+  const matching = manifests.filter((m) => describesImage(m) && platformMatches(w, m.platform));
   if (matching.length > 0) {
     return matching.find((m) => normalizePlatform(m.platform!).variant === w.variant) ?? matching[0]!;
   }

@@ -12,6 +12,15 @@ export const MediaType = {
   DockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
 } as const;
 
+const IMAGE_MEDIA_TYPES: ReadonlySet<string> = new Set([MediaType.OciIndex, MediaType.OciManifest, MediaType.DockerManifestList, MediaType.DockerManifest]);
+
+/**
+ * Whether an index entry names an image (a manifest or an index; an entry without a media type is
+ * taken as one). Entries of other types are ignored when picking an image, as the image-spec asks
+ * of unknown media types: they are artifacts, not something to unpack.
+ */
+export const describesImage = (d: Descriptor): boolean => !d.mediaType || IMAGE_MEDIA_TYPES.has(d.mediaType);
+
 export interface Platform {
   os: string;
   architecture: string;

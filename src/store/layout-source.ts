@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { RechunkerError } from '../errors.js';
 import { platformMatches } from '../oci/platform.js';
 import { resolveFromDescriptor } from '../oci/resolve.js';
-import { RefNameAnnotation, type Descriptor, type Platform } from '../oci/types.js';
+import { describesImage, RefNameAnnotation, type Descriptor, type Platform } from '../oci/types.js';
 import type { ImageSource, ResolvedImage } from '../ref/transport.js';
 import { OciLayout } from './layout.js';
 
@@ -28,10 +28,12 @@ export class LayoutSource implements ImageSource {
       if (candidates.length === 0 && (await this.layout.hasBlob(this.digest))) {
         candidates = [{ mediaType: '', digest: this.digest, size: await this.layout.blobSize(this.digest) }];
       }
-    } else if (this.tag !== undefined) {
-      candidates = manifests.filter((m) => m.annotations?.[RefNameAnnotation] === this.tag);
     } else {
-      candidates = manifests;
+      const named = this.tag === undefined ? manifests : manifests.filter((m) => m.annotations?.[RefNameAnnotation] === this.tag);
+      candidates = named.filter(describesImage);
+      if (candidates.length === 0 && named.length > 0) {
+        throw new RechunkerError('UNSUPPORTED', `${this.name}: ${this.tag !== undefined ? `tag "${this.tag}"` : 'the layout'} names a ${named[0]!.mediaType}, not an image manifest or index`);
+      }
     }
     if (candidates.length === 0) {
       const tags = manifests.map((m) => m.annotations?.[RefNameAnnotation]).filter(Boolean);

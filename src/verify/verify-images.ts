@@ -1,12 +1,10 @@
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { PARENT_DIRS_ANNOTATION } from '../build/assemble-image.js';
 import { silentProgress, type Progress } from '../engine/progress.js';
 import { ContentStore } from '../graph/content-store.js';
 import { loadImage } from '../graph/load-image.js';
 import type { Platform } from '../oci/types.js';
 import { openSource, type TransportOptions } from '../ref/open.js';
+import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 import { compareTrees, type Difference } from './compare.js';
 import { flattenGraph, type FlatTree } from './flat-tree.js';
 import { readLayerTrees } from './layer-trees.js';
@@ -61,7 +59,7 @@ export interface VerifyResult {
 /** Flatten A and B under each model and compare them entry by entry. */
 export async function verifyImages(opts: VerifyOptions): Promise<VerifyResult> {
   const progress = opts.progress ?? silentProgress;
-  const work = await fs.mkdtemp(path.join(opts.workDir ?? os.tmpdir(), 'rechunker-verify-'));
+  const work = await makeWorkDir(opts.workDir, 'rechunker-verify-');
   const store = await ContentStore.create(work);
   try {
     const a = await flattenSide(opts.a, opts, store, progress);
@@ -76,7 +74,7 @@ export async function verifyImages(opts: VerifyOptions): Promise<VerifyResult> {
   } finally {
     progress.done();
     await store.close().catch(() => {});
-    await fs.rm(work, { recursive: true, force: true });
+    await removeWorkDir(work);
   }
 }
 

@@ -145,5 +145,44 @@ describe('bad input', () => {
       return `oci:${dir}:nope`;
     }));
 
+  it('index.json entry of an unknown media type under the tag', () =>
+    expectFailure('unknown-type', 'UNSUPPORTED', /tag "v1" names a application\/vnd\.example\.thing/, async (dir) => {
+      await makeImage(dir, 'v1', [await goodTar()]);
+      const file = path.join(dir, 'index.json');
+      const index = JSON.parse(await fs.readFile(file, 'utf8')) as { manifests: { mediaType: string }[] };
+      index.manifests[0]!.mediaType = 'application/vnd.example.thing';
+      await fs.writeFile(file, JSON.stringify(index));
+      return `oci:${dir}:v1`;
+    }));
+
+  it('an error raised with its layer named is not named twice', () =>
+    expectFailure('once', 'UNSAFE_PATH', /^(?!.*layer 1\/1.*layer 1\/1).*layer 1\/1 .*"link", a symlink/, async (dir) => {
+      const entries = [rawEntry({ name: 'link', typeflag: '2', linkname: '/etc' }), rawEntry({ name: 'link/passwd', size: 2 }, Buffer.from('x\n'))];
+      await makeImage(dir, 'v1', [Buffer.concat([...entries, END])]);
+      return `oci:${dir}:v1`;
+    }));
+
   it('missing layout', () => expectFailure('no-layout', 'NOT_FOUND', /not an OCI image layout/, async (dir) => `oci:${dir}:v1`));
+});
+
+describe('bad destination or work directory', () => {
+  async function expectIoError(args: string[], mention: RegExp): Promise<void> {
+    const src = path.join(tmp, 'dest-src');
+    await fs.rm(src, { recursive: true, force: true });
+    await makeImage(src, 'v1', [await goodTar()]);
+    const r = await runCli(['rechunk', `oci:${src}:v1`, ...args]);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `one line of error, got:\n${r.stderr}`);
+    assert.match(lines[0]!, /^rechunker: error \[IO\]: /);
+    assert.match(lines[0]!, mention);
+  }
+
+  it('a destination below a regular file', async () => {
+    const file = path.join(tmp, 'a-file');
+    await fs.writeFile(file, 'x');
+    await expectIoError([`oci:${file}/out:t`], /ENOTDIR.*a-file/);
+  });
+
+  it('a --work-dir that does not exist', () => expectIoError([`oci:${path.join(tmp, 'wd-out')}:t`, '--work-dir', path.join(tmp, 'no-such-dir')], /work directory .*no-such-dir/));
 });
