@@ -8,6 +8,7 @@ import { checkDigest, HashCounter, shortDigest, verifiesItself, VerifyStream } f
 import { MediaType, RefNameAnnotation, type Descriptor, type Index } from '../oci/types.js';
 import { parseManifest } from '../oci/validate.js';
 import { BatchedFileWriter } from '../util/batched-file-writer.js';
+import { withFileLock } from '../util/file-lock.js';
 
 /**
  * An OCI image layout directory (image-spec image-layout.md): `oci-layout`, `index.json`,
@@ -142,22 +143,25 @@ export class OciLayout {
     } catch {
       await fs.writeFile(layoutFile, JSON.stringify({ imageLayoutVersion: '1.0.0' }));
     }
-    let index: Index;
-    try {
-      index = await this.readIndex();
-    } catch (e) {
-      if (!(e instanceof RechunkerError && e.code === 'NOT_FOUND')) throw e;
-      index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
-    }
-    const keep = index.manifests.filter((m) => {
-      const name = m.annotations?.[RefNameAnnotation];
-      return tag === undefined ? !(name === undefined && m.digest === desc.digest) : name !== tag;
+    // Read, edit and replace under a lock: a concurrent writer of another tag must not be lost.
+    await withFileLock(path.join(this.dir, 'index.json'), async () => {
+      let index: Index;
+      try {
+        index = await this.readIndex();
+      } catch (e) {
+        if (!(e instanceof RechunkerError && e.code === 'NOT_FOUND')) throw e;
+        index = { schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] };
+      }
+      const keep = index.manifests.filter((m) => {
+        const name = m.annotations?.[RefNameAnnotation];
+        return tag === undefined ? !(name === undefined && m.digest === desc.digest) : name !== tag;
+      });
+      const entry: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
+      if (tag !== undefined) entry.annotations = { [RefNameAnnotation]: tag };
+      const next: Index = { ...index, schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [...keep, entry] };
+      const tmp = path.join(this.dir, `.index.json.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+      await fs.writeFile(tmp, JSON.stringify(next, null, 2) + '\n');
+      await fs.rename(tmp, path.join(this.dir, 'index.json'));
     });
-    const entry: Descriptor = { mediaType: desc.mediaType, digest: desc.digest, size: desc.size };
-    if (tag !== undefined) entry.annotations = { [RefNameAnnotation]: tag };
-    const next: Index = { ...index, schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [...keep, entry] };
-    const tmp = path.join(this.dir, `.index.json.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-    await fs.writeFile(tmp, JSON.stringify(next, null, 2) + '\n');
-    await fs.rename(tmp, path.join(this.dir, 'index.json'));
   }
 }
