@@ -44,13 +44,22 @@ export function xattrFacts(tree: TreeView): Map<string, XattrFacts> {
   // children but not next to them ('a', 'a-b', 'a/c'), so a stack walk like chunkah's would not do.
   const dirMemo = new Map<string, XattrFacts>();
   const inherited = (dir: string): XattrFacts => {
-    if (dir === '') return {};
-    const hit = dirMemo.get(dir);
-    if (hit !== undefined) return hit;
-    const up = inherited(parentOf(dir));
-    const node = tree.lookup(dir);
-    const facts = node === undefined ? up : merge(own(node.xattrs), up);
-    dirMemo.set(dir, facts);
+    // Climb to the nearest known ancestor, then come back down: a loop, since depth comes from the image.
+    const chain: string[] = [];
+    let facts: XattrFacts = {};
+    for (let d = dir; d !== ''; d = parentOf(d)) {
+      const hit = dirMemo.get(d);
+      if (hit !== undefined) {
+        facts = hit;
+        break;
+      }
+      chain.push(d);
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const node = tree.lookup(chain[i]!);
+      if (node !== undefined) facts = merge(own(node.xattrs), facts);
+      dirMemo.set(chain[i]!, facts);
+    }
     return facts;
   };
 

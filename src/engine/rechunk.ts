@@ -87,9 +87,10 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     if (priorWarning) note(priorWarning);
     if (priorRef && !opts.prior) note(`prior plan taken from ${priorRef} (the image already there; --no-prior to ignore it)`);
 
-    const { dirs, files } = directoriesAndFiles(graph);
+    const { dirs, impliedDirs, files } = directoriesAndFiles(graph);
     const layers = strategy.place(layerPaths(plan, components), dirs);
-    const shadowed = shadowedDirs(layers).length;
+    // A directory the source itself leaves implied is shown with defaults by its own layers too.
+    const shadowed = shadowedDirs(layers).filter((d) => !impliedDirs.has(d)).length;
     if (shadowed > 0) note(delegateWarning(shadowed));
     const dirMtime = opts.dirMtime === 'clamp' ? DIR_MTIME_CLAMP : undefined;
     if (dirMtime !== undefined) note(dirMtimeCost(dirsChangedByMtime(graph, dirMtime), dirs.length, strategy.mode));
@@ -165,15 +166,21 @@ function layerPaths(plan: Plan, components: Component[]): LayerPaths[] {
   return plan.layers.map((l) => ({ files: l.components.flatMap((n) => byName.get(n)!.paths), dirs: [], components: l.components }));
 }
 
-/** Every directory path (the root as '.' when the image defines it), and how many other entries there are. */
-function directoriesAndFiles(graph: FileGraph): { dirs: string[]; files: number } {
+/**
+ * Every directory the image defines (the root as '.' when it does), the ones it only implies, and
+ * how many other entries there are. An implied directory has no metadata to carry: it stays implied
+ * in the output, so every unpacker treats it exactly as it treats the source.
+ */
+function directoriesAndFiles(graph: FileGraph): { dirs: string[]; impliedDirs: Set<string>; files: number } {
   const dirs = graph.root.implied ? [] : ['.'];
+  const impliedDirs = new Set<string>();
   let files = 0;
   for (const [p, node] of graph.walk()) {
-    if (isDir(node)) dirs.push(p);
-    else files++;
+    if (!isDir(node)) files++;
+    else if (node.implied) impliedDirs.add(p);
+    else dirs.push(p);
   }
-  return { dirs, files };
+  return { dirs, impliedDirs, files };
 }
 
 async function putLayer(sink: ImageSink, b: BuiltLayer): Promise<void> {

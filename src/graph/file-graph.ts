@@ -106,12 +106,21 @@ export class FileGraph {
 
   /** Every path but the root, depth first, children in byte order (so parents come first). */
   *walk(from: DirNode = this.root, prefix = ''): Generator<[string, Node]> {
-    const names = [...from.children.keys()].sort();
-    for (const name of names) {
-      const node = from.children.get(name)!;
-      const p = prefix === '' ? name : `${prefix}/${name}`;
+    // An explicit stack, not recursion: the depth comes from the image, and a deep enough tree
+    // would overflow the call stack.
+    const frame = (dir: DirNode, at: string) => ({ dir, at, names: [...dir.children.keys()].sort(), next: 0 });
+    const stack = [frame(from, prefix)];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next === top.names.length) {
+        stack.pop();
+        continue;
+      }
+      const name = top.names[top.next++]!;
+      const node = top.dir.children.get(name)!;
+      const p = top.at === '' ? name : `${top.at}/${name}`;
       yield [p, node];
-      if (isDir(node)) yield* this.walk(node, p);
+      if (isDir(node)) stack.push(frame(node, p));
     }
   }
 

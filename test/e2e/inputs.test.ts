@@ -43,6 +43,24 @@ async function rechunk(src: string, dst: string, ...flags: string[]): Promise<vo
 }
 
 describe('input variants', () => {
+  it('a tree deeper than the call stack goes', async () => {
+    const dir = path.join(tmp, 'deep');
+    const deep = `${'d/'.repeat(12_000)}file`;
+    await makeImage(dir, 'v', [await tarBytes([f(deep, 'x\n')])]);
+    await rechunk(`oci:${dir}:v`, `oci:${dir}:out`);
+    assert.equal((await imageTree(`oci:${dir}:out`)).get(deep)!.sha256, sha256(Buffer.from('x\n')).slice(7));
+  });
+
+  it('directories the source only implies stay implied, so every unpacker model sees the source', async () => {
+    const dir = path.join(tmp, 'implied');
+    await makeImage(dir, 'v', [await tarBytes([f('opt/app/lib/deep/file', 'x\n'), d('etc'), f('etc/conf', 'c\n')])]);
+    await rechunk(`oci:${dir}:v`, `oci:${dir}:out`);
+    const r = await runCli(['verify', `oci:${dir}:v`, `oci:${dir}:out`, '--model', 'all', '--quiet']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const out = await imageTree(`oci:${dir}:out`);
+    assert.equal(out.get('etc')!.mtimeNs, BigInt(T) * 1_000_000_000n, 'a defined directory keeps its metadata');
+  });
+
   it('zstd layers in, gzip out', async () => {
     const dir = path.join(tmp, 'zstd');
     await makeImage(dir, 'v', await layers('z'), { compression: 'zstd' });
