@@ -18,6 +18,7 @@ Writes nothing.`;
   static override examples = [
     '<%= config.bin %> <%= command.id %> oci:./image:latest',
     '<%= config.bin %> <%= command.id %> oci:./image:v2 --prior oci:./out:v1 --max-layers 32 --json',
+    '<%= config.bin %> <%= command.id %> oci:./image:latest --paths | grep -w unclaimed',
   ];
 
   static override args = {
@@ -30,6 +31,7 @@ Writes nothing.`;
     platform: platformFlag,
     'parent-dirs': Flags.string({ description: 'where directory entries go', options: PARENT_DIR_MODES, default: DEFAULT_PARENT_DIR_MODE }),
     'work-dir': Flags.string({ description: 'directory for temporary file contents' }),
+    paths: Flags.boolean({ description: 'also list every component\'s paths (COMPONENT<tab>PATH lines; "paths" in --json)', default: false }),
     packer: Flags.string({ description: 'packing algorithm (for benchmarks)', options: [...PACKERS], default: 'ours', hidden: true }),
     ...transportFlags,
   };
@@ -44,6 +46,7 @@ Writes nothing.`;
       packer: flags.packer as PackerName,
       parentDirs: flags['parent-dirs'],
       ...(flags['work-dir'] !== undefined ? { workDir: flags['work-dir'] } : {}),
+      paths: flags.paths,
       progress: this.progress(flags.quiet),
       transport: transportOptions(flags),
     });
@@ -55,6 +58,7 @@ Writes nothing.`;
       this.log(`${String(i).padStart(5)}  ${formatBytes(l.size).padEnd(10)}  ${(l.changeProbability ?? 0).toFixed(3).padStart(9)}  ${names}`);
     });
     this.log(`expected download per update: ${formatBytes(predicted.expectedCost)} uncompressed (~${formatBytes(predicted.compressedCost)} compressed); one layer per component would be ${formatBytes(predicted.expectedLowerBound)}`);
+    for (const c of result.components) for (const p of c.paths ?? []) this.log(`${c.name}\t${p}`);
     return result;
   }
 }

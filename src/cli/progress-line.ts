@@ -5,7 +5,7 @@ const MIN_INTERVAL_MS = 100;
 
 /**
  * One self-overwriting status line on stderr, only on a terminal: pipes and CI logs stay clean.
- * Warnings always go to stderr, terminal or not.
+ * Warnings always go to stderr, terminal or not; notes too, unless quiet.
  */
 export function progressLine(stream: NodeJS.WriteStream, enabled: boolean): Progress {
   const live = enabled && stream.isTTY === true;
@@ -36,6 +36,11 @@ export function progressLine(stream: NodeJS.WriteStream, enabled: boolean): Prog
     warn(text) {
       clear();
       stream.write(`rechunker: warning: ${text}\n`);
+    },
+    note(text) {
+      if (!enabled) return;
+      clear();
+      stream.write(`rechunker: ${text}\n`);
     },
     done: clear,
   };

@@ -20,7 +20,10 @@
  *     debconf's `var/cache/debconf/**`, which maintainer scripts rewrite on every install) ->
  *     'pkgdb'. They change on every update, so they must stay apart from what they describe. A
  *     package list cannot claim a database path (rpm lists its own rpmdb.sqlite as %ghost;
- *     chunkah ignores such claims for the same reason).
+ *     chunkah ignores such claims for the same reason). Package-manager caches (apt's
+ *     `var/lib/apt/lists` and `var/cache/apt`, dnf's and yum's, zypper's) -> 'cache', kept apart
+ *     from the database: they are rewritten by every `apt-get update` and can be hundreds of MB,
+ *     and a run that finds them says that a clean in the build saves their size on every update.
  *  5. An unclaimed regular file of at least `bigFileBytes` -> its own 'bigfile:PATH'.
  *  6. Everything else -> 'unclaimed'; when that is large (no package database covers the
  *     image), big directory subtrees of it become 'tree:PREFIX' components (see tree-groups.ts).
@@ -50,6 +53,9 @@ export interface DetectResult {
 }
 
 const DEBCONF_DIR = 'var/cache/debconf';
+const CACHE_DIRS = ['var/lib/apt/lists', 'var/cache/apt', 'var/cache/dnf', 'var/cache/yum', 'var/cache/libdnf5', 'var/cache/zypp'];
+/** A cache at least this large is worth a warning. */
+const CACHE_WARN_BYTES = 1024 * 1024;
 
 interface Claim {
   component: string;
@@ -63,21 +69,14 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
   const bigFileBytes = opts.bigFileBytes ?? 1024 * 1024;
   const warnings: string[] = [];
 
-  const dbDirs = new Set<string>();
-  for (const d of [DPKG_DIR, DEBCONF_DIR, ...RPMDB_DIRS]) {
-    dbDirs.add(d);
-    dbDirs.add(tree.resolveParents(`${d}/x`).slice(0, -2));
-  }
-  const isPkgdb = (p: string): boolean => {
-    for (const d of dbDirs) if (p === d || p.startsWith(`${d}/`)) return true;
-    return false;
-  };
+  const isPkgdb = under(tree, [DPKG_DIR, DEBCONF_DIR, ...RPMDB_DIRS]);
+  const isCache = under(tree, CACHE_DIRS);
 
   // Rule 2 input: path -> package claim, with the byte-order tie-break applied as claims arrive.
   const listed = new Map<string, Claim>();
   const contested = new Set<string>();
   const claim = (path: string, c: Claim): void => {
-    if (isPkgdb(path)) return;
+    if (isPkgdb(path) || isCache(path)) return;
     const prev = listed.get(path);
     if (prev === undefined) {
       listed.set(path, c);
@@ -146,7 +145,7 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
     if (l !== undefined) return l.component;
     const info = dpkgInfoOwner(p, infoStems);
     if (info !== undefined) return info;
-    return isPkgdb(p) ? 'pkgdb' : undefined;
+    return isPkgdb(p) ? 'pkgdb' : isCache(p) ? 'cache' : undefined;
   };
 
   const owned = new Map<string, { kind: ComponentKind; paths: string[]; size: number; interval?: number }>();
@@ -189,6 +188,10 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
   const { groups, rest } = groupByTree(unclaimed);
   for (const g of groups) for (const u of g.units) assign(`tree:${g.prefix || '/'}`, 'tree', u.members, u.size);
   for (const u of rest) assign('unclaimed', 'unclaimed', u.members, u.size);
+  const cache = owned.get('cache');
+  if (cache !== undefined && cache.size >= CACHE_WARN_BYTES) {
+    warnings.push(`${(cache.size / 1e6).toFixed(1)} MB of package-manager caches (${CACHE_DIRS.filter((d) => cache.paths.some((p) => p.startsWith(`${d}/`))).join(', ')}) are in the image; they change with every update, so cleaning them in the build (apt-get clean and rm -rf /var/lib/apt/lists/*, or dnf clean all) saves that much per update`);
+  }
   if (splitSets > 0) {
     warnings.push(`${splitSets} hardlink set(s) had paths claimed by different components; each set was kept whole with the owner of its first claimed path`);
   }
@@ -246,8 +249,21 @@ function claimPycache(tree: TreeView, listed: Map<string, Claim>): void {
   }
 }
 
+/** A test for paths at or below any of `dirs`, also where a symlinked parent moved them. */
+function under(tree: TreeView, dirs: readonly string[]): (p: string) => boolean {
+  const all = new Set<string>();
+  for (const d of dirs) {
+    all.add(d);
+    all.add(tree.resolveParents(`${d}/x`).slice(0, -2));
+  }
+  return (p) => {
+    for (const d of all) if (p === d || p.startsWith(`${d}/`)) return true;
+    return false;
+  };
+}
+
 function kindOf(name: string): ComponentKind {
-  if (name === 'pkgdb') return 'pkgdb';
+  if (name === 'pkgdb' || name === 'cache') return name;
   const prefix = name.slice(0, name.indexOf(':'));
   if (prefix === 'deb' || prefix === 'rpm' || prefix === 'xattr') return prefix;
   throw new Error(`bug: rule owner ${name} has no kind`);

@@ -29,10 +29,10 @@ export interface TreeNodeInfo {
 }
 
 /** 'tree': a directory subtree of unclaimed files, split out when no package database covers it. */
-export type ComponentKind = 'deb' | 'rpm' | 'xattr' | 'bigfile' | 'pkgdb' | 'tree' | 'unclaimed';
+export type ComponentKind = 'deb' | 'rpm' | 'xattr' | 'bigfile' | 'pkgdb' | 'cache' | 'tree' | 'unclaimed';
 
 export interface Component {
-  /** Stable, unique name: 'deb:coreutils' (binary package), 'rpm:glibc', 'xattr:VALUE', 'bigfile:usr/lib/x.so', 'tree:opt/app', 'unclaimed'. */
+  /** Stable, unique name: 'deb:coreutils' (binary package), 'rpm:glibc', 'xattr:VALUE', 'bigfile:usr/lib/x.so', 'cache', 'tree:opt/app', 'unclaimed'. */
   name: string;
   kind: ComponentKind;
   /** Non-directory paths it owns, byte order. Directories belong to no component. */

@@ -22,8 +22,8 @@ export interface PlannedAnalysis extends Analysis {
 
 /**
  * What `rechunk` and `plan` share: analyze the image, fingerprint its components, plan them. Each
- * warning (the analysis's, a large --max-layers, how the prior was used) is reported once on
- * `progress` and kept in `warnings`.
+ * warning (the analysis's, a large --max-layers) is reported once on `progress` and kept in
+ * `warnings`; how the prior was used is a note (it is in the plan's notes too).
  */
 export async function analyzeAndPlan(source: ImageSource, platform: Platform, store: ContentStore, progress: Progress, opts: PlanningOptions): Promise<PlannedAnalysis> {
   const analysis = await analyzeImage(source, platform, store, progress);
@@ -36,9 +36,10 @@ export async function analyzeAndPlan(source: ImageSource, platform: Platform, st
     ...(opts.prior ? { prior: opts.prior } : {}),
   });
   const tooManyLayers = layerCountWarning(opts.maxLayers);
-  for (const w of [...(tooManyLayers ? [tooManyLayers] : []), ...plan.notes]) {
-    progress.warn(w);
-    analysis.warnings.push(w);
+  if (tooManyLayers) {
+    progress.warn(tooManyLayers);
+    analysis.warnings.push(tooManyLayers);
   }
+  for (const n of plan.notes) progress.note(n);
   return { ...analysis, plan };
 }

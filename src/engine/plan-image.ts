@@ -17,6 +17,8 @@ export interface PlanImageOptions {
   packer?: PackerName;
   parentDirs?: string;
   workDir?: string;
+  /** Report each component's paths too. */
+  paths?: boolean;
   progress?: Progress;
   transport?: TransportOptions;
 }
@@ -33,6 +35,8 @@ export interface PlanComponentReport {
   /** Changelog dates (seconds, newest first), as detected: what the simulation replays. */
   changeTimes: number[];
   updateIntervalDays?: number;
+  /** Its paths, byte order, when asked for (--paths). */
+  paths?: string[];
 }
 
 export interface PlanImageResult {
@@ -78,6 +82,7 @@ export async function planImage(opts: PlanImageOptions): Promise<PlanImageResult
           history: r.history,
           changeTimes: Array.isArray(c.meta?.changeTimes) ? (c.meta!.changeTimes as number[]) : [],
           ...(typeof interval === 'number' ? { updateIntervalDays: interval } : {}),
+          ...(opts.paths ? { paths: c.paths } : {}),
         };
       }),
       predicted: {

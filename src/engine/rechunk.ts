@@ -85,7 +85,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
       warnings.push(message);
     };
     if (priorWarning) note(priorWarning);
-    if (priorRef && !opts.prior) note(`prior plan taken from ${priorRef} (the image already there; --no-prior to ignore it)`);
+    if (priorRef && !opts.prior) progress.note(`prior plan taken from ${priorRef} (the image already there; --no-prior to ignore it)`);
 
     const { dirs, impliedDirs, files } = directoriesAndFiles(graph);
     const layers = strategy.place(layerPaths(plan, components), dirs);

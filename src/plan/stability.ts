@@ -2,7 +2,7 @@
  * How likely each component is to change at the next update. Pure.
  *
  * Sources, in the order they are combined:
- *  1. The component's kind: package databases and unclaimed files change with nearly every update.
+ *  1. The component's kind: package databases, caches and unclaimed files change with nearly every update.
  *  2. `user.update-interval` (meta.updateIntervalDays): the author's own statement.
  *  3. Changelog dates (meta.changeTimes, Debian changelog.Debian.gz or rpm %changelog): entries in
  *     the last RATE_WINDOW_DAYS before the newest date in the whole image, as a Poisson rate, the
@@ -29,9 +29,9 @@ const RATE_PSEUDO_ENTRIES = 0.5;
 const BASE_P = 0.05;
 /** Probability for components nothing is known about. */
 const DEFAULT_P = 0.1;
-/** Package databases and unclaimed files: every update touches them. */
+/** Package databases, their caches and unclaimed files: every update touches them. */
 const VOLATILE_P = 0.9;
-const VOLATILE_KINDS = new Set(['pkgdb', 'unclaimed']);
+const VOLATILE_KINDS = new Set(['pkgdb', 'cache', 'unclaimed']);
 /** Weight, in builds, of the estimate from metadata against observed history. */
 const PRIOR_WEIGHT = 2;
 const P_MIN = 0.002;

@@ -46,6 +46,24 @@ describe('detectComponents', () => {
     assert.equal(z.size, 5_000_000 + '/usr/lib/z/data\n'.length);
   });
 
+  it('keeps package-manager caches in one volatile component of their own and says what they cost', async () => {
+    const tree = new MapTree([
+      { path: 'var/lib/dpkg/status', content: 'Package: apt\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2\n' },
+      { path: 'var/lib/dpkg/info/apt.list', content: '/usr/bin/apt\n/var/cache/apt/archives/lock\n' },
+      { path: 'usr/bin/apt', size: 10 },
+      { path: 'var/cache/apt/archives/lock', size: 0 },
+      { path: 'var/lib/apt/lists/deb.debian.org_debian_dists_trixie_main_binary-amd64_Packages', size: 3_000_000 },
+      { path: 'var/cache/apt/pkgcache.bin', size: 2_000_000 },
+    ]);
+    const { components, warnings } = await detectComponents(tree, {});
+    assertPartition(tree, components);
+    const cache = components.find((c) => c.name === 'cache')!;
+    assert.equal(cache.kind, 'cache');
+    // Big files under a cache are not big-file components, and a package's claim on a cache path does not hold.
+    assert.deepEqual(cache.paths, ['var/cache/apt/archives/lock', 'var/cache/apt/pkgcache.bin', 'var/lib/apt/lists/deb.debian.org_debian_dists_trixie_main_binary-amd64_Packages']);
+    assert.match(warnings.join('\n'), /5\.0 MB of package-manager caches \(var\/lib\/apt\/lists, var\/cache\/apt\)/);
+  });
+
   it('returns nothing for an empty tree and is deterministic', async () => {
     assert.deepEqual(await detectComponents(new MapTree([]), {}), { components: [], warnings: [] });
     const make = () =>

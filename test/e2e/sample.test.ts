@@ -32,6 +32,17 @@ describe('the sample image', () => {
     await fs.rm(tmp, { recursive: true, force: true });
   });
 
+  it('plan --paths names every path once, under its component', async () => {
+    const r = await runCli(['plan', `oci:${sample}:latest`, '--paths', '--quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.split('\n').filter((l) => l.includes('\t')).map((l) => l.split('\t'));
+    const paths = rows.map(([, p]) => p);
+    assert.equal(new Set(paths).size, paths.length, 'no path twice');
+    assert.ok(rows.some(([c, p]) => c === 'pkgdb' && p === 'var/lib/dpkg/status'), r.stdout);
+    const json = JSON.parse((await runCli(['plan', `oci:${sample}:latest`, '--paths', '--json'])).stdout) as { components: { name: string; paths: string[] }[] };
+    assert.deepEqual(json.components.flatMap((c) => c.paths.map((p) => `${c.name}\t${p}`)).sort(), rows.map((x) => x.join('\t')).sort());
+  });
+
   it('is what examples/make-sample.ts writes, byte for byte', async () => {
     const digest = await makeSample(path.join(tmp, 'regenerated'));
     const index = JSON.parse(await fs.readFile(path.join(sample, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
