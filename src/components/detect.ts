@@ -25,8 +25,9 @@
  *     from the database: they are rewritten by every `apt-get update` and can be hundreds of MB,
  *     and a run that finds them says that a clean in the build saves their size on every update.
  *  5. An unclaimed regular file of at least `bigFileBytes` -> its own 'bigfile:PATH'.
- *  6. Everything else -> 'unclaimed'; when that is large (no package database covers the
- *     image), big directory subtrees of it become 'tree:PREFIX' components (see tree-groups.ts).
+ *  6. Everything else -> 'unclaimed'; when that is more than a few MB (no package database
+ *     covers the image, or an application was copied in), its big directory subtrees become
+ *     'tree:PREFIX' components (see tree-groups.ts).
  *
  * A hardlink set is never split (a split set is duplicated data, chunkah #146): all its paths go
  * to the owner, by rules 1-4, of its first path in byte order that has one; when none has, the

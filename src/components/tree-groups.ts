@@ -1,9 +1,10 @@
 /**
- * When no package database claims most of an image (a hand-built tree, an image without dpkg or
- * rpm), the unclaimed remainder would be one huge layer that no update can reuse. Split it by
- * directory subtree instead: a directory whose unclaimed files exceed the group size is divided
- * by its subdirectories, recursively; what stays small falls back to the catch-all. Groups follow
- * the tree's shape, so they are stable from one build to the next while files stay put.
+ * What nothing claims is 'unclaimed', which the planner treats as volatile (logs, generated
+ * caches): downloaded with every update. When that remainder is large (a hand-built tree, an image
+ * without dpkg or rpm, an application copied into /opt), split it by directory subtree instead:
+ * always by top-level directory, then any subtree whose files exceed the group size by its
+ * subdirectories, recursively; what stays small falls back to the catch-all. Groups follow the
+ * tree's shape, so they are stable from one build to the next while files stay put.
  */
 export interface Unit {
   /** Paths kept together (a hardlink set or a single file), byte order. */
@@ -27,7 +28,7 @@ export interface TreeGroupOptions {
   minGroup: number;
 }
 
-export const DEFAULT_TREE_GROUPS: TreeGroupOptions = { splitAbove: 64 * 1024 * 1024, maxGroup: 32 * 1024 * 1024, minGroup: 1024 * 1024 };
+export const DEFAULT_TREE_GROUPS: TreeGroupOptions = { splitAbove: 4 * 1024 * 1024, maxGroup: 32 * 1024 * 1024, minGroup: 1024 * 1024 };
 
 function dirParts(path: string): string[] {
   const parts = path.split('/');
@@ -48,7 +49,8 @@ export function groupByTree(units: readonly Unit[], opts: TreeGroupOptions = DEF
   };
   const split = (prefix: string, depth: number, members: Unit[]) => {
     const size = members.reduce((n, u) => n + u.size, 0);
-    if (size <= opts.maxGroup) return emit(prefix, members);
+    // Never the whole remainder as one group: that would make its volatile part look stable.
+    if (depth > 0 && size <= opts.maxGroup) return emit(prefix, members);
     const here: Unit[] = [];
     const below = new Map<string, Unit[]>();
     for (const u of members) {
@@ -66,7 +68,7 @@ export function groupByTree(units: readonly Unit[], opts: TreeGroupOptions = DEF
     if (here.length > 0) emit(prefix, here);
     for (const key of [...below.keys()].sort()) split(key, depth + 1, below.get(key)!);
   };
-  split('', -1, [...units]);
+  split('', 0, [...units]);
   groups.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
   return { groups, rest };
 }

@@ -33,6 +33,13 @@ describe('groupByTree', () => {
     assert.deepEqual(rest.map((u) => u.members[0]), ['etc/motd']);
   });
 
+  it('always splits at the top level, so a large application does not take the volatile rest with it', () => {
+    const units = [...Array.from({ length: 30 }, (_, i) => unit(`opt/app/node_modules/m${i}.js`, MB / 4)), unit('var/log/dpkg.log', MB / 2), unit('etc/ld.so.cache', MB / 8)];
+    const { groups, rest } = groupByTree(units, { ...opts, splitAbove: 2 * MB, maxGroup: 32 * MB });
+    assert.deepEqual(groups.map((g) => [g.prefix, g.size / MB]), [['opt', 7.5]]);
+    assert.deepEqual(rest.map((u) => u.members[0]).sort(), ['etc/ld.so.cache', 'var/log/dpkg.log']);
+  });
+
   it('keeps a hardlink set in one group even when its members live in different directories', () => {
     const units = [unit('a/x/big', 8 * MB, 'b/y/big-link'), unit('b/y/other', 8 * MB)];
     const { groups } = groupByTree(units, opts);
