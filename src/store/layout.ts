@@ -9,6 +9,7 @@ import { MediaType, RefNameAnnotation, type Descriptor, type Index } from '../oc
 import { parseManifest } from '../oci/validate.js';
 import { BatchedFileWriter } from '../util/batched-file-writer.js';
 import { withFileLock } from '../util/file-lock.js';
+import { release, removeOnSignal } from '../util/work-dir.js';
 
 /**
  * An OCI image layout directory (image-spec image-layout.md): `oci-layout`, `index.json`,
@@ -85,7 +86,9 @@ export class OciLayout {
         },
       );
     }
-    return path.join(await this.blobDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const tmp = path.join(await this.blobDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    removeOnSignal(tmp);
+    return tmp;
   }
 
   /**
@@ -112,14 +115,23 @@ export class OciLayout {
     } catch (e) {
       await fs.rm(tmp, { force: true });
       throw e;
+    } finally {
+      release(tmp);
     }
   }
 
   async writeBlobBytes(bytes: Buffer, digest: string): Promise<void> {
     if (await this.hasBlob(digest)) return;
     const tmp = await this.tempPath();
-    await fs.writeFile(tmp, bytes);
-    await fs.rename(tmp, this.blobPath(digest));
+    try {
+      await fs.writeFile(tmp, bytes);
+      await fs.rename(tmp, this.blobPath(digest));
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      throw e;
+    } finally {
+      release(tmp);
+    }
   }
 
   /** Move a finished local file in as a blob (same filesystem), or copy it when rename cannot. */

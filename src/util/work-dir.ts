@@ -1,11 +1,11 @@
 /**
- * Temporary work directories: the content store, layers being compressed, unpacked archives.
- * They can hold gigabytes, so they go on every way out: `removeWorkDir` in a finally, and on
- * SIGINT, SIGTERM or SIGHUP, where no finally runs, a synchronous sweep before the process exits
- * with the status a shell reports for the signal (128 + its number).
+ * Temporary work directories (the content store, layers being compressed, unpacked archives) and
+ * temporary files in a destination (a blob being written). They can hold gigabytes, so they go on
+ * every way out: removed in a finally, and on SIGINT, SIGTERM or SIGHUP, where no finally runs, by
+ * a synchronous sweep before the process exits with the status a shell reports for the signal
+ * (128 + its number).
  */
-import { rmSync } from 'node:fs';
-import { promises as fs } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RechunkerError } from '../errors.js';
@@ -23,14 +23,23 @@ export async function makeWorkDir(parent: string | undefined, prefix: string): P
   } catch (e) {
     throw new RechunkerError('IO', `work directory ${base}: cannot create a temporary directory there (${(e as Error).message})`, { cause: e });
   }
-  live.add(dir);
-  installHandlers();
+  removeOnSignal(dir);
   return dir;
 }
 
 export async function removeWorkDir(dir: string): Promise<void> {
   await fs.rm(dir, { recursive: true, force: true });
-  live.delete(dir);
+  release(dir);
+}
+
+/** Remove `file` (or directory) should a signal stop the process before `release(file)`. */
+export function removeOnSignal(file: string): void {
+  live.add(file);
+  installHandlers();
+}
+
+export function release(file: string): void {
+  live.delete(file);
 }
 
 function installHandlers(): void {
