@@ -20,7 +20,12 @@ export abstract class BaseCommand extends Command {
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     if (err instanceof RechunkerError) return this.fail(err.code, err.message, err.exitCode);
-    // oclif's own exits and flag-parsing errors keep their handling.
+    // Flag and argument parsing errors: one line as every other error, not oclif's usage screen.
+    if (err.oclif?.exit === 2 && (err as { code?: string }).code !== 'EEXIT') {
+      const what = err.message.split('\n').filter((l) => !/see more help/i.test(l)).map((l) => l.trim()).filter(Boolean).join(' ');
+      return this.fail('USAGE', `${what} (see ${this.config.bin} ${this.id ?? ''} --help)`.replace(/ {2,}/g, ' '), 2);
+    }
+    // oclif's own exits keep their handling.
     if (err.oclif !== undefined) return super.catch(err);
     // A filesystem call that failed where no stage added context (destination, work directory):
     // the system's message names the call and the path, which is what the user needs.

@@ -46,7 +46,8 @@ export type ParsedManifest = { kind: 'manifest'; manifest: Manifest; mediaType: 
  */
 export function parseManifest(bytes: Buffer, declared: string | undefined, where: string): ParsedManifest {
   const obj = parseJson(bytes, where);
-  if (obj.schemaVersion === 1) bad(where, 'Docker schema1 manifests are not supported (push the image again with a current tool)');
+  // Valid input we do not read: UNSUPPORTED, not BAD_MANIFEST.
+  if (obj.schemaVersion === 1) throw new RechunkerError('UNSUPPORTED', `${where}: Docker schema1 manifests are not supported (push the image again with a current tool)`);
   if (obj.schemaVersion !== 2) bad(where, `unsupported schemaVersion ${String(obj.schemaVersion)}`);
   const stated = typeof obj.mediaType === 'string' ? obj.mediaType : declared;
   const looksLikeIndex = Array.isArray(obj.manifests) && !obj.config;

@@ -68,8 +68,9 @@ export async function openSink(text: string, opts: TransportOptions = {}): Promi
       return new LayoutSink(text, ref.dir, ref.tag);
     }
     case 'docker': {
-      const { RegistrySink } = await import('../registry/index.js');
-      const from = opts.mountFrom?.startsWith('docker://') ? opts.mountFrom.slice('docker://'.length) : undefined;
+      const { RegistrySink, parseDockerReference } = await import('../registry/index.js');
+      // A parsed reference, not the text: the sink mounts only from the same registry, and by repository.
+      const from = opts.mountFrom?.startsWith('docker://') ? parseDockerReference(opts.mountFrom.slice('docker://'.length)) : undefined;
       return new RegistrySink(ref.rest, { ...registryOptions(opts), ...(from ? { mountFrom: from } : {}) });
     }
     case 'oci-archive': {

@@ -117,6 +117,8 @@ export class RegistryConnection {
     let httpsError: unknown;
     let lastError: unknown;
     let notRegistry: string | undefined;
+    // The last failure was an HTTP answer (429, 5xx), not a failure to connect.
+    let answered: string | undefined;
     let made = 0;
     for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
       made = attempt;
@@ -131,6 +133,7 @@ export class RegistryConnection {
         } catch (err) {
           if (scheme === 'https') httpsError = err;
           lastError = err;
+          answered = undefined;
           if (isRetryableError(err)) transient = true;
           continue;
         }
@@ -141,6 +144,7 @@ export class RegistryConnection {
         }
         const text = `${base.origin}/v2/ answered HTTP ${res.status} ${res.statusText}`.trim();
         lastError = new Error(text);
+        answered = text;
         if (isRetryableStatus(res.status)) {
           transient = true;
           retryAfter = parseRetryAfter(res.headers['retry-after']);
@@ -159,6 +163,7 @@ export class RegistryConnection {
     if (report === lastError && notRegistry !== undefined) {
       throw new RechunkerError('REGISTRY', `${notRegistry}; is ${this.registry} a registry?`);
     }
+    if (report === lastError && answered !== undefined) throw new RechunkerError('REGISTRY', `registry ${this.registry}: ${answered}${tries}`);
     const tlsHint = /certificate|self.signed|SSL|TLS|EPROTO/i.test(`${msg} ${(report as NodeJS.ErrnoException | undefined)?.code ?? ''}`) && this.tlsVerify ? ' (for a registry with a self-signed certificate or plain http, use --tls-verify=false)' : '';
     throw new RechunkerError('NETWORK', `cannot connect to registry ${this.registry}: ${msg}${tries}${tlsHint}`, { cause: report });
   }

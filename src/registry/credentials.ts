@@ -55,7 +55,7 @@ interface AuthFileContent {
 /** Parse `USER:PASS` (the password may itself contain colons). */
 export function parseCredsFlag(creds: string): RegistryCredentials {
   const i = creds.indexOf(':');
-  if (i <= 0) throw new RechunkerError('AUTH', '--creds must be USER:PASS (the password was not given)');
+  if (i <= 0) throw new RechunkerError('USAGE', '--creds takes USER:PASSWORD (no password was given)');
   return { username: creds.slice(0, i), password: creds.slice(i + 1) };
 }
 

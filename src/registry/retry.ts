@@ -68,12 +68,16 @@ export function parseRetryAfter(value: string | string[] | undefined, now: numbe
   return Math.max(0, date - now);
 }
 
-/** Wait before attempt number `attempt + 1` (attempt counts from 1). */
+/**
+ * Wait before attempt number `attempt + 1` (attempt counts from 1). Retry-After can lengthen the
+ * wait, never shorten it: `Retry-After: 0` from an overloaded registry must not turn every retry
+ * into an immediate one.
+ */
 export function backoffDelay(attempt: number, policy: RetryPolicy, retryAfterMs?: number): number {
-  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxDelayMs);
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   // "Equal jitter": at least half the step, so retries do spread out but never hammer.
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  const backoff = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  return Math.min(policy.maxDelayMs, Math.max(backoff, retryAfterMs ?? 0));
 }
 
 export function wait(ms: number): Promise<void> {

@@ -186,3 +186,19 @@ describe('bad destination or work directory', () => {
 
   it('a --work-dir that does not exist', () => expectIoError([`oci:${path.join(tmp, 'wd-out')}:t`, '--work-dir', path.join(tmp, 'no-such-dir')], /work directory .*no-such-dir/));
 });
+
+describe('usage errors', () => {
+  async function expectUsage(args: string[], mention: RegExp): Promise<void> {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stdout, '');
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `one line, not the usage screen:\n${r.stderr}`);
+    assert.match(lines[0]!, /^rechunker: error \[USAGE\]: /);
+    assert.match(lines[0]!, mention);
+  }
+
+  it('an unknown flag', () => expectUsage(['rechunk', 'oci:a', 'oci:b', '--bogus'], /Nonexistent flag: --bogus \(see rechunker rechunk --help\)$/));
+  it('a flag value of the wrong type', () => expectUsage(['plan', 'oci:a', '--max-layers', 'many'], /--max-layers.*many/));
+  it('--creds without a password, before any work', () => expectUsage(['copy', 'oci:a', 'oci:b', '--creds', 'alice'], /--creds takes USER:PASSWORD/));
+});

@@ -84,6 +84,15 @@ describe('rechunk into a registry', () => {
     assert.ok(sent < 64 * 1024, `only the manifest travels, sent ${sent} bytes`);
   });
 
+  it('copy within one registry mounts the blobs instead of sending them', async (t) => {
+    if (skip) return t.skip(skip);
+    const before = proxy!.uploadBodyBytes;
+    const r = await runCli(['copy', `docker://${proxy!.host}/os:rechunked`, `docker://${proxy!.host}/mirror/os:mounted`, '--creds', creds(), '--tls-verify=false', '--quiet']);
+    assert.equal(r.code, 0, r.stderr);
+    const sent = proxy!.uploadBodyBytes - before;
+    assert.equal(sent, 0, `every blob mounted from os, sent ${sent} bytes`);
+  });
+
   it('a registry that refuses the credentials fails in one line, tagging nothing', async (t) => {
     if (skip) return t.skip(skip);
     const r = await runCli(['copy', `oci:${path.join(tmp, 'copied')}:copied`, `docker://${registry!.host}/os:denied`, '--creds', 'tester:wrong', '--tls-verify=false', '--quiet']);

@@ -208,7 +208,9 @@ describe('auth and request layer', () => {
     assert.equal(parseRetryAfter('soon', now), undefined);
     const p = retryPolicy({ baseDelayMs: 100, maxDelayMs: 1000 });
     assert.equal(backoffDelay(1, p, 120_000), 1000);
-    assert.equal(backoffDelay(1, p, 0), 0);
+    // Retry-After lengthens the wait, never shortens it below the backoff.
+    for (let a = 1; a < 5; a++) assert.ok(backoffDelay(a, p, 0) >= Math.min(1000, 100 * 2 ** (a - 1)) / 2, `Retry-After: 0 on attempt ${a}`);
+    assert.equal(backoffDelay(1, p, 700), 700);
     for (let a = 1; a < 8; a++) {
       const d = backoffDelay(a, p);
       assert.ok(d >= Math.min(1000, 100 * 2 ** (a - 1)) / 2 && d <= 1000, `attempt ${a}: ${d}`);

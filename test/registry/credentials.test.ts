@@ -139,9 +139,9 @@ describe('credential lookup', () => {
     await assert.rejects(lookupCredentials('x.io', 'a', { env }), (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH' && /docker-credential-missing/.test(e.message));
   });
 
-  it('reports bad input as AUTH errors that do not echo secrets', async () => {
+  it('reports bad input as AUTH errors that do not echo secrets (a --creds without a password is a USAGE error)', async () => {
     const w = await world();
-    await assert.rejects(lookupCredentials('reg.io', undefined, { creds: 'justuser' }), (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH');
+    await assert.rejects(lookupCredentials('reg.io', undefined, { creds: 'justuser' }), (e: unknown) => e instanceof RechunkerError && e.code === 'USAGE');
     const f = await w.write(path.join(w.home, 'bad.json'), '{ "auths": { "reg.io": { "auth": "c2VjcmV0cGFzc3dvcmQ=" } }'); // truncated JSON
     await assert.rejects(lookupCredentials('reg.io', undefined, { authfile: f }), (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH' && e.message.includes(f) && !e.message.includes('c2VjcmV0'));
     const g = await w.write(path.join(w.home, 'nocolon.json'), { auths: { 'reg.io': { auth: Buffer.from('secretpassword').toString('base64') } } });

@@ -117,6 +117,19 @@ describe('registry transfers through a faulty connection', { skip }, () => {
     direct.close();
   });
 
+  it('a registry that keeps answering 429 with Retry-After: 0 is retried with backoff and named as answering', async () => {
+    proxy.addRule({ method: 'GET', path: /^\/v2\/$/, action: { kind: 'status', status: 429, retryAfter: '0' }, times: Infinity });
+    const source = new RegistrySource(`${proxy.host}/faults/busy:v1`, { ...creds(), retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 } });
+    const started = Date.now();
+    try {
+      await assert.rejects(pullImage(source), (e: unknown) => e instanceof RechunkerError && e.code === 'REGISTRY' && /HTTP 429/.test(e.message) && /after 3 attempts/.test(e.message));
+    } finally {
+      await source.close();
+    }
+    // Two waits of at least half a backoff step each (50 ms, then 100 ms), not three immediate tries.
+    assert.ok(Date.now() - started >= 150, `waited ${Date.now() - started} ms`);
+  });
+
   it('gives up on a blob whose downloads keep dropping, naming it', async () => {
     const img = makeImage({ layerSizes: [600_000] });
     const sink = new RegistrySink(`${reg.host}/faults/drop:v1`, creds());
