@@ -28,8 +28,8 @@ export async function findPriorPlan(ref: string, platform: Platform, transport?:
   try {
     return { plan: await readPriorPlan(ref, platform, transport) };
   } catch (err) {
-    // Nothing there, or a destination the write itself will report as unusable.
-    if (err instanceof RechunkerError && (err.code === 'NOT_FOUND' || err.code === 'IO')) return {};
+    // Nothing there, or a destination the write itself will report as unusable (or refusing us).
+    if (err instanceof RechunkerError && (err.code === 'NOT_FOUND' || err.code === 'IO' || err.code === 'AUTH')) return {};
     return { warning: `${ref}: not used as the prior plan (${(err as Error).message})` };
   }
 }
