@@ -2,11 +2,13 @@
  * Mutual exclusion between processes on one machine for a read-modify-write of a file: an OCI
  * layout's index.json, which every tag update rewrites, so two runs writing different tags into
  * one layout would otherwise each drop the other's tag. The lock is `FILE.lock`, created
- * exclusively and holding its owner's pid; a lock whose owner is gone (a killed run) is taken over.
+ * exclusively and holding its owner's pid, removed on a signal too; a lock whose owner is gone (a
+ * run killed outright) is taken over.
  */
 import { promises as fs } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RechunkerError } from '../errors.js';
+import { release, removeOnSignal } from './work-dir.js';
 
 const TIMEOUT_MS = 60_000;
 /** A lock file still empty after this long was left by a writer that died between create and write. */
@@ -31,10 +33,12 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, timeou
     }
     await sleep(wait);
   }
+  removeOnSignal(lock);
   try {
     return await fn();
   } finally {
     await fs.rm(lock, { force: true });
+    release(lock);
   }
 }
 
