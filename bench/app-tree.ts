@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { COMPONENTS_ANNOTATION } from '../src/build/assemble-image.js';
 import { diffLayerBytes, updateCost } from '../src/plan/update-cost.js';
 import { mulberry32 } from './simulate.js';
-import { manifestLayers } from './update-cost.js';
+import { manifestLayers, manifestOf } from './update-cost.js';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -56,9 +56,7 @@ async function main(): Promise<void> {
     const corpus = path.join(corpusDir, 'oci');
     const lowerBound = diffLayerBytes(await manifestLayers(corpus, 'base'), await manifestLayers(corpus, 'updated-diff'));
     const c = updateCost(await manifestLayers(out, 'base'), await manifestLayers(out, 'updated'));
-    const index = JSON.parse(await fs.readFile(path.join(out, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
-    const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === 'updated')!;
-    const manifest = JSON.parse(await fs.readFile(path.join(out, 'blobs', 'sha256', entry.digest.slice(7)), 'utf8')) as { layers: { annotations?: Record<string, string> }[] };
+    const manifest = await manifestOf(out, 'updated');
     const holder = manifest.layers.findIndex((l) => (l.annotations?.[COMPONENTS_ANNOTATION] ?? '').split(',').some((n) => n.startsWith('tree:opt')));
     const mb = (n: number): string => (n / 1e6).toFixed(2);
     process.stdout.write(

@@ -37,7 +37,7 @@ async function readJsonBlob<T>(layoutDir: string, digest: string): Promise<T> {
   return JSON.parse(await fs.readFile(path.join(layoutDir, 'blobs', 'sha256', digest.slice(7)), 'utf8')) as T;
 }
 
-async function manifestOf(layoutDir: string, tag: string): Promise<{ config: { digest: string }; layers: LayerRef[] }> {
+export async function manifestOf(layoutDir: string, tag: string): Promise<{ config: { digest: string }; layers: (LayerRef & { annotations?: Record<string, string> })[] }> {
   const index = JSON.parse(await fs.readFile(path.join(layoutDir, 'index.json'), 'utf8')) as Index;
   const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
   if (!entry) throw new Error(`no tag ${tag} in ${layoutDir}`);
