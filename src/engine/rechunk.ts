@@ -80,20 +80,20 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
   try {
     const { prior, priorRef, priorWarning } = await choosePrior(opts);
     const { image, graph, components, warnings, plan } = await analyzeAndPlan(source, opts.platform, store, progress, { maxLayers: opts.maxLayers, extraLayers: strategy.extraLayers, ...(prior ? { prior } : {}), ...(opts.packer ? { packer: opts.packer } : {}) });
-    const note = (message: string) => {
+    const warn = (message: string) => {
       progress.warn(message);
       warnings.push(message);
     };
-    if (priorWarning) note(priorWarning);
+    if (priorWarning) warn(priorWarning);
     if (priorRef && !opts.prior) progress.note(`prior plan taken from ${priorRef} (the image already there; --no-prior to ignore it)`);
 
     const { dirs, impliedDirs, files } = directoriesAndFiles(graph);
     const layers = strategy.place(layerPaths(plan, components), dirs);
     // A directory the source itself leaves implied is shown with defaults by its own layers too.
     const shadowed = shadowedDirs(layers).filter((d) => !impliedDirs.has(d)).length;
-    if (shadowed > 0) note(delegateWarning(shadowed));
+    if (shadowed > 0) warn(delegateWarning(shadowed));
     const dirMtime = opts.dirMtime === 'clamp' ? DIR_MTIME_CLAMP : undefined;
-    if (dirMtime !== undefined) note(dirMtimeCost(dirsChangedByMtime(graph, dirMtime), dirs.length, strategy.mode));
+    if (dirMtime !== undefined) warn(dirMtimeCost(dirsChangedByMtime(graph, dirMtime), dirs.length, strategy.mode));
 
     progress.phase(`writing ${layers.length} layers`);
     let written = 0;
