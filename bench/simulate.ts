@@ -21,9 +21,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Component, ComponentKind } from '../src/components/types.js';
 import { chainKey } from '../src/plan/cost.js';
-import { makePlan } from '../src/plan/make-plan.js';
+import { makePlan } from '../src/plan/plan-layers.js';
 import { packFresh } from '../src/plan/pack.js';
-import type { PackerName, Plan, PlanComponent } from '../src/plan/plan.js';
+import type { PackerName, Plan, PlanComponent } from '../src/plan/plan-types.js';
 import { packWithPrior } from '../src/plan/prior-pack.js';
 import { metadataProbability, newestChangeTime } from '../src/plan/stability.js';
 

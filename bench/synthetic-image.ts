@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { HashCounter, sha256 } from '../src/oci/digest.js';
 import { MediaType } from '../src/oci/types.js';
-import { OciLayout } from '../src/store/layout.js';
+import { OciLayout } from '../src/layout/oci-layout.js';
 import { newEntry } from '../src/tar/entry.js';
 import { writeTar, type TarWriteItem } from '../src/tar/writer.js';
 

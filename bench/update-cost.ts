@@ -14,9 +14,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { PLAN_LABEL } from '../src/build/assemble-image.js';
-import type { PriorPlan } from '../src/plan/plan.js';
-import { parsePlanLabel } from '../src/plan/prior.js';
+import { PLAN_LABEL } from '../src/assemble/assemble-image.js';
+import type { PriorPlan } from '../src/plan/plan-types.js';
+import { parsePlanLabel } from '../src/engine/prior-plan.js';
 import { diffLayerBytes, updateCost, type LayerRef, type UpdateCost } from '../src/plan/update-cost.js';
 
 const run = promisify(execFile);

@@ -2,9 +2,9 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
 import { formatBytes } from '../src/cli/format.js';
-import { planImage, type PlanImageResult } from '../src/engine/plan-image.js';
+import { planImage, type PlanImageResult } from '../src/engine/preview-plan.js';
 import { MAX_LAYERS, MIN_LAYERS } from '../src/plan/pack.js';
-import { PACKERS, type PackerName } from '../src/plan/plan.js';
+import { PACKERS, type PackerName } from '../src/plan/plan-types.js';
 import { DEFAULT_PARENT_DIR_MODE, PARENT_DIR_MODES } from '../src/parents/index.js';
 
 export default class Plan extends BaseCommand {

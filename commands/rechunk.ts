@@ -5,7 +5,7 @@ import { formatBytes } from '../src/cli/format.js';
 import { RechunkerError } from '../src/errors.js';
 import { rechunk, type RechunkResult } from '../src/engine/rechunk.js';
 import { MAX_LAYERS, MIN_LAYERS } from '../src/plan/pack.js';
-import { PACKERS, type PackerName } from '../src/plan/plan.js';
+import { PACKERS, type PackerName } from '../src/plan/plan-types.js';
 import { DEFAULT_PARENT_DIR_MODE, DIR_MTIME_MODES, PARENT_DIR_MODES, type DirMtimeMode } from '../src/parents/index.js';
 
 export default class Rechunk extends BaseCommand {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { sha256 } from '../src/oci/digest.js';
 import { MediaType } from '../src/oci/types.js';
-import { OciLayout } from '../src/store/layout.js';
+import { OciLayout } from '../src/layout/oci-layout.js';
 import { newEntry, type EntryType, type TarEntry } from '../src/tar/entry.js';
 import { writeTar, type TarWriteItem } from '../src/tar/writer.js';
 

@@ -1,8 +1,8 @@
 import os from 'node:os';
 import type { Readable } from 'node:stream';
 import type { Descriptor, Platform } from '../oci/types.js';
-import type { ImageSource, ResolvedImage } from '../ref/transport.js';
-import { LayoutSource } from '../store/layout-source.js';
+import type { ImageSource, ResolvedImage } from '../oci/transport.js';
+import { LayoutSource } from '../layout/layout-source.js';
 import { extractLayout } from './extract-layout.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 

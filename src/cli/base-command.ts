@@ -1,6 +1,6 @@
 import { Command, Flags } from '@oclif/core';
 import { RechunkerError } from '../errors.js';
-import type { Progress } from '../engine/progress.js';
+import type { Progress } from '../progress.js';
 import { progressLine } from './progress-line.js';
 
 /**

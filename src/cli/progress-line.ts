@@ -1,4 +1,4 @@
-import type { Progress } from '../engine/progress.js';
+import type { Progress } from '../progress.js';
 import { formatBytes } from './format.js';
 
 const MIN_INTERVAL_MS = 100;

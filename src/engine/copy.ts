@@ -1,9 +1,9 @@
 import { RechunkerError } from '../errors.js';
-import { openSink, openSource, type TransportOptions } from '../ref/open.js';
+import { openSink, openSource, type TransportOptions } from './open-reference.js';
 import { MediaType, type Descriptor, type Platform } from '../oci/types.js';
 import { DEFAULT_JOBS } from '../registry/index.js';
 import { mapLimit } from '../util/concurrency.js';
-import { silentProgress, type Progress } from './progress.js';
+import { silentProgress, type Progress } from '../progress.js';
 
 export interface CopyOptions {
   source: string;

@@ -1,24 +1,24 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import os from 'node:os';
-import { assembleImage, COMPONENTS_ANNOTATION } from '../build/assemble-image.js';
-import { dirsChangedByMtime, layerEntries } from '../build/layer-entries.js';
-import { writeLayer, type BuiltLayer } from '../build/write-layer.js';
+import { assembleImage, COMPONENTS_ANNOTATION } from '../assemble/assemble-image.js';
+import { dirsChangedByMtime, layerEntries } from '../assemble/output-entries.js';
+import { writeLayer, type BuiltLayer } from '../assemble/write-layer.js';
 import type { Compression } from '../compress/codec.js';
 import type { Component } from '../components/types.js';
 import { ContentStore } from '../graph/content-store.js';
 import { FileGraph, isDir } from '../graph/file-graph.js';
 import type { Platform } from '../oci/types.js';
-import type { PackerName, Plan, PriorPlan } from '../plan/plan.js';
-import { findPriorPlan, readPriorPlan } from '../plan/prior.js';
+import type { PackerName, Plan, PriorPlan } from '../plan/plan-types.js';
+import { findPriorPlan, readPriorPlan } from './prior-plan.js';
 import { DEFAULT_PARENT_DIR_MODE, delegateWarning, DIR_MTIME_CLAMP, dirMtimeCost, parentDirStrategy, shadowedDirs, type DirMtimeMode } from '../parents/index.js';
 import type { LayerPaths } from '../parents/strategy.js';
-import { openSink, openSource, type TransportOptions } from '../ref/open.js';
-import type { ImageSink } from '../ref/transport.js';
+import { openSink, openSource, type TransportOptions } from './open-reference.js';
+import type { ImageSink } from '../oci/transport.js';
 import { mapLimit } from '../util/concurrency.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
-import { analyzeAndPlan } from './plan-analysis.js';
-import { silentProgress, type Progress } from './progress.js';
+import { analyzeAndPlan } from './read-and-plan.js';
+import { silentProgress, type Progress } from '../progress.js';
 
 export interface RechunkOptions {
   source: string;

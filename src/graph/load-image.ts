@@ -1,10 +1,10 @@
-import type { Progress } from '../engine/progress.js';
+import type { Progress } from '../progress.js';
 import { withContext } from '../errors.js';
 import { shortDigest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
-import type { ImageSource, ResolvedImage } from '../ref/transport.js';
+import type { ImageSource, ResolvedImage } from '../oci/transport.js';
 import { applyLayer } from './apply-layer.js';
-import { readLayerEntries } from './layer-entries.js';
+import { readLayerEntries } from './read-layer.js';
 import type { ContentStore } from './content-store.js';
 import { FileGraph } from './file-graph.js';
 

@@ -1,5 +1,5 @@
 import { RechunkerError } from '../errors.js';
-import type { ResolvedImage } from '../ref/transport.js';
+import type { ResolvedImage } from './transport.js';
 import { sha256 } from './digest.js';
 import { selectPlatform } from './platform.js';
 import type { Descriptor, Platform } from './types.js';

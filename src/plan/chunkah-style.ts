@@ -15,7 +15,7 @@
  */
 import { byteOrder } from './cost.js';
 import { checkBudget } from './pack.js';
-import type { PlanComponent, PlannedLayer } from './plan.js';
+import type { PlanComponent, PlannedLayer } from './plan-types.js';
 
 const OUTLIER_MADS = 2;
 const OUTLIER_SHARE = 0.6;

@@ -8,7 +8,7 @@
  * Sizes are uncompressed bytes; gzip shrinks an OS tree to about COMPRESSED_RATIO of that, roughly
  * evenly, so the ratio scales the figures without changing any decision.
  */
-import type { PlanComponent, PlannedLayer } from './plan.js';
+import type { PlanComponent, PlannedLayer } from './plan-types.js';
 
 /** Compressed / uncompressed for a gzip'd OS tree (the Debian corpus: 84.7 MB of 209 MB, 0.40). */
 export const COMPRESSED_RATIO = 0.4;

@@ -13,7 +13,7 @@
  */
 import { RechunkerError } from '../errors.js';
 import { byteOrder, chainKey, coChange, LAYER_OVERHEAD, orHistory, unionProbability } from './cost.js';
-import type { PlanComponent, PlannedLayer } from './plan.js';
+import type { PlanComponent, PlannedLayer } from './plan-types.js';
 
 export const MIN_LAYERS = 2;
 export const MAX_LAYERS = 500;

@@ -13,7 +13,7 @@
  * can no longer fit and the caller re-packs from scratch.
  */
 import { agglomerate, gatherCoChanging, mergeGroups, orderGroups, singleton, toLayer, type Group } from './pack.js';
-import type { PlanComponent, PlannedLayer, PriorPlan } from './plan.js';
+import type { PlanComponent, PlannedLayer, PriorPlan } from './plan-types.js';
 
 export interface PriorPackResult {
   /** Undefined when the prior cannot fit: re-pack from scratch. */

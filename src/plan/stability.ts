@@ -13,7 +13,7 @@
  *     posterior with PRIOR_WEIGHT pseudo-builds of the estimate.
  */
 import type { Component } from '../components/types.js';
-import type { ComponentRecord } from './plan.js';
+import type { ComponentRecord } from './plan-types.js';
 
 /** Days between two updates the estimates are calibrated for. */
 const UPDATE_INTERVAL_DAYS = 30;

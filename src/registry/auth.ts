@@ -2,7 +2,7 @@ import { RechunkerError } from '../errors.js';
 import { parseChallenges, pickChallenge, type Challenge } from './challenge.js';
 import type { RegistryCredentials } from './credentials.js';
 import { discard, readBody, type HttpTransport } from './http.js';
-import { isLoopback } from './reference.js';
+import { isLoopback } from './docker-reference.js';
 import { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, wait, type RetryPolicy } from './retry.js';
 
 /**

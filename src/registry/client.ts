@@ -7,7 +7,7 @@ import { BlobReader, type BlobResponse } from './blob-reader.js';
 import { RegistryConnection, type ConnectionOptions } from './connection.js';
 import { BodyTooLargeError, discard, readBody } from './http.js';
 import { Progress, type ProgressOptions } from './progress.js';
-import { isDigest } from './reference.js';
+import { isDigest } from './docker-reference.js';
 import { responseError } from './response-error.js';
 import { uploadBlob, type UploadMethod } from './upload.js';
 

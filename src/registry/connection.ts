@@ -3,7 +3,7 @@ import { RechunkerError } from '../errors.js';
 import { AuthManager } from './auth.js';
 import { lookupCredentials, type CredentialOptions, type RegistryCredentials } from './credentials.js';
 import { discard, HttpTransport, type HttpResponse } from './http.js';
-import { apiHost, isLoopback } from './reference.js';
+import { apiHost, isLoopback } from './docker-reference.js';
 import { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, retryPolicy, wait, type RetryOptions, type RetryPolicy } from './retry.js';
 
 /**

@@ -2,10 +2,10 @@ import type { Readable } from 'node:stream';
 import { RechunkerError } from '../errors.js';
 import { sha256 } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
-import type { ImageSink } from '../ref/transport.js';
+import type { ImageSink } from '../oci/transport.js';
 import { createLimit, type Limit } from '../util/concurrency.js';
 import { RegistryClient } from './client.js';
-import { formatDockerReference, type DockerReference } from './reference.js';
+import { formatDockerReference, type DockerReference } from './docker-reference.js';
 import { DEFAULT_JOBS, toReference, type RegistryOptions } from './registry-source.js';
 
 export interface RegistrySinkOptions extends RegistryOptions {

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
 import { resolveImage } from '../oci/resolve.js';
 import type { Descriptor, Platform } from '../oci/types.js';
-import type { ImageSource, ResolvedImage } from '../ref/transport.js';
+import type { ImageSource, ResolvedImage } from '../oci/transport.js';
 import { RegistryClient, type RegistryClientOptions } from './client.js';
-import { formatDockerReference, manifestReference, parseDockerReference, type DockerReference } from './reference.js';
+import { formatDockerReference, manifestReference, parseDockerReference, type DockerReference } from './docker-reference.js';
 
 /**
  * Options shared by RegistrySource and RegistrySink: the CLI's --creds, --authfile,

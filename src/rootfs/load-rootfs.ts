@@ -1,5 +1,5 @@
 import { promises as fs, type BigIntStats } from 'node:fs';
-import type { Progress } from '../engine/progress.js';
+import type { Progress } from '../progress.js';
 import { RechunkerError } from '../errors.js';
 import type { ContentStore } from '../graph/content-store.js';
 import type { DirNode, FileGraph, Inode } from '../graph/file-graph.js';

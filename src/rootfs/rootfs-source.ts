@@ -1,12 +1,12 @@
 import { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { Progress } from '../engine/progress.js';
+import type { Progress } from '../progress.js';
 import { RechunkerError } from '../errors.js';
 import type { ContentStore } from '../graph/content-store.js';
 import type { FileGraph } from '../graph/file-graph.js';
 import { sha256 } from '../oci/digest.js';
 import { MediaType, type Descriptor, type ImageConfig, type Manifest, type Platform } from '../oci/types.js';
-import type { ImageSource, ResolvedImage } from '../ref/transport.js';
+import type { ImageSource, ResolvedImage } from '../oci/transport.js';
 import { loadRootfs, type LoadRootfsOptions } from './load-rootfs.js';
 
 export type RootfsSourceOptions = Pick<LoadRootfsOptions, 'oneFileSystem' | 'jobs'>;

@@ -1,11 +1,11 @@
-import type { Progress } from '../engine/progress.js';
+import type { Progress } from '../progress.js';
 import { withContext } from '../errors.js';
 import { applyLayer, OPAQUE, WHITEOUT } from '../graph/apply-layer.js';
 import type { ContentStore } from '../graph/content-store.js';
 import { FileGraph, impliedDirInode, isDir, type DirNode } from '../graph/file-graph.js';
-import { readLayerEntries } from '../graph/layer-entries.js';
+import { readLayerEntries } from '../graph/read-layer.js';
 import { shortDigest } from '../oci/digest.js';
-import type { ImageSource, ResolvedImage } from '../ref/transport.js';
+import type { ImageSource, ResolvedImage } from '../oci/transport.js';
 import type { TarReadItem } from '../tar/reader.js';
 
 /**

@@ -1,9 +1,9 @@
-import { PARENT_DIRS_ANNOTATION } from '../build/assemble-image.js';
-import { silentProgress, type Progress } from '../engine/progress.js';
+import { PARENT_DIRS_ANNOTATION } from '../assemble/assemble-image.js';
+import { silentProgress, type Progress } from '../progress.js';
 import { ContentStore } from '../graph/content-store.js';
 import { loadImage } from '../graph/load-image.js';
 import type { Platform } from '../oci/types.js';
-import { openSource, type TransportOptions } from '../ref/open.js';
+import { openSource, type TransportOptions } from '../engine/open-reference.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 import { compareTrees, type Difference } from './compare.js';
 import { flattenGraph, type FlatTree } from './flat-tree.js';

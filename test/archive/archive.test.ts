@@ -7,7 +7,7 @@ import { ArchiveSink } from '../../src/archive/archive-sink.js';
 import { ArchiveSource } from '../../src/archive/archive-source.js';
 import { extractLayout } from '../../src/archive/extract-layout.js';
 import { RechunkerError } from '../../src/errors.js';
-import { openSink, openSource } from '../../src/ref/open.js';
+import { openSink, openSource } from '../../src/engine/open-reference.js';
 import { readTar } from '../../src/tar/reader.js';
 import { END, rawEntry } from '../helpers/make-tar.js';
 import { makeImage, pullImage, pushImage, type TestImage } from '../helpers/test-image.js';

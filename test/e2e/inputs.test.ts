@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sha256 } from '../../src/oci/digest.js';
 import { MediaType } from '../../src/oci/types.js';
-import { OciLayout } from '../../src/store/layout.js';
+import { OciLayout } from '../../src/layout/oci-layout.js';
 import { newEntry, type TarEntry } from '../../src/tar/entry.js';
 import type { TarWriteItem } from '../../src/tar/writer.js';
 import { runCli } from '../helpers/cli.js';

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { ContentStore } from '../../src/graph/content-store.js';
 import { isDir } from '../../src/graph/file-graph.js';
 import { loadImage } from '../../src/graph/load-image.js';
-import { silentProgress } from '../../src/engine/progress.js';
+import { silentProgress } from '../../src/progress.js';
 import { hostPlatform } from '../../src/oci/platform.js';
 import type { Platform } from '../../src/oci/types.js';
-import { openSource } from '../../src/ref/open.js';
+import { openSource } from '../../src/engine/open-reference.js';
 import type { TreeEntry } from './tree-snapshot.js';
 
 /**

@@ -3,7 +3,7 @@ import zlib from 'node:zlib';
 import { compress as zstdCompress } from 'zstd-napi';
 import { sha256 } from '../../src/oci/digest.js';
 import { MediaType, type Descriptor, type ImageConfig } from '../../src/oci/types.js';
-import { OciLayout } from '../../src/store/layout.js';
+import { OciLayout } from '../../src/layout/oci-layout.js';
 import { writeTar, type TarWriteItem } from '../../src/tar/writer.js';
 
 /** A whole tar archive in memory, written by our writer. */

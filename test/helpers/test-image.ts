@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { MediaType, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from '../../src/oci/types.js';
-import type { ImageSink, ImageSource, ResolvedImage } from '../../src/ref/transport.js';
+import type { ImageSink, ImageSource, ResolvedImage } from '../../src/oci/transport.js';
 
 export interface Blob {
   desc: Descriptor;

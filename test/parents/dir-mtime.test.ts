@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { dirsChangedByMtime, layerEntries } from '../../src/build/layer-entries.js';
+import { dirsChangedByMtime, layerEntries } from '../../src/assemble/output-entries.js';
 import { applyLayer } from '../../src/graph/apply-layer.js';
 import { ContentStore } from '../../src/graph/content-store.js';
 import { FileGraph } from '../../src/graph/file-graph.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { chainKey, coChange, layerProbability, orHistory, unionProbability } from '../../src/plan/cost.js';
-import type { PlanComponent } from '../../src/plan/plan.js';
+import type { PlanComponent } from '../../src/plan/plan-types.js';
 
 describe('cost model', () => {
   it('co-change: one joint change is weak evidence, many are strong, none is none', () => {

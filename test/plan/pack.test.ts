@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Component } from '../../src/components/types.js';
-import { makePlan } from '../../src/plan/make-plan.js';
-import type { Plan } from '../../src/plan/plan.js';
-import { parsePlanLabel } from '../../src/plan/prior.js';
+import { makePlan } from '../../src/plan/plan-layers.js';
+import type { Plan } from '../../src/plan/plan-types.js';
+import { parsePlanLabel } from '../../src/engine/prior-plan.js';
 
 const DAY = 86400;
 const NOW = 1_750_000_000;

@@ -10,8 +10,8 @@ import { RechunkerError } from '../../src/errors.js';
 import { RegistryClient } from '../../src/registry/client.js';
 import { RegistrySink } from '../../src/registry/registry-sink.js';
 import { RegistrySource, type RegistryOptions } from '../../src/registry/registry-source.js';
-import { LayoutSink } from '../../src/store/layout-sink.js';
-import { LayoutSource } from '../../src/store/layout-source.js';
+import { LayoutSink } from '../../src/layout/layout-sink.js';
+import { LayoutSource } from '../../src/layout/layout-source.js';
 import { registryAvailable, startRegistry, type RegistryAuth, type RegistryServer } from '../helpers/registry-server.js';
 import { makeImage, makeIndex, opener, pullImage, pushImage } from '../helpers/test-image.js';
 

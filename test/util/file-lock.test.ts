@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MediaType, RefNameAnnotation, type Index } from '../../src/oci/types.js';
-import { OciLayout } from '../../src/store/layout.js';
+import { OciLayout } from '../../src/layout/oci-layout.js';
 import { withFileLock } from '../../src/util/file-lock.js';
 
 describe('index.json updates under a lock', () => {

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../oci/types.js';
-import type { ImageSink } from '../ref/transport.js';
-import { OciLayout } from './layout.js';
+import type { ImageSink } from '../oci/transport.js';
+import { OciLayout } from './oci-layout.js';
 
 /** Writes an image into an OCI layout: blobs as they come, the tag last. */
 export class LayoutSink implements ImageSink {

@@ -3,7 +3,7 @@ import { decompressor, sniffCompression } from '../compress/codec.js';
 import { RechunkerError } from '../errors.js';
 import { HashCounter } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
-import type { ImageSource } from '../ref/transport.js';
+import type { ImageSource } from '../oci/transport.js';
 import { readTar, type TarReadItem } from '../tar/reader.js';
 
 /**

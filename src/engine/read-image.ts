@@ -5,8 +5,8 @@ import type { FileGraph } from '../graph/file-graph.js';
 import { GraphTreeView } from '../graph/graph-tree-view.js';
 import { loadImage } from '../graph/load-image.js';
 import type { Platform } from '../oci/types.js';
-import type { ImageSource, ResolvedImage } from '../ref/transport.js';
-import type { Progress } from './progress.js';
+import type { ImageSource, ResolvedImage } from '../oci/transport.js';
+import type { Progress } from '../progress.js';
 
 /** An image read and understood: its flattened tree and the components that own its files. */
 export interface Analysis {

@@ -1,9 +1,9 @@
-import { COMPONENTS_ANNOTATION, PLAN_LABEL } from '../build/assemble-image.js';
+import { COMPONENTS_ANNOTATION, PLAN_LABEL } from '../assemble/assemble-image.js';
 import { RechunkerError } from '../errors.js';
 import type { ImageConfig, Manifest, Platform } from '../oci/types.js';
 import { SKELETON_LAYER } from '../parents/strategy.js';
-import { openSource, type TransportOptions } from '../ref/open.js';
-import type { PlannedLayer, PriorPlan } from './plan.js';
+import { openSource, type TransportOptions } from './open-reference.js';
+import type { PlannedLayer, PriorPlan } from '../plan/plan-types.js';
 
 /**
  * The plan a previous rechunked image recorded: its config label (version 2, or version 1 with

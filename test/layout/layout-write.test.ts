@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { RechunkerError } from '../../src/errors.js';
 import { sha256, verifiesItself, VerifyStream } from '../../src/oci/digest.js';
-import { OciLayout } from '../../src/store/layout.js';
+import { OciLayout } from '../../src/layout/oci-layout.js';
 
 function verified(data: Buffer, desc: { digest: string; size: number }): Readable {
   return Readable.from([data.subarray(0, 1000), data.subarray(1000)]).pipe(new VerifyStream(desc.digest, desc.size, 'test blob'));

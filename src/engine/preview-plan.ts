@@ -1,13 +1,13 @@
 import { ContentStore } from '../graph/content-store.js';
 import type { Platform } from '../oci/types.js';
 import { COMPRESSED_RATIO } from '../plan/cost.js';
-import type { PackerName, Plan } from '../plan/plan.js';
-import { readPriorPlan } from '../plan/prior.js';
+import type { PackerName, Plan } from '../plan/plan-types.js';
+import { readPriorPlan } from './prior-plan.js';
 import { DEFAULT_PARENT_DIR_MODE, parentDirStrategy } from '../parents/index.js';
-import { openSource, type TransportOptions } from '../ref/open.js';
+import { openSource, type TransportOptions } from './open-reference.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
-import { analyzeAndPlan } from './plan-analysis.js';
-import { silentProgress, type Progress } from './progress.js';
+import { analyzeAndPlan } from './read-and-plan.js';
+import { silentProgress, type Progress } from '../progress.js';
 
 export interface PlanImageOptions {
   source: string;

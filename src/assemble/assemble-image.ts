@@ -1,6 +1,6 @@
 import { sha256 } from '../oci/digest.js';
 import { MediaType, type Descriptor, type HistoryEntry, type ImageConfig, type Manifest } from '../oci/types.js';
-import type { ResolvedImage } from '../ref/transport.js';
+import type { ResolvedImage } from '../oci/transport.js';
 
 export const PLAN_LABEL = 'dev.rechunker.plan';
 export const COMPONENTS_ANNOTATION = 'dev.rechunker.components';

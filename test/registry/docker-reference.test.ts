@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RechunkerError } from '../../src/errors.js';
-import { apiHost, formatDockerReference, isLoopback, manifestReference, parseDockerReference } from '../../src/registry/reference.js';
+import { apiHost, formatDockerReference, isLoopback, manifestReference, parseDockerReference } from '../../src/registry/docker-reference.js';
 
 const D = 'sha256:' + 'a'.repeat(64);
 

@@ -3,8 +3,8 @@ import { RechunkerError } from '../errors.js';
 import { platformMatches } from '../oci/platform.js';
 import { resolveFromDescriptor } from '../oci/resolve.js';
 import { describesImage, RefNameAnnotation, type Descriptor, type Platform } from '../oci/types.js';
-import type { ImageSource, ResolvedImage } from '../ref/transport.js';
-import { OciLayout } from './layout.js';
+import type { ImageSource, ResolvedImage } from '../oci/transport.js';
+import { OciLayout } from './oci-layout.js';
 
 /** Reads one image out of an OCI layout, chosen by tag, digest, or as the layout's only image. */
 export class LayoutSource implements ImageSource {

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
-import type { Progress } from '../engine/progress.js';
+import type { Progress } from '../progress.js';
 import type { ContentStore } from '../graph/content-store.js';
 import type { FileGraph } from '../graph/file-graph.js';
-import type { Descriptor, ImageConfig, Manifest, Platform } from '../oci/types.js';
+import type { Descriptor, ImageConfig, Manifest, Platform } from './types.js';
 
 /**
  * The seam between transports (oci layout, oci-archive, registry, rootfs dir) and the engine.

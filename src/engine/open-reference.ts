@@ -1,6 +1,6 @@
 import { RechunkerError } from '../errors.js';
-import { parseReference, type Reference } from './reference.js';
-import type { ImageSink, ImageSource } from './transport.js';
+import { parseReference, type Reference } from '../ref/image-reference.js';
+import type { ImageSink, ImageSource } from '../oci/transport.js';
 
 /** What a transport may need beyond the reference: registry credentials and TLS, transfer width. */
 export interface TransportOptions {
@@ -38,7 +38,7 @@ export async function openSource(text: string, opts: TransportOptions = {}): Pro
   const ref = parseReference(text);
   switch (ref.transport) {
     case 'oci': {
-      const { LayoutSource } = await import('../store/layout-source.js');
+      const { LayoutSource } = await import('../layout/layout-source.js');
       return new LayoutSource(text, ref.dir, ref.tag, ref.digest);
     }
     case 'docker': {
@@ -64,7 +64,7 @@ export async function openSink(text: string, opts: TransportOptions = {}): Promi
   switch (ref.transport) {
     case 'oci': {
       if (ref.digest) throw new RechunkerError('BAD_REFERENCE', `${text}: a destination takes a tag, not a digest`);
-      const { LayoutSink } = await import('../store/layout-sink.js');
+      const { LayoutSink } = await import('../layout/layout-sink.js');
       return new LayoutSink(text, ref.dir, ref.tag);
     }
     case 'docker': {

@@ -1,12 +1,12 @@
 import type { ContentStore } from '../graph/content-store.js';
 import type { Platform } from '../oci/types.js';
 import { fingerprintComponents } from '../plan/fingerprint.js';
-import { makePlan } from '../plan/make-plan.js';
+import { makePlan } from '../plan/plan-layers.js';
 import { layerCountWarning } from '../plan/pack.js';
-import type { PackerName, Plan, PriorPlan } from '../plan/plan.js';
-import type { ImageSource } from '../ref/transport.js';
-import { analyzeImage, type Analysis } from './analyze.js';
-import type { Progress } from './progress.js';
+import type { PackerName, Plan, PriorPlan } from '../plan/plan-types.js';
+import type { ImageSource } from '../oci/transport.js';
+import { analyzeImage, type Analysis } from './read-image.js';
+import type { Progress } from '../progress.js';
 
 export interface PlanningOptions {
   maxLayers: number;
