@@ -14,7 +14,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { COMPONENTS_ANNOTATION } from '../src/assemble/assemble-image.js';
+import { COMPONENTS_ANNOTATION } from '../src/plan/recorded-plan.js';
 import { diffLayerBytes, updateCost } from '../src/plan/update-cost.js';
 import { mulberry32 } from './simulate.js';
 import { manifestLayers, manifestOf } from './update-cost.js';

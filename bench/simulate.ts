@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Component, ComponentKind } from '../src/components/types.js';
 import { chainKey } from '../src/plan/cost.js';
-import { makePlan } from '../src/plan/plan-layers.js';
+import { planLayers } from '../src/plan/plan-layers.js';
 import { packFresh } from '../src/plan/pack.js';
 import type { PackerName, Plan, PlanComponent } from '../src/plan/plan-types.js';
 import { packWithPrior } from '../src/plan/prior-pack.js';
@@ -94,11 +94,11 @@ function transition(prev: Plan, next: Plan): { blob: number; chain: number; reus
  * no estimate can beat, so the gap to it is what better prediction could still win.
  */
 function truePlan(comps: readonly SimComponent[], truth: ReadonlyMap<string, number>, prior: Plan | undefined, budget: number): Plan {
-  const pcs: PlanComponent[] = comps.map((c) => ({ name: c.name, size: c.size, p: Math.min(0.98, Math.max(0.002, truth.get(c.group)!)), history: '', group: c.group }));
+  const pcs: PlanComponent[] = comps.map((c) => ({ name: c.name, size: c.size, changeProbability: Math.min(0.98, Math.max(0.002, truth.get(c.group)!)), history: '', group: c.group }));
   const components = Object.fromEntries(comps.map((c) => [c.name, { fingerprint: fpOf(c), size: c.size, changeProbability: 0, history: '' }]));
   const changed = new Set(comps.filter((c) => prior?.components[c.name] !== undefined && prior.components[c.name]!.fingerprint !== fpOf(c)).map((c) => c.name));
   const layers = (prior && packWithPrior(pcs, changed, prior, budget).layers) || packFresh(pcs, budget);
-  return { version: 2, maxLayers: budget + 1, layers, components, packer: 'ours', expectedCost: 0, expectedLowerBound: 0, notes: [] };
+  return { version: 2, maxLayers: budget + 1, layers, components, packer: 'rechunker', expectedCost: 0, expectedLowerBound: 0, notes: [] };
 }
 
 /** Each source package's bytes and version signature: it is reused when the signature is the same. */
@@ -135,15 +135,15 @@ export function simulate(start: SimComponent[], seed = 1): Step[] {
     if (!truth.has(c.group)) truth.set(c.group, c.kind === 'pkgdb' ? 1 : Math.min(0.95, metadataProbability(toComponent(c), t0) * Math.exp(0.8 * gaussian(rand))));
   }
   const variants: { name: string; packer: PackerName | 'true-rates'; prior: boolean }[] = [
-    { name: 'ours (prior)', packer: 'ours', prior: true },
+    { name: 'ours (prior)', packer: 'rechunker', prior: true },
     { name: 'ours, told true rates', packer: 'true-rates', prior: true },
-    { name: 'ours (no prior)', packer: 'ours', prior: false },
+    { name: 'ours (no prior)', packer: 'rechunker', prior: false },
     { name: 'chunkah-style', packer: 'chunkah', prior: false },
   ];
   const plan = (v: (typeof variants)[number], prior: Plan | undefined): Plan =>
     v.packer === 'true-rates'
       ? truePlan(comps, truth, prior, LAYER_BUDGET)
-      : makePlan({ components: comps.map(toComponent), layerBudget: LAYER_BUDGET, maxLayers: LAYER_BUDGET + 1, fingerprints: new Map(comps.map((c) => [c.name, fpOf(c)])), packer: v.packer, ...(v.prior && prior ? { prior } : {}) });
+      : planLayers({ components: comps.map(toComponent), layerBudget: LAYER_BUDGET, maxLayers: LAYER_BUDGET + 1, fingerprints: new Map(comps.map((c) => [c.name, fpOf(c)])), packer: v.packer, ...(v.prior && prior ? { prior } : {}) });
   let plans = variants.map((v) => plan(v, undefined));
   const steps: Step[] = [];
   let serial = 0;

@@ -14,16 +14,15 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { PLAN_LABEL } from '../src/assemble/assemble-image.js';
+import { parsePlanLabel, PLAN_LABEL } from '../src/plan/recorded-plan.js';
 import type { PriorPlan } from '../src/plan/plan-types.js';
-import { parsePlanLabel } from '../src/engine/prior-plan.js';
 import { diffLayerBytes, updateCost, type LayerRef, type UpdateCost } from '../src/plan/update-cost.js';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cli = path.join(root, 'bin', 'run.js');
 const corpus = path.join(process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus', 'oci');
-const PACKERS = ['single', 'chunkah', 'ours'] as const;
+const PACKERS = ['single', 'chunkah', 'rechunker'] as const;
 const STEPS = [
   { from: 'base', to: 'updated', bound: 'updated-diff', boundFrom: 'base' },
   { from: 'updated', to: 'derived', bound: 'derived', boundFrom: 'updated' },
@@ -113,11 +112,11 @@ async function main(): Promise<void> {
         const c = updateCost(await manifestLayers(out, step.from), await manifestLayers(out, step.to));
         (results[`${step.from}->${step.to}`] ??= {})[packer] = { ...c, lowerBound };
         lines.push(
-          `| ${packer === 'ours' ? 'ours (--prior)' : packer === 'chunkah' ? 'chunkah-style' : 'single layer'} | ${c.layers} | ${mb(c.imageBytes)} | ${mb(c.blobDownload)} | ${(c.blobDownload / lowerBound).toFixed(3)} | ${c.blobReusedLayers}/${c.layers} (${pct(c.blobReusedLayers, c.layers)}) | ${pct(c.blobReusedBytes, c.imageBytes)} | ${mb(c.chainDownload)} | ${(c.chainDownload / lowerBound).toFixed(2)} | ${c.chainReusedLayers}/${c.layers} |`,
+          `| ${packer === 'rechunker' ? 'ours (--prior)' : packer === 'chunkah' ? 'chunkah-style' : 'single layer'} | ${c.layers} | ${mb(c.imageBytes)} | ${mb(c.blobDownload)} | ${(c.blobDownload / lowerBound).toFixed(3)} | ${c.blobReusedLayers}/${c.layers} (${pct(c.blobReusedLayers, c.layers)}) | ${pct(c.blobReusedBytes, c.imageBytes)} | ${mb(c.chainDownload)} | ${(c.chainDownload / lowerBound).toFixed(2)} | ${c.chainReusedLayers}/${c.layers} |`,
         );
       }
       lines.push('', `How our predictions for ${step.from} fared (components of removed packages count as changed):`, '');
-      lines.push(...(await calibration(path.join(work, 'ours'), step.from, step.to)), '');
+      lines.push(...(await calibration(path.join(work, 'rechunker'), step.from, step.to)), '');
     }
     const text = lines.join('\n');
     process.stdout.write(`${text}\n`);

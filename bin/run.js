@@ -8,12 +8,4 @@ const { execute } = await import('@oclif/core');
 if (ownEnv === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING;
 else process.env.OCLIF_DISABLE_ENGINE_WARNING = ownEnv;
 
-// skopeo and podman spell boolean options with a value (--tls-verify=false, any value Go's
-// ParseBool takes); oclif's booleans take --tls-verify / --no-tls-verify, so translate the
-// spelling users already type.
-const args = process.argv.slice(2).map((a) => {
-  const m = /^--(tls-verify)=(1|t|T|TRUE|true|True|0|f|F|FALSE|false|False)$/.exec(a);
-  return m ? (/^(1|t|true)$/i.test(m[2]) ? `--${m[1]}` : `--no-${m[1]}`) : a;
-});
-
-await execute({ args, dir: import.meta.url });
+await execute({ dir: import.meta.url });

@@ -1,11 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
+import { planningFlags, platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
 import { formatBytes } from '../src/cli/format.js';
-import { planImage, type PlanImageResult } from '../src/engine/preview-plan.js';
-import { MAX_LAYERS, MIN_LAYERS } from '../src/plan/pack.js';
-import { PACKERS, type PackerName } from '../src/plan/plan-types.js';
-import { DEFAULT_PARENT_DIR_MODE, PARENT_DIR_MODES } from '../src/parents/index.js';
+import { previewPlan, type PreviewPlanResult } from '../src/engine/preview-plan.js';
 
 export default class Plan extends BaseCommand {
   static override summary = 'Show how rechunk would pack an image, and what an update is expected to download';
@@ -26,24 +23,20 @@ Writes nothing.`;
   };
 
   static override flags = {
-    'max-layers': Flags.integer({ description: 'most layers the output may have, the directory layer included', default: 64, min: MIN_LAYERS, max: MAX_LAYERS }),
-    prior: Flags.string({ description: 'previous rechunked build (any reference) whose plan guides this one', helpValue: 'REF' }),
+    ...planningFlags,
     platform: platformFlag,
-    'parent-dirs': Flags.string({ description: 'where directory entries go', options: PARENT_DIR_MODES, default: DEFAULT_PARENT_DIR_MODE }),
-    'work-dir': Flags.string({ description: 'directory for temporary file contents' }),
     paths: Flags.boolean({ description: 'also list every component\'s paths (COMPONENT<tab>PATH lines; "paths" in --json)', default: false }),
-    packer: Flags.string({ description: 'packing algorithm (for benchmarks)', options: [...PACKERS], default: 'ours', hidden: true }),
     ...transportFlags,
   };
 
-  async run(): Promise<PlanImageResult> {
+  async run(): Promise<PreviewPlanResult> {
     const { args, flags } = await this.parse(Plan);
-    const result = await planImage({
+    const result = await previewPlan({
       source: args.source,
       platform: platformOf(flags.platform),
       maxLayers: flags['max-layers'],
       ...(flags.prior !== undefined ? { prior: flags.prior } : {}),
-      packer: flags.packer as PackerName,
+      packer: flags.packer,
       parentDirs: flags['parent-dirs'],
       ...(flags['work-dir'] !== undefined ? { workDir: flags['work-dir'] } : {}),
       paths: flags.paths,

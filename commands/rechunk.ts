@@ -1,12 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
+import { planningFlags, platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
 import { formatBytes } from '../src/cli/format.js';
 import { RechunkerError } from '../src/errors.js';
 import { rechunk, type RechunkResult } from '../src/engine/rechunk.js';
-import { MAX_LAYERS, MIN_LAYERS } from '../src/plan/pack.js';
-import { PACKERS, type PackerName } from '../src/plan/plan-types.js';
-import { DEFAULT_PARENT_DIR_MODE, DIR_MTIME_MODES, PARENT_DIR_MODES, type DirMtimeMode } from '../src/parents/index.js';
+import { DIR_MTIME_MODES } from '../src/parents/index.js';
 
 export default class Rechunk extends BaseCommand {
   static override summary = 'Repack an image into at most N size-balanced layers grouped by component';
@@ -34,19 +32,28 @@ References: oci:DIR[:TAG], oci:DIR@sha256:..., docker://HOST[:PORT]/REPO[:TAG|@D
   };
 
   static override flags = {
-    'max-layers': Flags.integer({ description: 'most layers the output may have, the directory layer included', default: 64, min: MIN_LAYERS, max: MAX_LAYERS }),
+    ...planningFlags,
     platform: platformFlag,
-    compression: Flags.string({ description: 'layer compression', options: ['gzip', 'zstd', 'none'], default: 'gzip' }),
+    compression: Flags.option({ description: 'layer compression', options: ['gzip', 'zstd', 'none'] as const, default: 'gzip' })(),
     'compression-level': Flags.integer({ description: 'gzip 1-9 (default 6), zstd 1-19 (default 3)' }),
-    'source-date-epoch': Flags.integer({ description: 'clamp mtimes later than this (seconds since 1970); off unless given', env: 'SOURCE_DATE_EPOCH', min: 0 }),
-    'work-dir': Flags.string({ description: 'directory for temporary file contents (needs about the image\'s uncompressed size)' }),
+    'source-date-epoch': Flags.integer({
+      description: 'clamp mtimes later than this (seconds since 1970); off unless given',
+      env: 'SOURCE_DATE_EPOCH',
+      min: 0,
+    }),
     jobs: Flags.integer({ description: 'layers compressed in parallel', min: 1, max: 64 }),
-    'parent-dirs': Flags.string({ description: 'where directory entries go: top-layer (one last layer), every-layer (each layer carries its parents), delegate (each once; needs dirmeta_delegate)', options: PARENT_DIR_MODES, default: DEFAULT_PARENT_DIR_MODE }),
-    'dir-mtime': Flags.string({ description: 'keep true directory mtimes, or clamp them all to 1970-01-01 (stable every-layer layers, at the cost of fidelity)', options: DIR_MTIME_MODES, default: 'keep' }),
+    'dir-mtime': Flags.option({
+      description: 'keep true directory mtimes, or clamp them all to 1970-01-01 (stable every-layer layers, at the cost of fidelity)',
+      options: DIR_MTIME_MODES,
+      default: 'keep',
+    })(),
     ...transportFlags,
-    prior: Flags.string({ description: 'previous rechunked build (any reference): keep its components in their layers; default: the rechunked image already at DESTINATION', helpValue: 'REF', exclusive: ['no-prior'] }),
+    prior: Flags.string({
+      description: 'previous rechunked build (any reference): keep its components in their layers; default: the rechunked image already at DESTINATION',
+      helpValue: 'REF',
+      exclusive: ['no-prior'],
+    }),
     'no-prior': Flags.boolean({ description: 'ignore the rechunked image already at DESTINATION: plan from scratch', default: false }),
-    packer: Flags.string({ description: 'packing algorithm (for benchmarks)', options: [...PACKERS], default: 'ours', hidden: true }),
   };
 
   async run(): Promise<RechunkResult> {
@@ -57,17 +64,17 @@ References: oci:DIR[:TAG], oci:DIR@sha256:..., docker://HOST[:PORT]/REPO[:TAG|@D
       destination: args.destination,
       platform: platformOf(flags.platform),
       maxLayers: flags['max-layers'],
-      compression: flags.compression as 'gzip' | 'zstd' | 'none',
+      compression: flags.compression,
       compressionLevel: flags['compression-level'],
       sourceDateEpoch: flags['source-date-epoch'],
       workDir: flags['work-dir'],
       jobs: flags.jobs,
       progress: this.progress(flags.quiet),
       parentDirs: flags['parent-dirs'],
-      dirMtime: flags['dir-mtime'] as DirMtimeMode,
+      dirMtime: flags['dir-mtime'],
       prior: flags.prior,
       noPrior: flags['no-prior'],
-      packer: flags.packer as PackerName,
+      packer: flags.packer,
       transport: transportOptions(flags),
     });
     this.log(`${result.destination} ${result.manifestDigest}`);

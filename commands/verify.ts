@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
 import { formatDifference } from '../src/verify/compare.js';
-import { VERIFY_MODELS, verifyImages, type VerifyModel, type VerifyResult } from '../src/verify/verify-images.js';
+import { VERIFY_MODELS, verifyImages, type VerifyModel, type VerifyResult } from '../src/engine/verify-images.js';
 
 export default class Verify extends BaseCommand {
   static override summary = 'Flatten two images (or an image and a directory) under an unpacker model and compare them';

@@ -12,6 +12,7 @@ import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
  * there by LayoutSource; close() removes the temp dir.
  */
 export class ArchiveSource implements ImageSource {
+  readonly kind = 'image' as const;
   private layout: Promise<LayoutSource> | undefined;
   private tmp: string | undefined;
 

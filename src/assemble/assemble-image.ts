@@ -1,10 +1,7 @@
 import { sha256 } from '../oci/digest.js';
 import { MediaType, type Descriptor, type HistoryEntry, type ImageConfig, type Manifest } from '../oci/types.js';
 import type { ResolvedImage } from '../oci/transport.js';
-
-export const PLAN_LABEL = 'dev.rechunker.plan';
-export const COMPONENTS_ANNOTATION = 'dev.rechunker.components';
-export const PARENT_DIRS_ANNOTATION = 'dev.rechunker.parent-dirs';
+import { PARENT_DIRS_ANNOTATION, PLAN_LABEL } from '../plan/recorded-plan.js';
 
 export interface AssembledLayer {
   descriptor: Descriptor;
@@ -30,7 +27,7 @@ function describe(components: string[]): string {
 /**
  * The new config keeps everything the input said about how to run the image (Env, Cmd, User,
  * Labels...) and replaces the filesystem description: new diff_ids, one history entry per layer,
- * and the plan in a label, because labels survive every push and copy while annotations may not.
+ * and the plan in a label (plan/recorded-plan.ts).
  */
 export function assembleImage(input: ResolvedImage, layers: AssembledLayer[], planLabel: string, parentDirMode: string): AssembledImage {
   const src = input.config;

@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { RechunkerError } from '../errors.js';
 import type { Progress } from '../progress.js';
+import { rewriteGoBooleans } from './flags.js';
 import { progressLine } from './progress-line.js';
 
 /**
@@ -13,6 +14,11 @@ export abstract class BaseCommand extends Command {
   static override baseFlags = {
     quiet: Flags.boolean({ char: 'q', description: 'no progress output on stderr', default: false }),
   };
+
+  override async init(): Promise<void> {
+    this.argv = rewriteGoBooleans(this.argv);
+    await super.init();
+  }
 
   protected progress(quiet: boolean): Progress {
     return progressLine(process.stderr, !quiet && !this.jsonEnabled());

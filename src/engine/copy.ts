@@ -1,5 +1,4 @@
-import { RechunkerError } from '../errors.js';
-import { openSink, openSource, type TransportOptions } from './open-reference.js';
+import { openImageSource, openSink, type TransportOptions } from './open-reference.js';
 import { MediaType, type Descriptor, type Platform } from '../oci/types.js';
 import { DEFAULT_JOBS } from '../registry/index.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -29,11 +28,7 @@ export interface CopyResult {
  */
 export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
   const progress = opts.progress ?? silentProgress;
-  const source = await openSource(opts.source, opts.transport);
-  if (source.loadTree) {
-    await source.close();
-    throw new RechunkerError('USAGE', `${opts.source}: a directory has no layers to copy; make an image of it with \`rechunker rechunk ${opts.source} DESTINATION\``);
-  }
+  const source = await openImageSource(opts.source, opts.transport);
   const sink = await openSink(opts.destination, { ...opts.transport, mountFrom: opts.source });
   try {
     progress.phase(`resolving ${opts.source}`);

@@ -1,5 +1,6 @@
 import { RechunkerError } from '../errors.js';
 import { parseReference, type Reference } from '../ref/image-reference.js';
+import type { TreeSource } from '../graph/tree-source.js';
 import type { ImageSink, ImageSource } from '../oci/transport.js';
 
 /** What a transport may need beyond the reference: registry credentials and TLS, transfer width. */
@@ -33,8 +34,11 @@ function unsupported(ref: Reference, role: string): never {
 // Each transport's code is loaded when a reference names it: a copy between a layout and a
 // registry never loads the archive (tar, zstd) or rootfs (xattr) code, and starts sooner.
 
-/** The one place that maps a reference's transport to the code that reads it. */
-export async function openSource(text: string, opts: TransportOptions = {}): Promise<ImageSource> {
+/**
+ * The one place that maps a reference's transport to the code that reads it: an image (layers
+ * to open) or a tree (a directory that fills the file graph itself).
+ */
+export async function openSource(text: string, opts: TransportOptions = {}): Promise<ImageSource | TreeSource> {
   const ref = parseReference(text);
   switch (ref.transport) {
     case 'oci': {
@@ -56,6 +60,14 @@ export async function openSource(text: string, opts: TransportOptions = {}): Pro
     default:
       return unsupported(ref, 'source');
   }
+}
+
+/** A source that must have blobs and a manifest to hand on as they are (copy). */
+export async function openImageSource(text: string, opts: TransportOptions = {}): Promise<ImageSource> {
+  const source = await openSource(text, opts);
+  if (source.kind === 'image') return source;
+  await source.close();
+  throw new RechunkerError('USAGE', `${text}: a directory has no layers to copy; make an image of it with \`rechunker rechunk ${text} DESTINATION\``);
 }
 
 /** The one place that maps a reference's transport to the code that writes it. */

@@ -6,10 +6,10 @@ import { readPriorPlan } from './prior-plan.js';
 import { DEFAULT_PARENT_DIR_MODE, parentDirStrategy } from '../parents/index.js';
 import { openSource, type TransportOptions } from './open-reference.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
-import { analyzeAndPlan } from './read-and-plan.js';
+import { readAndPlan } from './read-and-plan.js';
 import { silentProgress, type Progress } from '../progress.js';
 
-export interface PlanImageOptions {
+export interface PreviewPlanOptions {
   source: string;
   platform: Platform;
   maxLayers: number;
@@ -39,7 +39,7 @@ export interface PlanComponentReport {
   paths?: string[];
 }
 
-export interface PlanImageResult {
+export interface PreviewPlanResult {
   source: string;
   prior: string | null;
   maxLayers: number;
@@ -53,7 +53,7 @@ export interface PlanImageResult {
 }
 
 /** What `rechunk` would pack, without writing anything: analyze, fingerprint, plan. */
-export async function planImage(opts: PlanImageOptions): Promise<PlanImageResult> {
+export async function previewPlan(opts: PreviewPlanOptions): Promise<PreviewPlanResult> {
   const progress = opts.progress ?? silentProgress;
   const strategy = parentDirStrategy(opts.parentDirs ?? DEFAULT_PARENT_DIR_MODE);
   const source = await openSource(opts.source, opts.transport);
@@ -61,7 +61,7 @@ export async function planImage(opts: PlanImageOptions): Promise<PlanImageResult
   const store = await ContentStore.create(work);
   try {
     const prior = opts.prior ? await readPriorPlan(opts.prior, opts.platform, opts.transport) : undefined;
-    const { components, warnings, plan } = await analyzeAndPlan(source, opts.platform, store, progress, { maxLayers: opts.maxLayers, extraLayers: strategy.extraLayers, ...(prior ? { prior } : {}), ...(opts.packer ? { packer: opts.packer } : {}) });
+    const { components, warnings, plan } = await readAndPlan(source, opts.platform, store, progress, { maxLayers: opts.maxLayers, extraLayers: strategy.extraLayers, ...(prior ? { prior } : {}), ...(opts.packer ? { packer: opts.packer } : {}) });
     const imageSize = components.reduce((s, c) => s + c.size, 0);
     return {
       source: opts.source,

@@ -1,11 +1,11 @@
 import type { ContentStore } from '../graph/content-store.js';
 import type { Platform } from '../oci/types.js';
 import { fingerprintComponents } from '../plan/fingerprint.js';
-import { makePlan } from '../plan/plan-layers.js';
-import { layerCountWarning } from '../plan/pack.js';
+import { planLayers } from '../plan/plan-layers.js';
 import type { PackerName, Plan, PriorPlan } from '../plan/plan-types.js';
+import type { TreeSource } from '../graph/tree-source.js';
 import type { ImageSource } from '../oci/transport.js';
-import { analyzeImage, type Analysis } from './read-image.js';
+import { readImage, type FlattenedImage } from './read-image.js';
 import type { Progress } from '../progress.js';
 
 export interface PlanningOptions {
@@ -16,7 +16,7 @@ export interface PlanningOptions {
   packer?: PackerName;
 }
 
-export interface PlannedAnalysis extends Analysis {
+export interface PlannedImage extends FlattenedImage {
   plan: Plan;
 }
 
@@ -25,14 +25,20 @@ export interface PlannedAnalysis extends Analysis {
  * warning (the analysis's, a large --max-layers) is reported once on `progress` and kept in
  * `warnings`; how the prior was used is a note (it is in the plan's notes too).
  */
-export async function analyzeAndPlan(source: ImageSource, platform: Platform, store: ContentStore, progress: Progress, opts: PlanningOptions): Promise<PlannedAnalysis> {
-  const analysis = await analyzeImage(source, platform, store, progress);
-  const plan = makePlan({
+export async function readAndPlan(
+  source: ImageSource | TreeSource,
+  platform: Platform,
+  store: ContentStore,
+  progress: Progress,
+  opts: PlanningOptions,
+): Promise<PlannedImage> {
+  const analysis = await readImage(source, platform, store, progress);
+  const plan = planLayers({
     components: analysis.components,
     layerBudget: opts.maxLayers - opts.extraLayers,
     maxLayers: opts.maxLayers,
     fingerprints: fingerprintComponents(analysis.graph, analysis.components),
-    packer: opts.packer ?? 'ours',
+    packer: opts.packer ?? 'rechunker',
     ...(opts.prior ? { prior: opts.prior } : {}),
   });
   const tooManyLayers = layerCountWarning(opts.maxLayers);
@@ -42,4 +48,12 @@ export async function analyzeAndPlan(source: ImageSource, platform: Platform, st
   }
   for (const n of plan.notes) progress.note(n);
   return { ...analysis, plan };
+}
+
+/** Above this many layers rechunk warns: moby's overlay2 stacks at most 128. */
+const WARN_LAYERS = 128;
+
+function layerCountWarning(maxLayers: number): string | undefined {
+  if (maxLayers <= WARN_LAYERS) return undefined;
+  return `${maxLayers} layers: above ${WARN_LAYERS} some runtimes and registries fail or slow down`;
 }

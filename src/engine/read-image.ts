@@ -4,12 +4,13 @@ import type { ContentStore } from '../graph/content-store.js';
 import type { FileGraph } from '../graph/file-graph.js';
 import { GraphTreeView } from '../graph/graph-tree-view.js';
 import { loadImage } from '../graph/load-image.js';
-import type { Platform } from '../oci/types.js';
+import type { TreeSource } from '../graph/tree-source.js';
 import type { ImageSource, ResolvedImage } from '../oci/transport.js';
+import type { Platform } from '../oci/types.js';
 import type { Progress } from '../progress.js';
 
 /** An image read and understood: its flattened tree and the components that own its files. */
-export interface Analysis {
+export interface FlattenedImage {
   image: ResolvedImage;
   graph: FileGraph;
   components: Component[];
@@ -17,7 +18,7 @@ export interface Analysis {
 }
 
 /** The stages every command that looks inside an image shares: resolve, flatten, find components. */
-export async function analyzeImage(source: ImageSource, platform: Platform, store: ContentStore, progress: Progress): Promise<Analysis> {
+export async function readImage(source: ImageSource | TreeSource, platform: Platform, store: ContentStore, progress: Progress): Promise<FlattenedImage> {
   progress.phase(`resolving ${source.name}`);
   const image = await source.resolve(platform);
   const graph = await loadImage(source, image, store, progress);

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import os from 'node:os';
-import { assembleImage, COMPONENTS_ANNOTATION } from '../assemble/assemble-image.js';
+import { assembleImage } from '../assemble/assemble-image.js';
 import { dirsChangedByMtime, layerEntries } from '../assemble/output-entries.js';
 import { writeLayer, type BuiltLayer } from '../assemble/write-layer.js';
 import type { Compression } from '../compress/codec.js';
@@ -11,13 +11,14 @@ import { FileGraph, isDir } from '../graph/file-graph.js';
 import type { Platform } from '../oci/types.js';
 import type { PackerName, Plan, PriorPlan } from '../plan/plan-types.js';
 import { findPriorPlan, readPriorPlan } from './prior-plan.js';
+import { COMPONENTS_ANNOTATION, planLabelValue } from '../plan/recorded-plan.js';
 import { DEFAULT_PARENT_DIR_MODE, delegateWarning, DIR_MTIME_CLAMP, dirMtimeCost, parentDirStrategy, shadowedDirs, type DirMtimeMode } from '../parents/index.js';
 import type { LayerPaths } from '../parents/strategy.js';
 import { openSink, openSource, type TransportOptions } from './open-reference.js';
 import type { ImageSink } from '../oci/transport.js';
 import { mapLimit } from '../util/concurrency.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
-import { analyzeAndPlan } from './read-and-plan.js';
+import { readAndPlan } from './read-and-plan.js';
 import { silentProgress, type Progress } from '../progress.js';
 
 export interface RechunkOptions {
@@ -40,7 +41,7 @@ export interface RechunkOptions {
   prior?: string;
   /** Do not take the plan of the image already at DESTINATION as the prior. */
   noPrior?: boolean;
-  /** Packing algorithm; 'chunkah' and 'single' exist only to measure ours against (hidden flag). */
+  /** Packing algorithm; 'chunkah' and 'single' exist only to measure it against (hidden flag). */
   packer?: PackerName;
   /** Registry credentials, TLS and transfer width for registry references. */
   transport?: TransportOptions;
@@ -79,7 +80,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
   const store = await ContentStore.create(work);
   try {
     const { prior, priorRef, priorWarning } = await choosePrior(opts);
-    const { image, graph, components, warnings, plan } = await analyzeAndPlan(source, opts.platform, store, progress, { maxLayers: opts.maxLayers, extraLayers: strategy.extraLayers, ...(prior ? { prior } : {}), ...(opts.packer ? { packer: opts.packer } : {}) });
+    const { image, graph, components, warnings, plan } = await readAndPlan(source, opts.platform, store, progress, { maxLayers: opts.maxLayers, extraLayers: strategy.extraLayers, ...(prior ? { prior } : {}), ...(opts.packer ? { packer: opts.packer } : {}) });
     const warn = (message: string) => {
       progress.warn(message);
       warnings.push(message);
@@ -111,7 +112,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
         diffId: b.diffId,
         components: layers[i]!.components,
       })),
-      planLabel(plan, strategy.mode),
+      planLabelValue(plan, strategy.mode),
       strategy.mode,
     );
     for (const b of built) await putLayer(sink, b);
@@ -187,13 +188,4 @@ async function putLayer(sink: ImageSink, b: BuiltLayer): Promise<void> {
   const desc = { mediaType: b.mediaType, digest: b.digest, size: b.size };
   if (sink.adoptFile) await sink.adoptFile(b.file, desc);
   else await sink.putBlob(desc, async () => createReadStream(b.file));
-}
-
-/**
- * What the next build reads back. The notes describe this run (which prior, what moved), not the
- * plan: recording them would make a rebuild of identical input differ from the image it rebuilt.
- */
-function planLabel(plan: Plan, parentDirs: string): string {
-  const { notes: _notes, ...recorded } = plan;
-  return JSON.stringify({ ...recorded, parentDirs });
 }

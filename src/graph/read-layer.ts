@@ -1,10 +1,39 @@
 import { pipeline, Readable } from 'node:stream';
 import { decompressor, sniffCompression } from '../compress/codec.js';
-import { RechunkerError } from '../errors.js';
-import { HashCounter } from '../oci/digest.js';
+import { RechunkerError, withContext } from '../errors.js';
+import { HashCounter, shortDigest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
-import type { ImageSource } from '../oci/transport.js';
+import type { ImageSource, ResolvedImage } from '../oci/transport.js';
+import type { Progress } from '../progress.js';
 import { readTar, type TarReadItem } from '../tar/reader.js';
+
+/**
+ * Each layer of an image in order, its entries handed to `consume` (index and a `where` naming
+ * the layer for messages); an error from a layer is named by it once.
+ */
+export async function readLayers<T>(
+  source: ImageSource,
+  image: ResolvedImage,
+  progress: Progress,
+  consume: (items: AsyncIterable<TarReadItem>, index: number, where: string) => Promise<T>,
+): Promise<T[]> {
+  const layers = image.manifest.layers;
+  const results: T[] = [];
+  for (let i = 0; i < layers.length; i++) {
+    const desc = layers[i]!;
+    const where = `${source.name}: layer ${i + 1}/${layers.length} (${shortDigest(desc.digest)})`;
+    progress.phase(`reading layer ${i + 1}/${layers.length}`);
+    let read = 0;
+    const onBytes = (n: number) => progress.advance((read += n), desc.size, 'bytes');
+    try {
+      const diffId = image.config.rootfs.diff_ids[i]!;
+      results.push(await readLayerEntries(source, desc, diffId, where, (items) => consume(items, i, where), onBytes));
+    } catch (e) {
+      throw withContext(e, where);
+    }
+  }
+  return results;
+}
 
 /**
  * Hand one layer's tar entries to `consume`, then check the whole layer: the blob's digest (the

@@ -8,6 +8,7 @@ import { OciLayout } from './oci-layout.js';
 
 /** Reads one image out of an OCI layout, chosen by tag, digest, or as the layout's only image. */
 export class LayoutSource implements ImageSource {
+  readonly kind = 'image' as const;
   private readonly layout: OciLayout;
 
   constructor(readonly name: string, dir: string, private readonly tag?: string, private readonly digest?: string) {

@@ -1,12 +1,11 @@
 import type { Readable } from 'node:stream';
-import type { Progress } from '../progress.js';
-import type { ContentStore } from '../graph/content-store.js';
-import type { FileGraph } from '../graph/file-graph.js';
 import type { Descriptor, ImageConfig, Manifest, Platform } from './types.js';
 
 /**
- * The seam between transports (oci layout, oci-archive, registry, rootfs dir) and the engine.
- * Every transport implements ImageSource to be read and ImageSink to be written.
+ * The seam between image transports (oci layout, oci-archive, registry) and the stages above:
+ * every transport implements ImageSource to be read and ImageSink to be written. It imports
+ * nothing but the spec types, so any stage may depend on it. A root filesystem is not an image
+ * and has its own seam (graph/tree-source.ts).
  */
 
 /** One image, resolved from a reference (a tag, a digest, an index entry for a platform). */
@@ -20,6 +19,7 @@ export interface ResolvedImage {
 }
 
 export interface ImageSource {
+  readonly kind: 'image';
   /** The reference as the user wrote it, for messages. */
   readonly name: string;
   /** Pick the image: platform selection when the reference names an index. */
@@ -29,11 +29,6 @@ export interface ImageSource {
    * hash to desc.digest and count desc.size. Safe to call again for the same blob.
    */
   openBlob(desc: Descriptor): Promise<Readable>;
-  /**
-   * Sources with no layers (a root filesystem directory) fill the graph themselves; their
-   * resolve() returns an image with zero layers and a synthetic config.
-   */
-  loadTree?(graph: FileGraph, store: ContentStore, progress: Progress): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -14,7 +14,7 @@ const STRATEGIES: Record<ParentDirMode, ParentDirStrategy> = {
   delegate,
 };
 
-export const PARENT_DIR_MODES = Object.keys(STRATEGIES) as ParentDirMode[];
+export const PARENT_DIR_MODES: readonly ParentDirMode[] = ['top-layer', 'every-layer', 'delegate'];
 
 export function parentDirStrategy(mode: string): ParentDirStrategy {
   const s = STRATEGIES[mode as ParentDirMode];
@@ -24,7 +24,7 @@ export function parentDirStrategy(mode: string): ParentDirStrategy {
 
 /** `--dir-mtime`: keep every directory's true mtime, or clamp them all to DIR_MTIME_CLAMP. */
 export type DirMtimeMode = 'keep' | 'clamp';
-export const DIR_MTIME_MODES: DirMtimeMode[] = ['keep', 'clamp'];
+export const DIR_MTIME_MODES: readonly DirMtimeMode[] = ['keep', 'clamp'];
 
 /**
  * The mtime `--dir-mtime clamp` gives every directory: 0 (1970-01-01), as ostree gives every

@@ -41,7 +41,7 @@ function median(xs: number[]): number {
 export function chunkahStylePack(components: readonly PlanComponent[], layerBudget: number): PlannedLayer[] {
   checkBudget(layerBudget);
   const units = bySource(components);
-  const layers = packUnits([...units].map(([name, members]) => ({ name, size: members.reduce((s, c) => s + c.size, 0), p: Math.max(...members.map((c) => c.p)) })), layerBudget);
+  const layers = packUnits([...units].map(([name, members]) => ({ name, size: members.reduce((s, c) => s + c.size, 0), changeProbability: Math.max(...members.map((c) => c.changeProbability)) })), layerBudget);
   return layers.map((l) => ({ components: l.components.flatMap((u) => units.get(u)!.map((c) => c.name)).sort(byteOrder), size: l.size }));
 }
 
@@ -70,7 +70,7 @@ function packUnits(components: readonly PlanComponent[], layerBudget: number): P
   const tiers: PlanComponent[][] = TIERS.map(() => []);
   tiers.push([]);
   for (const c of rest) {
-    const tier = TIERS.findIndex((t) => c.p < t);
+    const tier = TIERS.findIndex((t) => c.changeProbability < t);
     tiers[tier === -1 ? TIERS.length : tier]!.push(c);
   }
   const bins = Math.max(0, layerBudget - outliers.length);

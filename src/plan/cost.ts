@@ -23,7 +23,7 @@ export function layerProbability(members: readonly string[], components: Readonl
     const c = components.get(n);
     if (c === undefined) continue;
     const key = c.group ?? `\0${n}`;
-    byGroup.set(key, Math.max(byGroup.get(key) ?? 0, c.p));
+    byGroup.set(key, Math.max(byGroup.get(key) ?? 0, c.changeProbability));
   }
   let keep = 1;
   for (const p of byGroup.values()) keep *= 1 - p;
@@ -38,7 +38,7 @@ export function expectedCost(layers: readonly PlannedLayer[], components: Readon
     cost += layerProbability(l.components, components) * l.size;
     for (const n of l.components) {
       const c = components.get(n);
-      if (c) lowerBound += c.p * c.size;
+      if (c) lowerBound += c.changeProbability * c.size;
     }
   }
   return { cost, lowerBound };

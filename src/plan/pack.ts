@@ -15,16 +15,6 @@ import { RechunkerError } from '../errors.js';
 import { byteOrder, chainKey, coChange, LAYER_OVERHEAD, orHistory, unionProbability } from './cost.js';
 import type { PlanComponent, PlannedLayer } from './plan-types.js';
 
-export const MIN_LAYERS = 2;
-export const MAX_LAYERS = 500;
-/** Above this many layers the CLI warns: some runtimes and registries handle them badly. */
-const WARN_LAYERS = 128;
-
-/** The warning for a --max-layers above WARN_LAYERS, else undefined. */
-export function layerCountWarning(maxLayers: number): string | undefined {
-  return maxLayers > WARN_LAYERS ? `${maxLayers} layers: above ${WARN_LAYERS} some runtimes and registries fail or slow down` : undefined;
-}
-
 /** A layer being formed. */
 export interface Group {
   members: string[];
@@ -44,7 +34,7 @@ export interface Group {
 }
 
 export function singleton(c: PlanComponent): Group {
-  const g: Group = { members: [c.name], size: c.size, keep: 1 - c.p, fixed: false, clean: false, history: c.history ?? '' };
+  const g: Group = { members: [c.name], size: c.size, keep: 1 - c.changeProbability, fixed: false, clean: false, history: c.history ?? '' };
   if (c.group !== undefined) g.key = c.group;
   return g;
 }
@@ -144,11 +134,11 @@ function pairBefore(groups: Group[], i: number, j: number, bi: number, bj: numbe
 
 export function checkBudget(layerBudget: number): void {
   if (!Number.isInteger(layerBudget) || layerBudget < 1) {
-    throw new RechunkerError('USAGE', `no layer left for files: --max-layers must be at least ${MIN_LAYERS}`);
+    throw new RechunkerError('USAGE', `a budget of ${layerBudget} layers leaves no layer for files`);
   }
 }
 
-/** The layer's changeProbability is makePlan's to set, the same way for every packer. */
+/** The layer's changeProbability is planLayers's to set, the same way for every packer. */
 export function toLayer(g: Group): PlannedLayer {
   return { components: [...g.members].sort(byteOrder), size: g.size };
 }

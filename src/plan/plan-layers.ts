@@ -15,7 +15,7 @@ export interface PlanRequest {
   prior?: PriorPlan;
   /** Content fingerprint of each component (fingerprint.ts); without them no change is observed. */
   fingerprints?: ReadonlyMap<string, string>;
-  /** 'ours' (default); 'chunkah' and 'single' exist to measure ours against. */
+  /** 'rechunker' (default); 'chunkah' and 'single' exist to measure it against. */
   packer?: PackerName;
 }
 
@@ -24,9 +24,9 @@ export interface PlanRequest {
  * probability (stability.ts), learns from the prior plan which components changed, packs, and
  * records what the next build needs.
  */
-export function makePlan(req: PlanRequest): Plan {
+export function planLayers(req: PlanRequest): Plan {
   checkBudget(req.layerBudget);
-  const packer = req.packer ?? 'ours';
+  const packer = req.packer ?? 'rechunker';
   const now = newestChangeTime(req.components);
   const priorRecords = req.prior?.components;
   const fps = req.fingerprints;
@@ -44,7 +44,7 @@ export function makePlan(req: PlanRequest): Plan {
     const p = changeProbability(estimate, history);
     if (prior?.fingerprint && fp !== undefined && prior.fingerprint !== fp) changed.add(c.name);
     estimates.set(c.name, estimate);
-    planComponents.set(c.name, { name: c.name, size: c.size, p, history, ...(c.group === undefined ? {} : { group: c.group }) });
+    planComponents.set(c.name, { name: c.name, size: c.size, changeProbability: p, history, ...(c.group === undefined ? {} : { group: c.group }) });
     records[c.name] = { fingerprint: fp ?? '', size: c.size, changeProbability: round(p), history };
   }
   const comps = [...planComponents.values()];
@@ -55,7 +55,7 @@ export function makePlan(req: PlanRequest): Plan {
     layers = comps.length === 0 ? [] : [{ components: comps.map((c) => c.name), size: comps.reduce((s, c) => s + c.size, 0) }];
   } else if (packer === 'chunkah') {
     // chunkah knows changelogs, not the prior image.
-    layers = chunkahStylePack(comps.map((c) => ({ ...c, p: estimates.get(c.name)! })), req.layerBudget);
+    layers = chunkahStylePack(comps.map((c) => ({ ...c, changeProbability: estimates.get(c.name)! })), req.layerBudget);
     if (req.prior) notes.push('chunkah-style packing reads no prior plan');
   } else if (req.prior) {
     const r = packWithPrior(comps, changed, req.prior, req.layerBudget);

@@ -21,8 +21,8 @@ export interface ComponentRecord {
   history: string;
 }
 
-export type PackerName = 'ours' | 'chunkah' | 'single';
-export const PACKERS: readonly PackerName[] = ['ours', 'chunkah', 'single'];
+export type PackerName = 'rechunker' | 'chunkah' | 'single';
+export const PACKERS: readonly PackerName[] = ['rechunker', 'chunkah', 'single'];
 
 export interface Plan {
   /** 2 since component records; readers still accept 1 (layers only) as a prior. */
@@ -55,7 +55,7 @@ export interface PlanComponent {
   name: string;
   size: number;
   /** Probability that it changes at the next update. */
-  p: number;
+  changeProbability: number;
   /** Observed history ('0'/'1' per build, oldest first): components that changed together group together. */
   history?: string;
   /** Components of one group (Component.group) change together. */

@@ -30,6 +30,7 @@ export function toReference(ref: DockerReference | string): DockerReference {
 
 /** Reads one image from a registry: `docker://HOST/REPO[:TAG|@DIGEST]`. */
 export class RegistrySource implements ImageSource {
+  readonly kind = 'image' as const;
   readonly name: string;
   readonly ref: DockerReference;
   readonly client: RegistryClient;

@@ -1,12 +1,12 @@
 import { promises as fs } from 'node:fs';
-import type { Readable } from 'node:stream';
 import type { Progress } from '../progress.js';
 import { RechunkerError } from '../errors.js';
 import type { ContentStore } from '../graph/content-store.js';
 import type { FileGraph } from '../graph/file-graph.js';
+import type { TreeSource } from '../graph/tree-source.js';
 import { sha256 } from '../oci/digest.js';
+import type { ResolvedImage } from '../oci/transport.js';
 import { MediaType, type Descriptor, type ImageConfig, type Manifest, type Platform } from '../oci/types.js';
-import type { ImageSource, ResolvedImage } from '../oci/transport.js';
 import { loadRootfs, type LoadRootfsOptions } from './load-rootfs.js';
 
 export type RootfsSourceOptions = Pick<LoadRootfsOptions, 'oneFileSystem' | 'jobs'>;
@@ -32,11 +32,13 @@ export function syntheticImage(platform: Platform): ResolvedImage {
 
 /**
  * `rootfs:DIR`: a root filesystem directory (the output of a bootc build stage) as an image
- * source. It has no blobs; loadTree walks the directory into the graph (see loadRootfs): nothing
+ * tree source. It has no blobs; loadTree walks the directory into the graph (see loadRootfs): nothing
  * is followed, and a mount point of another filesystem is kept as an empty directory, like
  * `tar --one-file-system`, so /proc, /sys or /dev mounted in a build stage are not read.
  */
-export class RootfsSource implements ImageSource {
+export class RootfsSource implements TreeSource {
+  readonly kind = 'tree' as const;
+
   constructor(readonly name: string, readonly dir: string, private readonly opts: RootfsSourceOptions = {}) {}
 
   async resolve(platform: Platform): Promise<ResolvedImage> {
@@ -49,10 +51,6 @@ export class RootfsSource implements ImageSource {
     }
     if (!isDir) throw new RechunkerError('NOT_FOUND', `${this.name}: not a directory`);
     return syntheticImage(platform);
-  }
-
-  openBlob(desc: Descriptor): Promise<Readable> {
-    return Promise.reject(new RechunkerError('UNSUPPORTED', `${this.name}: a root filesystem has no blobs (asked for ${desc.digest})`));
   }
 
   async loadTree(graph: FileGraph, store: ContentStore, progress: Progress): Promise<void> {

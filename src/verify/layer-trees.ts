@@ -1,10 +1,8 @@
 import type { Progress } from '../progress.js';
-import { withContext } from '../errors.js';
 import { applyLayer, OPAQUE, WHITEOUT } from '../graph/apply-layer.js';
 import type { ContentStore } from '../graph/content-store.js';
 import { FileGraph, impliedDirInode, isDir, type DirNode } from '../graph/file-graph.js';
-import { readLayerEntries } from '../graph/read-layer.js';
-import { shortDigest } from '../oci/digest.js';
+import { readLayers } from '../graph/read-layer.js';
 import type { ImageSource, ResolvedImage } from '../oci/transport.js';
 import type { TarReadItem } from '../tar/reader.js';
 
@@ -64,18 +62,7 @@ function impliedDirs(graph: FileGraph, dirPath: string, layer: number): void {
 
 /** Every layer of an image, each in its own tree, checked against its diff_id. */
 export async function readLayerTrees(source: ImageSource, image: ResolvedImage, store: ContentStore, progress: Progress): Promise<LayerTree[]> {
-  const layers = image.manifest.layers;
-  const trees: LayerTree[] = [];
-  for (let i = 0; i < layers.length; i++) {
-    const desc = layers[i]!;
-    const where = `${source.name}: layer ${i + 1}/${layers.length} (${shortDigest(desc.digest)})`;
-    progress.phase(`reading layer ${i + 1}/${layers.length}`);
-    try {
-      trees.push(await readLayerEntries(source, desc, image.config.rootfs.diff_ids[i]!, where, (items) => layerTree(items, store, i, where)));
-    } catch (e) {
-      throw withContext(e, where);
-    }
-  }
+  const trees = await readLayers(source, image, progress, (items, index, where) => layerTree(items, store, index, where));
   await store.flush();
   return trees;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { VerifyResult } from '../../src/verify/verify-images.js';
+import type { VerifyResult } from '../../src/engine/verify-images.js';
 import type { Difference } from '../../src/verify/compare.js';
 import { runCli } from '../helpers/cli.js';
 import { corpusLayout, corpusRootfs, corpusSuite, trueTree, type CorpusRootfs } from '../helpers/corpus.js';

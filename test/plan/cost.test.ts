@@ -20,9 +20,9 @@ describe('cost model', () => {
 
   it('counts the members of one group once in a layer\'s change probability', () => {
     const comps = new Map<string, PlanComponent>([
-      ['deb:a1', { name: 'deb:a1', size: 1, p: 0.2, group: 'deb:a' }],
-      ['deb:a2', { name: 'deb:a2', size: 1, p: 0.3, group: 'deb:a' }],
-      ['deb:b', { name: 'deb:b', size: 1, p: 0.5 }],
+      ['deb:a1', { name: 'deb:a1', size: 1, changeProbability: 0.2, group: 'deb:a' }],
+      ['deb:a2', { name: 'deb:a2', size: 1, changeProbability: 0.3, group: 'deb:a' }],
+      ['deb:b', { name: 'deb:b', size: 1, changeProbability: 0.5 }],
     ]);
     assert.ok(Math.abs(layerProbability(['deb:a1', 'deb:a2'], comps) - 0.3) < 1e-12);
     assert.ok(Math.abs(layerProbability(['deb:a1', 'deb:a2', 'deb:b'], comps) - 0.65) < 1e-12);

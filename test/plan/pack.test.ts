@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Component } from '../../src/components/types.js';
-import { makePlan } from '../../src/plan/plan-layers.js';
+import { planLayers } from '../../src/plan/plan-layers.js';
 import type { Plan } from '../../src/plan/plan-types.js';
-import { parsePlanLabel } from '../../src/engine/prior-plan.js';
+import { parsePlanLabel } from '../../src/plan/recorded-plan.js';
 
 const DAY = 86400;
 const NOW = 1_750_000_000;
@@ -37,12 +37,12 @@ function assertPartition(plan: Plan, comps: Component[]): void {
   for (const c of comps) assert.equal(seen.get(c.name), 1, `${c.name} in exactly one layer`);
 }
 
-describe('makePlan (ours)', () => {
+describe('planLayers (ours)', () => {
   const comps = synthetic(150);
 
   it('respects the layer budget and never splits a component', () => {
     for (const budget of [1, 2, 7, 31, 63, 200]) {
-      const plan = makePlan({ components: comps, layerBudget: budget, maxLayers: budget + 1, fingerprints: fps(comps) });
+      const plan = planLayers({ components: comps, layerBudget: budget, maxLayers: budget + 1, fingerprints: fps(comps) });
       assert.ok(plan.layers.length <= budget, `${plan.layers.length} <= ${budget}`);
       assertPartition(plan, comps);
       for (const l of plan.layers) assert.equal(l.size, l.components.reduce((s, n) => s + comps.find((c) => c.name === n)!.size, 0));
@@ -50,13 +50,13 @@ describe('makePlan (ours)', () => {
   });
 
   it('is deterministic, whatever the input order', () => {
-    const a = makePlan({ components: comps, layerBudget: 40, maxLayers: 41, fingerprints: fps(comps) });
-    const b = makePlan({ components: [...comps].reverse(), layerBudget: 40, maxLayers: 41, fingerprints: fps(comps) });
+    const a = planLayers({ components: comps, layerBudget: 40, maxLayers: 41, fingerprints: fps(comps) });
+    const b = planLayers({ components: [...comps].reverse(), layerBudget: 40, maxLayers: 41, fingerprints: fps(comps) });
     assert.deepEqual(JSON.stringify(a), JSON.stringify(b));
   });
 
   it('keeps volatile components apart from large stable ones, on top', () => {
-    const plan = makePlan({ components: comps, layerBudget: 20, maxLayers: 21, fingerprints: fps(comps) });
+    const plan = planLayers({ components: comps, layerBudget: 20, maxLayers: 21, fingerprints: fps(comps) });
     const db = plan.layers.findIndex((l) => l.components.includes('pkgdb'));
     const big = comps.filter((c) => c.kind === 'deb').sort((a, b) => b.size - a.size).slice(0, 5).map((c) => c.name);
     for (const n of big) assert.ok(!plan.layers[db]!.components.includes(n), `${n} not with pkgdb`);
@@ -66,10 +66,10 @@ describe('makePlan (ours)', () => {
   });
 
   it('with a prior keeps every unchanged component in its prior layer (synthetic)', () => {
-    const first = makePlan({ components: comps, layerBudget: 40, maxLayers: 41, fingerprints: fps(comps) });
+    const first = planLayers({ components: comps, layerBudget: 40, maxLayers: 41, fingerprints: fps(comps) });
     const changed = new Set(['deb:pkg003', 'deb:pkg050', 'deb:pkg101', 'pkgdb']);
     const next = [...comps.filter((c) => c.name !== 'deb:pkg020'), deb('newcomer', 400_000, 2)];
-    const second = makePlan({ components: next, layerBudget: 40, maxLayers: 41, fingerprints: fps(next, changed), prior: parsePlanLabel('t', JSON.stringify(first)) });
+    const second = planLayers({ components: next, layerBudget: 40, maxLayers: 41, fingerprints: fps(next, changed), prior: parsePlanLabel('t', JSON.stringify(first)) });
     assert.ok(second.layers.length <= 40);
     assertPartition(second, next);
     const before = placement(first);
@@ -85,15 +85,15 @@ describe('makePlan (ours)', () => {
   });
 
   it('the same input with its own plan as prior gives the same layers', () => {
-    const first = makePlan({ components: comps, layerBudget: 40, maxLayers: 41, fingerprints: fps(comps) });
-    const again = makePlan({ components: comps, layerBudget: 40, maxLayers: 41, fingerprints: fps(comps), prior: parsePlanLabel('t', JSON.stringify(first)) });
+    const first = planLayers({ components: comps, layerBudget: 40, maxLayers: 41, fingerprints: fps(comps) });
+    const again = planLayers({ components: comps, layerBudget: 40, maxLayers: 41, fingerprints: fps(comps), prior: parsePlanLabel('t', JSON.stringify(first)) });
     assert.deepEqual(again.layers.map((l) => l.components), first.layers.map((l) => l.components));
     assert.equal(again.components['deb:pkg001']!.history, '', 'a rebuild adds no history');
   });
 
   it('re-packs with a message when the prior no longer fits', () => {
-    const first = makePlan({ components: comps, layerBudget: 60, maxLayers: 61, fingerprints: fps(comps) });
-    const second = makePlan({ components: comps, layerBudget: 10, maxLayers: 11, fingerprints: fps(comps), prior: parsePlanLabel('t', JSON.stringify(first)) });
+    const first = planLayers({ components: comps, layerBudget: 60, maxLayers: 61, fingerprints: fps(comps) });
+    const second = planLayers({ components: comps, layerBudget: 10, maxLayers: 11, fingerprints: fps(comps), prior: parsePlanLabel('t', JSON.stringify(first)) });
     assert.ok(second.layers.length <= 10);
     assertPartition(second, comps);
     assert.match(second.notes.join('\n'), /no longer fit in 10: re-packed from scratch/);
@@ -101,7 +101,7 @@ describe('makePlan (ours)', () => {
 
   it('accepts a version 1 plan as prior', () => {
     const v1 = { version: 1, maxLayers: 8, layers: [{ components: ['deb:pkg000', 'deb:pkg001'], size: 1 }, { components: ['deb:gone'], size: 1 }] };
-    const plan = makePlan({ components: comps, layerBudget: 40, maxLayers: 41, fingerprints: fps(comps), prior: parsePlanLabel('t', JSON.stringify(v1)) });
+    const plan = planLayers({ components: comps, layerBudget: 40, maxLayers: 41, fingerprints: fps(comps), prior: parsePlanLabel('t', JSON.stringify(v1)) });
     assert.ok(plan.layers.some((l) => l.components.join(',') === 'deb:pkg000,deb:pkg001'));
     assertPartition(plan, comps);
   });
@@ -109,27 +109,27 @@ describe('makePlan (ours)', () => {
   it('packs the binary packages of one source together, and keeps an unchanged one in place when a sibling arrives', () => {
     const src = (name: string, size: number, group: string): Component => ({ ...deb(name, size, 1), group: `deb:${group}` });
     const base = [...comps, src('perl-base', 7_500_000, 'perl'), src('libperl', 300_000, 'perl')];
-    const first = makePlan({ components: base, layerBudget: 40, maxLayers: 41, fingerprints: fps(base) });
+    const first = planLayers({ components: base, layerBudget: 40, maxLayers: 41, fingerprints: fps(base) });
     const perlLayer = first.layers.find((l) => l.components.includes('deb:perl-base'))!;
     assert.ok(perlLayer.components.includes('deb:libperl'), 'one source, one layer');
     for (const packer of ['chunkah'] as const) {
-      const anchor = makePlan({ components: base, layerBudget: 40, maxLayers: 41, packer });
+      const anchor = planLayers({ components: base, layerBudget: 40, maxLayers: 41, packer });
       assert.ok(anchor.layers.find((l) => l.components.includes('deb:perl-base'))!.components.includes('deb:libperl'), `${packer}: one source, one layer`);
     }
     // perl-modules is installed later: perl-base did not change, so its layer must not either.
     const next = [...base, src('perl-modules', 17_000_000, 'perl')];
-    const second = makePlan({ components: next, layerBudget: 40, maxLayers: 41, fingerprints: fps(next), prior: parsePlanLabel('t', JSON.stringify(first)) });
+    const second = planLayers({ components: next, layerBudget: 40, maxLayers: 41, fingerprints: fps(next), prior: parsePlanLabel('t', JSON.stringify(first)) });
     assert.ok(second.layers.some((l) => l.components.join(',') === perlLayer.components.join(',')), 'the layer of perl-base is reused');
     // When the source is updated, all of its binaries change and come back together.
     const changed = new Set(['deb:perl-base', 'deb:libperl', 'deb:perl-modules']);
-    const third = makePlan({ components: next, layerBudget: 40, maxLayers: 41, fingerprints: fps(next, changed), prior: parsePlanLabel('t', JSON.stringify(second)) });
+    const third = planLayers({ components: next, layerBudget: 40, maxLayers: 41, fingerprints: fps(next, changed), prior: parsePlanLabel('t', JSON.stringify(second)) });
     const together = third.layers.find((l) => l.components.includes('deb:perl-base'))!;
     for (const n of changed) assert.ok(together.components.includes(n), `${n} with perl-base`);
   });
 
   it('chunkah-style and single packers respect the budget too', () => {
     for (const packer of ['chunkah', 'single'] as const) {
-      const plan = makePlan({ components: comps, layerBudget: 30, maxLayers: 31, packer });
+      const plan = planLayers({ components: comps, layerBudget: 30, maxLayers: 31, packer });
       assert.ok(plan.layers.length <= 30);
       assertPartition(plan, comps);
     }

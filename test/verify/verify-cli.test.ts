@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { VerifyResult } from '../../src/verify/verify-images.js';
+import type { VerifyResult } from '../../src/engine/verify-images.js';
 import { runCli } from '../helpers/cli.js';
 import { makeImage } from '../helpers/make-image.js';
 import { makeTar } from '../helpers/make-tar.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hostPlatform } from '../../src/oci/platform.js';
 import { formatDifference } from '../../src/verify/compare.js';
-import { verifyImages } from '../../src/verify/verify-images.js';
+import { verifyImages } from '../../src/engine/verify-images.js';
 import { makeImage } from '../helpers/make-image.js';
 import { makeTar, type EntrySpec } from '../helpers/make-tar.js';
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { hostPlatform } from '../../src/oci/platform.js';
-import { verifyImages } from '../../src/verify/verify-images.js';
+import { verifyImages } from '../../src/engine/verify-images.js';
 import { makeImage } from '../helpers/make-image.js';
 import { makeTar } from '../helpers/make-tar.js';
 

@@ -1,14 +1,14 @@
-import { PARENT_DIRS_ANNOTATION } from '../assemble/assemble-image.js';
+import { PARENT_DIRS_ANNOTATION } from '../plan/recorded-plan.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { ContentStore } from '../graph/content-store.js';
 import { loadImage } from '../graph/load-image.js';
 import type { Platform } from '../oci/types.js';
-import { openSource, type TransportOptions } from '../engine/open-reference.js';
+import { openSource, type TransportOptions } from './open-reference.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
-import { compareTrees, type Difference } from './compare.js';
-import { flattenGraph, type FlatTree } from './flat-tree.js';
-import { readLayerTrees } from './layer-trees.js';
-import { mergeOverlay } from './merge-overlay.js';
+import { compareTrees, type Difference } from '../verify/compare.js';
+import { flattenGraph, type FlatTree } from '../verify/flat-tree.js';
+import { readLayerTrees } from '../verify/layer-trees.js';
+import { mergeOverlay } from '../verify/merge-overlay.js';
 
 /**
  * How an unpacker turns layers into a tree:
@@ -85,12 +85,12 @@ async function flattenSide(ref: string, opts: VerifyOptions, store: ContentStore
     const image = await source.resolve(opts.platform);
     const trees = new Map<VerifyModel, FlatTree>();
     // A source without layers (a directory) is one tree, whatever the unpacker.
-    const perLayer = opts.models.filter((m) => m !== 'oci' && !source.loadTree);
+    const perLayer = opts.models.filter((m) => m !== 'oci' && source.kind === 'image');
     if (perLayer.length < opts.models.length) {
       const flat = flattenGraph(await loadImage(source, image, store, progress));
       for (const m of opts.models) if (!perLayer.includes(m)) trees.set(m, flat);
     }
-    if (perLayer.length > 0) {
+    if (perLayer.length > 0 && source.kind === 'image') {
       const layers = await readLayerTrees(source, image, store, progress);
       for (const m of perLayer) trees.set(m, mergeOverlay(layers, m as 'overlay' | 'delegate'));
     }
