@@ -83,15 +83,34 @@ export function decodeHeader(buf: Buffer, off: number, archiveOffset: number, wh
     mtime: readNumber(buf, off + 136, 12, 'mtime', at),
     uname: format === 'v7' ? '' : readString(buf, off + 265, 32),
     gname: format === 'v7' ? '' : readString(buf, off + 297, 32),
-    // Only devices give these fields a meaning; other writers leave anything there.
-    devmajor: isDevice ? readNumber(buf, off + 329, 8, 'devmajor', at) : 0,
-    devminor: isDevice ? readNumber(buf, off + 337, 8, 'devminor', at) : 0,
+    // Only devices give these fields a meaning; other writers leave anything there. Pre-POSIX
+    // headers have no such fields: GNU tar and Go both read 0 there.
+    devmajor: isDevice && format !== 'v7' ? readNumber(buf, off + 329, 8, 'devmajor', at) : 0,
+    devminor: isDevice && format !== 'v7' ? readNumber(buf, off + 337, 8, 'devminor', at) : 0,
   };
+  if (format === 'gnu') checkGnuTimes(buf, off, at);
+  if (format === 'ustar' && buf.toString('latin1', off + 508, off + 512) === 'tar\0' && readString(buf, off + 345, 155).length > 130) {
+    // star's layout: Go reads a 131-byte prefix followed by atime/ctime, GNU tar 155 bytes.
+    throw new RechunkerError('BAD_TAR', `star header whose prefix GNU tar and Go read differently in ${describe(at)}`);
+  }
   if (header.mode < 0 || header.uid < 0 || header.gid < 0 || header.size < 0 || header.devmajor < 0 || header.devminor < 0) {
     const field = (['mode', 'uid', 'gid', 'size', 'devmajor', 'devminor'] as const).find((f) => header[f] < 0)!;
     throw new RechunkerError('BAD_TAR', `negative ${field} in ${describe(at)}`);
   }
   return header;
+}
+
+/**
+ * GNU headers keep atime and ctime where ustar has its prefix. When they do not parse, Go
+ * guesses an old Go writer put a prefix there and prepends it to the name; GNU tar never does.
+ */
+function checkGnuTimes(buf: Buffer, off: number, at: At): void {
+  const bad = (o: number) => buf[off + o] !== 0 && goNumber(buf, off + o, 12) === undefined;
+  if (!bad(345) && !bad(357)) return;
+  const prefix = readString(buf, off + 345, 155);
+  if (prefix !== '' && /^[\x00-\x7f]*$/.test(prefix)) {
+    throw new RechunkerError('BAD_TAR', `GNU header whose atime/ctime Go reads as a name prefix in ${describe(at)}`);
+  }
 }
 
 interface At {
@@ -143,25 +162,78 @@ function readString(buf: Buffer, start: number, len: number): string {
 }
 
 /**
- * Octal digits padded with spaces or NULs on either side (writers disagree), or GNU base-256:
- * high bit set, bit 6 the sign, then a big-endian two's complement number.
+ * A numeric field, read the way both GNU tar and Go's archive/tar read it, or refused where
+ * they would not agree: a reader that sees another size than the runtime's can hide entries.
+ * Plain octal digits with NUL or space padding (what every writer emits) and GNU base-256
+ * (0x80, or 0xff for negatives, then big-endian two's complement) read the same in both.
  */
 function readNumber(buf: Buffer, start: number, len: number, field: string, at: At): number {
-  if (buf[start]! & 0x80) return readBase256(buf, start, len, field, at);
+  const go = goNumber(buf, start, len);
+  const gnu = gnuNumber(buf, start, len);
+  if (go !== undefined && go === gnu) return go;
+  const shown = JSON.stringify(buf.toString('latin1', start, start + len));
+  let why = `reads as ${gnu} in GNU tar and ${go} in Go`;
+  if (buf[start]! & 0x80) {
+    const big = base256Big(buf, start, len);
+    why = go === undefined ? `value ${big} out of range` : 'is base-256 with a first byte GNU tar does not read';
+    return fail(`${field} ${why}`);
+  }
+  if (go === undefined || gnu === undefined) why = 'is not an octal number';
+  return fail(`${field} field ${why}`);
+  function fail(msg: string): never {
+    throw new RechunkerError('BAD_TAR', `${msg} in ${describe(at)} (${shown})`);
+  }
+}
+
+/** Go: base-256 when the high bit is set; else trim spaces and NULs, cut at a NUL, octal. */
+function goNumber(buf: Buffer, start: number, len: number): number | undefined {
+  if (buf[start]! & 0x80) return base256(buf, start, len);
   let s = start;
   let e = start + len;
   while (s < e && (buf[s] === 0 || buf[s] === 0x20)) s++;
   while (e > s && (buf[e - 1] === 0 || buf[e - 1] === 0x20)) e--;
+  if (s === e) return 0;
+  const nul = buf.indexOf(0, s);
+  if (nul >= 0 && nul < e) e = nul;
+  return octal(buf, s, e);
+}
+
+/** GNU tar (list.c from_header): one NUL and then whitespace skipped; digits end at NUL or space. */
+function gnuNumber(buf: Buffer, start: number, len: number): number | undefined {
+  const lim = start + len;
+  let p = start + (buf[start] === 0 ? 1 : 0);
+  while (p < lim && isSpace(buf[p]!)) p++;
+  if (p === lim) return undefined; // "Blanks in header where numeric value expected"
+  const c = buf[p]!;
+  if (c === 0x80 || c === 0xff) return p === start ? base256(buf, start, len) : undefined;
+  let e = p;
+  while (e < lim && buf[e]! >= 0x30 && buf[e]! <= 0x37) e++;
+  if (e < lim && buf[e] !== 0 && !isSpace(buf[e]!)) return undefined;
+  return e === p ? 0 : octal(buf, p, e);
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+}
+
+function octal(buf: Buffer, s: number, e: number): number | undefined {
+  if (s === e) return undefined;
   let v = 0;
   for (let i = s; i < e; i++) {
     const d = buf[i]! - 0x30;
-    if (d < 0 || d > 7) throw new RechunkerError('BAD_TAR', `${field} field is not an octal number in ${describe(at)}`);
+    if (d < 0 || d > 7) return undefined;
     v = v * 8 + d;
   }
-  return v;
+  return Number.isSafeInteger(v) ? v : undefined;
 }
 
-function readBase256(buf: Buffer, start: number, len: number, field: string, at: At): number {
+function base256(buf: Buffer, start: number, len: number): number | undefined {
+  const v = base256Big(buf, start, len);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) return undefined;
+  return Number(v);
+}
+
+function base256Big(buf: Buffer, start: number, len: number): bigint {
   const inv = buf[start]! & 0x40 ? 0xff : 0;
   let x = 0n;
   for (let i = 0; i < len; i++) {
@@ -169,11 +241,7 @@ function readBase256(buf: Buffer, start: number, len: number, field: string, at:
     if (i === 0) c &= 0x7f;
     x = (x << 8n) | BigInt(c);
   }
-  const v = inv ? -x - 1n : x;
-  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new RechunkerError('BAD_TAR', `${field} value ${v} out of range in ${describe(at)}`);
-  }
-  return Number(v);
+  return inv ? -x - 1n : x;
 }
 
 /** Fields of one header block, written exactly as given (no PAX, no clamping). */
