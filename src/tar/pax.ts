@@ -19,8 +19,6 @@ export interface PaxOverrides {
   uname?: string;
   gname?: string;
   mtime?: { sec: number; nsec: number };
-  devmajor?: number;
-  devminor?: number;
   xattrs: Map<string, Buffer>;
   /** Any GNU.sparse.* record: the body is a sparse map, not the file's bytes. */
   sparse: boolean;
@@ -63,31 +61,24 @@ export function parsePax(body: Buffer, where: string): PaxRecords {
   return records;
 }
 
-/** Later records win: an 'x' header overrides what a 'g' header set. */
-export function mergePax(global: PaxRecords, local: PaxRecords): PaxRecords {
-  if (global.size === 0) return local;
-  const merged = new Map(global);
-  for (const [k, v] of local) {
-    merged.delete(k);
-    merged.set(k, v);
-  }
-  return merged;
-}
+/** Keys whose empty value GNU tar refuses or applies while Go keeps the ustar field. */
+const NO_EMPTY = new Set(['path', 'linkpath', 'uname', 'gname', 'uid', 'gid', 'size', 'mtime', 'atime', 'ctime']);
 
 /**
- * Interpret known keys. An empty value for a plain key means "unset" (POSIX: it cancels a global
- * value and leaves the ustar field in charge), but an empty xattr value is a real, empty xattr.
+ * Interpret the keys Go's archive/tar and GNU tar both honour. An empty value is refused: Go
+ * keeps the ustar field where GNU tar applies it or fails. An empty xattr is dropped, as Go does.
+ * SCHILY.devmajor/devminor and LIBARCHIVE.xattr.* are ignored, as both of them ignore them:
+ * honouring them here would give an entry numbers or xattrs that no runtime sees.
  */
 export function interpretPax(records: PaxRecords, where: string): PaxOverrides {
   const out: PaxOverrides = { xattrs: new Map(), sparse: false };
-  const libarchiveXattrs: [string, Buffer][] = [];
   for (const [key, value] of records) {
-    if (key.startsWith('SCHILY.xattr.')) {
-      out.xattrs.set(key.slice(13), value);
-      continue;
+    if (value.length === 0 && NO_EMPTY.has(key)) {
+      throw new RechunkerError('BAD_TAR', `empty PAX ${key} in ${where}: GNU tar and Go read it differently`);
     }
-    if (key.startsWith('LIBARCHIVE.xattr.')) {
-      libarchiveXattrs.push([percentDecode(key.slice(17)), Buffer.from(value.toString('latin1'), 'base64')]);
+    if (key.startsWith('SCHILY.xattr.')) {
+      // GNU tar writes an empty xattr this way; Go drops it, so no Go-based runtime has it.
+      if (value.length > 0) out.xattrs.set(key.slice(13), value);
       continue;
     }
     if (key.startsWith('GNU.sparse.')) {
@@ -95,7 +86,6 @@ export function interpretPax(records: PaxRecords, where: string): PaxOverrides {
       if (key === 'GNU.sparse.name') out.sparseName = value.toString('latin1');
       continue;
     }
-    if (value.length === 0) continue;
     switch (key) {
       case 'path':
         out.path = value.toString('latin1');
@@ -114,10 +104,6 @@ export function interpretPax(records: PaxRecords, where: string): PaxOverrides {
       case 'gid':
         out[key] = decimal(key, value, where);
         break;
-      case 'SCHILY.devmajor':
-      case 'SCHILY.devminor':
-        out[key === 'SCHILY.devmajor' ? 'devmajor' : 'devminor'] = decimal(key, value, where);
-        break;
       case 'mtime': {
         const t = parsePaxTime(value.toString('latin1'));
         if (!t) throw badValue(key, value, where);
@@ -127,8 +113,6 @@ export function interpretPax(records: PaxRecords, where: string): PaxOverrides {
       // atime, ctime, comment, charset, hdrcharset and vendor keys do not affect the entry.
     }
   }
-  // libarchive writes SCHILY.xattr too when it can; that form is byte-exact, so it wins.
-  for (const [name, value] of libarchiveXattrs) if (!out.xattrs.has(name)) out.xattrs.set(name, value);
   return out;
 }
 
@@ -194,12 +178,6 @@ function decimal(key: string, value: Buffer, where: string): number {
 function badValue(key: string, value: Buffer, where: string): RechunkerError {
   const shown = displayPath(value.toString('latin1', 0, 64));
   return new RechunkerError('BAD_TAR', `bad PAX ${key} value "${shown}" in ${where}`);
-}
-
-/** libarchive URL-encodes xattr names ('%XX' for bytes outside printable ASCII, '%' and '='). */
-function percentDecode(s: string): string {
-  if (!s.includes('%')) return s;
-  return s.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 function isAllZero(buf: Buffer, from: number): boolean {

@@ -3,7 +3,8 @@ import { ByteQueue } from './byte-queue.js';
 import { displayPath, type EntryType, type TarEntry } from './entry.js';
 import { BLOCK_SIZE, decodeHeader, isZeroBlock, type RawHeader } from './header.js';
 import { normalizeTarPath } from './path.js';
-import { interpretPax, mergePax, parsePax, type PaxOverrides, type PaxRecords } from './pax.js';
+import { checkEntry, checkLimits, checkRawLinkTarget, checkRawName, MAX_META_SIZE } from './entry-rules.js';
+import { interpretPax, parsePax, type PaxOverrides, type PaxRecords } from './pax.js';
 
 export interface TarReadItem {
   entry: TarEntry;
@@ -18,7 +19,7 @@ export interface TarReadItem {
 export interface ReadTarOptions {
   /** Names the archive in error messages, e.g. "layer sha256:abcd... of oci:/x:tag". */
   where?: string;
-  /** Largest PAX or GNU long-name body accepted (default 16 MiB): they are held in memory. */
+  /** Largest PAX or GNU long-name body accepted (default 1 MiB, Go's limit): they are held in memory. */
   maxMetaSize?: number;
 }
 
@@ -47,9 +48,8 @@ export async function* readTar(
   opts: ReadTarOptions = {},
 ): AsyncGenerator<TarReadItem, void, undefined> {
   const where = opts.where ?? 'tar archive';
-  const maxMeta = opts.maxMetaSize ?? 16 * 1024 * 1024;
+  const maxMeta = opts.maxMetaSize ?? MAX_META_SIZE;
   const q = new ByteQueue(iteratorOf(source));
-  let globalPax: PaxRecords = new Map();
   let body: BodyState | undefined;
   let finished = false;
   try {
@@ -82,18 +82,21 @@ export async function* readTar(
         }
         header = decodeHeader(buf, off, headerOffset, where);
         q.consume(BLOCK_SIZE);
-        if (header.kind === 'pax' || header.kind === 'pax-global') {
-          const records = parsePax(await readMeta(q, header, headerOffset, maxMeta, where), `${where} (header at offset ${headerOffset})`);
-          if (header.kind === 'pax-global') globalPax = mergePax(globalPax, records);
-          else localPax = localPax ? mergePax(localPax, records) : records;
+        if (header.kind === 'pax-global') {
+          // GNU tar applies a global header to every later entry (xattrs aside); Go ignores it
+          // and umoci refuses the layer. No reading of it is the runtimes' reading.
+          throw bad(`PAX global header at offset ${headerOffset}: GNU tar applies it, Go-based unpackers ignore or refuse it`, where);
+        }
+        if (header.kind === 'pax') {
+          // Several in a row: GNU tar and Go apply only the last one, so we do too.
+          localPax = parsePax(await readMeta(q, header, headerOffset, maxMeta, where), `${where} (header at offset ${headerOffset})`);
         } else if (header.kind === 'gnu-long-name') {
           longName = cString(await readMeta(q, header, headerOffset, maxMeta, where));
         } else if (header.kind === 'gnu-long-link') {
           longLink = cString(await readMeta(q, header, headerOffset, maxMeta, where));
         } else break;
       }
-      const records = localPax ? mergePax(globalPax, localPax) : globalPax;
-      const pax = records.size > 0 ? interpretPax(records, `${where} (entry at offset ${entryOffset})`) : undefined;
+      const pax = localPax && localPax.size > 0 ? interpretPax(localPax, `${where} (entry at offset ${entryOffset})`) : undefined;
       const entry = buildEntry(header, pax, longName, longLink, entryOffset, where);
       if (entry.type === 'file' && entry.size > 0) {
         body = { remaining: entry.size, padding: pad(entry.size), started: false, abandoned: false, path: entry.path };
@@ -122,6 +125,13 @@ function buildEntry(
   offset: number,
   where: string,
 ): TarEntry {
+  if (pax?.path !== undefined && longName !== undefined && pax.path !== longName) {
+    // GNU tar takes the PAX path, Go the GNU long name.
+    throw bad(`entry at offset ${offset} has both a PAX path and a GNU long name, which GNU tar and Go choose between differently`, where);
+  }
+  if (pax?.linkpath !== undefined && longLink !== undefined && pax.linkpath !== longLink) {
+    throw bad(`entry at offset ${offset} has both a PAX linkpath and a GNU long link name, which GNU tar and Go choose between differently`, where);
+  }
   const rawPath = pax?.path ?? longName ?? h.name;
   const shown = `"${displayPath(rawPath)}"`;
   if (h.kind === 'gnu-sparse' || pax?.sparse) {
@@ -129,16 +139,25 @@ function buildEntry(
     throw new RechunkerError('UNSUPPORTED', `sparse file ${name} in ${where} is not supported (GNU sparse format)`);
   }
   let type: EntryType;
-  if (h.kind === 'file' && h.typeflag === 0 && rawPath.endsWith('/')) type = 'dir'; // pre-POSIX directory
-  else if (isEntryType(h.kind)) type = h.kind;
+  if (h.kind === 'file' && h.typeflag === 0 && rawPath.endsWith('/')) {
+    // A pre-POSIX directory. Go gives it no body; GNU tar would read one as more headers.
+    if ((pax?.size ?? h.size) > 0) throw bad(`old-style directory ${shown} at offset ${offset} has a size`, where);
+    type = 'dir';
+  } else if (h.typeflag === 0x37) {
+    // Contiguous file: GNU tar extracts it as a regular file, Go-based unpackers refuse it.
+    throw bad(`entry ${shown} at offset ${offset} is a contiguous file (type '7'), which Go-based unpackers refuse`, where);
+  } else if (isEntryType(h.kind)) type = h.kind;
   else {
     const flag = String.fromCharCode(h.typeflag);
     throw new RechunkerError('UNSUPPORTED', `entry ${shown} at offset ${offset} in ${where} has unsupported type '${flag}'`);
   }
+  checkRawName(rawPath, type, where);
   const path = normalizeTarPath(rawPath, where);
+  checkLimits(path, where);
   const rawLink = pax?.linkpath ?? longLink ?? h.linkname;
   let linkname = '';
   if (type === 'hardlink') {
+    checkRawLinkTarget(path, rawLink, where);
     linkname = normalizeTarPath(rawLink, `${where} (hardlink target of "${displayPath(path)}")`);
     if (linkname === '.') throw bad(`hardlink "${displayPath(path)}" has no target`, where);
   } else if (type === 'symlink') {
@@ -150,7 +169,7 @@ function buildEntry(
   }
   const isDevice = type === 'chardev' || type === 'blockdev';
   const mtime = pax?.mtime;
-  return {
+  const entry: TarEntry = {
     path,
     type,
     mode: h.mode & 0o7777,
@@ -164,10 +183,12 @@ function buildEntry(
     // a body; a size on any other type is ignored.
     size: type === 'file' ? (pax?.size ?? h.size) : 0,
     linkname,
-    devmajor: isDevice ? (pax?.devmajor ?? h.devmajor) : 0,
-    devminor: isDevice ? (pax?.devminor ?? h.devminor) : 0,
+    devmajor: isDevice ? h.devmajor : 0,
+    devminor: isDevice ? h.devminor : 0,
     xattrs: pax?.xattrs ?? new Map(),
   };
+  checkEntry(entry, where);
+  return entry;
 }
 
 function isEntryType(kind: RawHeader['kind']): kind is EntryType {
