@@ -3,9 +3,8 @@ import { displayPath, type TarEntry } from '../tar/entry.js';
 import type { TarReadItem } from '../tar/reader.js';
 import type { ContentStore } from './content-store.js';
 import { FileGraph, impliedDirInode, inodeFromEntry, isDir, type DirNode, type Node } from './file-graph.js';
+import { AUFS_META_PREFIX, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../oci/whiteout.js';
 
-export const WHITEOUT = '.wh.';
-export const OPAQUE = '.wh..wh..opq';
 
 export interface ApplyStats {
   entries: number;
@@ -24,7 +23,10 @@ export async function applyLayer(graph: FileGraph, store: ContentStore, items: A
     stats.entries++;
     const slash = entry.path.lastIndexOf('/');
     const base = entry.path.slice(slash + 1);
-    if (base.startsWith(WHITEOUT)) {
+    if (base === '.wh..' || base === '.wh...') {
+      throw new RechunkerError('BAD_TAR', `${where}: whiteout "${displayPath(entry.path)}" names '.' or '..'`);
+    }
+    if (base.startsWith(WHITEOUT_PREFIX)) {
       stats.whiteouts++;
       applyWhiteout(graph, entry.path.slice(0, Math.max(slash, 0)), base, layer);
       continue;
@@ -36,15 +38,25 @@ export async function applyLayer(graph: FileGraph, store: ContentStore, items: A
     }
     const parent = ensureParents(graph, entry.path.slice(0, Math.max(slash, 0)), layer, where);
     const existing = parent.children.get(base);
+    if (existing && existing.layer === layer && existing.inode.type === 'symlink') {
+      // GNU tar defers symlinks with absolute or '..' targets to the end of the archive, and may
+      // then put the symlink back over what replaced it; Go keeps the later entry.
+      throw new RechunkerError('BAD_TAR', `${where}: "${displayPath(entry.path)}" replaces a symlink the same layer wrote`);
+    }
     if (entry.type === 'dir') {
       if (existing && isDir(existing)) setDirMeta(existing, entry, layer);
       else parent.children.set(base, { name: base, parent, children: new Map(), inode: inodeFromEntry(entry, null), layer, implied: false });
       continue;
     }
+    if (existing && isDir(existing) && existing.layer === layer && existing.children.size > 0) {
+      // Go-based unpackers remove the directory and what this layer put in it; GNU tar refuses.
+      throw new RechunkerError('BAD_TAR', `${where}: ${entry.type} "${displayPath(entry.path)}" replaces a directory this layer filled`);
+    }
     if (entry.type === 'hardlink') {
       const target = graph.get(entry.linkname);
       if (!target) throw new RechunkerError('BAD_TAR', `${where}: hardlink "${displayPath(entry.path)}" points to "${displayPath(entry.linkname)}", which does not exist`);
-      if (target === existing) continue; // a link to itself changes nothing
+      // Go-based unpackers remove what is at the path before linking, so a link to itself fails.
+      if (target === existing) throw new RechunkerError('BAD_TAR', `${where}: hardlink "${displayPath(entry.path)}" points to itself`);
       if (isDir(target)) throw new RechunkerError('BAD_TAR', `${where}: hardlink "${displayPath(entry.path)}" points to a directory`);
       target.inode.linked = true;
       parent.children.set(base, { name: base, parent, children: null, inode: target.inode, layer });
@@ -65,8 +77,8 @@ function setDirMeta(dir: DirNode, entry: TarEntry, layer: number): void {
 /**
  * Walk to a directory, creating what is missing. An entry below a symlink is refused: it is the
  * classic escape (`evil -> /etc`, then `evil/passwd`), and no real layer diff contains one,
- * because the build that made it wrote through the link. A plain file in the way is replaced by a
- * directory, as an overlay unpacker's own directory hides a lower file.
+ * because the build that made it wrote through the link. Any other non-directory in the way is
+ * refused when this layer wrote it, and replaced by a directory when a lower layer did.
  */
 function ensureParents(graph: FileGraph, dirPath: string, layer: number, where: string): DirNode {
   let dir = graph.root;
@@ -82,6 +94,12 @@ function ensureParents(graph: FileGraph, dirPath: string, layer: number, where: 
       const at = FileGraph.pathOf(next);
       throw new RechunkerError('UNSAFE_PATH', `${where}: "${displayPath(dirPath)}/..." lies under "${displayPath(at)}", a symlink to "${displayPath(next.inode.linkname)}"; refusing to write through it`);
     }
+    if (next && next.layer === layer) {
+      // In one layer GNU tar, umoci and containers/storage all fail here (ENOTDIR). Over a lower
+      // layer's file, an overlay unpacker's own directory hides the file.
+      const at = FileGraph.pathOf(next);
+      throw new RechunkerError('BAD_TAR', `${where}: "${displayPath(dirPath)}/..." lies under "${displayPath(at)}", a ${next.inode.type}, not a directory`);
+    }
     const made: DirNode = { name: part, parent: dir, children: new Map(), inode: impliedDirInode(), layer, implied: true };
     dir.children.set(part, made);
     dir = made;
@@ -92,12 +110,12 @@ function ensureParents(graph: FileGraph, dirPath: string, layer: number, where: 
 function applyWhiteout(graph: FileGraph, dirPath: string, base: string, layer: number): void {
   const dir = dirPath === '' ? graph.root : graph.get(dirPath);
   if (!dir || !isDir(dir)) return; // nothing below to hide
-  if (base === OPAQUE) {
+  if (base === OPAQUE_WHITEOUT) {
     for (const child of [...dir.children.values()]) dropOlder(child, layer);
     return;
   }
-  if (base.startsWith(WHITEOUT + WHITEOUT)) return; // other aufs metadata (.wh..wh.plnk...): not content
-  const target = dir.children.get(base.slice(WHITEOUT.length));
+  if (base.startsWith(AUFS_META_PREFIX)) return; // other aufs metadata (.wh..wh.plnk...): not content
+  const target = dir.children.get(base.slice(WHITEOUT_PREFIX.length));
   if (target) dropOlder(target, layer);
 }
 
