@@ -143,6 +143,8 @@ describe('GNU tar cross-check', { skip }, () => {
         assert.deepEqual(body, fs.readFileSync(under(src, entry.path)), entry.path);
       }
       if (!opts.xattrs) want.xattrs = new Map();
+      // GNU tar writes an empty xattr as an empty SCHILY.xattr record; Go drops it, and so do we.
+      for (const [k, v] of want.xattrs) if (v.length === 0) want.xattrs.delete(k);
       if (!opts.ns) want.mtimeNsec = 0;
       assert.deepEqual(entry, want, entry.path);
     }
