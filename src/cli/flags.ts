@@ -54,7 +54,7 @@ export function rewriteGoBooleans(argv: readonly string[]): string[] {
 }
 
 export function transportOptions(
-  flags: { creds?: string; authfile?: string; 'tls-verify': boolean; quiet: boolean },
+  flags: { creds?: string; authfile?: string; 'tls-verify': boolean },
   jobs?: number,
 ) {
   // Checked before any work: without a password the first registry request would fail minutes in.
@@ -65,7 +65,6 @@ export function transportOptions(
     ...(flags.creds !== undefined ? { creds: flags.creds } : {}),
     ...(flags.authfile !== undefined ? { authfile: flags.authfile } : {}),
     tlsVerify: flags['tls-verify'],
-    quiet: flags.quiet,
     ...(jobs !== undefined ? { jobs } : {}),
   };
 }

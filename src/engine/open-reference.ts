@@ -2,30 +2,10 @@ import { RechunkerError } from '../errors.js';
 import { parseReference, type Reference } from '../ref/image-reference.js';
 import type { TreeSource } from '../graph/tree-source.js';
 import type { ImageSink, ImageSource } from '../oci/transport.js';
+import { registryOptions, type TransportOptions } from './registry-access.js';
+import { checkedPlatform } from './checked-platform.js';
 
-/** What a transport may need beyond the reference: registry credentials and TLS, transfer width. */
-export interface TransportOptions {
-  /** USER:PASS, as skopeo's --creds. */
-  creds?: string;
-  authfile?: string;
-  /** false allows http and self-signed certificates (skopeo's --tls-verify=false). */
-  tlsVerify?: boolean;
-  /** Blobs transferred at once. */
-  jobs?: number;
-  quiet?: boolean;
-  /** A source reference whose registry and repository a registry sink may mount blobs from. */
-  mountFrom?: string;
-}
-
-function registryOptions(opts: TransportOptions) {
-  return {
-    ...(opts.creds !== undefined ? { creds: opts.creds } : {}),
-    ...(opts.authfile !== undefined ? { authfile: opts.authfile } : {}),
-    ...(opts.tlsVerify !== undefined ? { tlsVerify: opts.tlsVerify } : {}),
-    ...(opts.jobs !== undefined ? { jobs: opts.jobs } : {}),
-    progress: { quiet: opts.quiet ?? false },
-  };
-}
+export type { TransportOptions } from './registry-access.js';
 
 function unsupported(ref: Reference, role: string): never {
   throw new RechunkerError('UNSUPPORTED', `${ref.text}: the ${ref.transport} transport is not supported as a ${role} yet`);
@@ -39,6 +19,11 @@ function unsupported(ref: Reference, role: string): never {
  * to open) or a tree (a directory that fills the file graph itself).
  */
 export async function openSource(text: string, opts: TransportOptions = {}): Promise<ImageSource | TreeSource> {
+  const source = await openBackend(text, opts);
+  return source.kind === 'image' && opts.platformRequested ? checkedPlatform(source) : source;
+}
+
+async function openBackend(text: string, opts: TransportOptions): Promise<ImageSource | TreeSource> {
   const ref = parseReference(text);
   switch (ref.transport) {
     case 'oci': {
@@ -47,7 +32,7 @@ export async function openSource(text: string, opts: TransportOptions = {}): Pro
     }
     case 'docker': {
       const { RegistrySource } = await import('../registry/index.js');
-      return new RegistrySource(ref.rest, registryOptions(opts));
+      return new RegistrySource(ref.rest, registryOptions(opts, 'src'));
     }
     case 'oci-archive': {
       const { ArchiveSource } = await import('../archive/archive-source.js');
@@ -56,6 +41,11 @@ export async function openSource(text: string, opts: TransportOptions = {}): Pro
     case 'rootfs': {
       const { RootfsSource } = await import('../rootfs/rootfs-source.js');
       return new RootfsSource(text, ref.dir);
+    }
+    case 'containers-storage': {
+      const { StorageSource } = await import('../storage/storage-source.js');
+      const store = ref.store ?? (await (await import('../storage/store-location.js')).defaultStoreLocation());
+      return new StorageSource(text, store.root, ref.image, store.driver ?? 'overlay');
     }
     default:
       return unsupported(ref, 'source');
@@ -83,7 +73,7 @@ export async function openSink(text: string, opts: TransportOptions = {}): Promi
       const { RegistrySink, parseDockerReference } = await import('../registry/index.js');
       // A parsed reference, not the text: the sink mounts only from the same registry, and by repository.
       const from = opts.mountFrom?.startsWith('docker://') ? parseDockerReference(opts.mountFrom.slice('docker://'.length)) : undefined;
-      return new RegistrySink(ref.rest, { ...registryOptions(opts), ...(from ? { mountFrom: from } : {}) });
+      return new RegistrySink(ref.rest, { ...registryOptions(opts, 'dest'), ...(from ? { mountFrom: from } : {}) });
     }
     case 'oci-archive': {
       const { ArchiveSink } = await import('../archive/archive-sink.js');

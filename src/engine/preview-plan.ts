@@ -56,7 +56,7 @@ export interface PreviewPlanResult {
 export async function previewPlan(opts: PreviewPlanOptions): Promise<PreviewPlanResult> {
   const progress = opts.progress ?? silentProgress;
   const strategy = parentDirStrategy(opts.parentDirs ?? DEFAULT_PARENT_DIR_MODE);
-  const source = await openSource(opts.source, opts.transport);
+  const source = await openSource(opts.source, { ...opts.transport, progress });
   const work = await makeWorkDir(opts.workDir, 'rechunker-plan-');
   const store = await ContentStore.create(work);
   try {

@@ -74,8 +74,10 @@ export interface RechunkResult {
 export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
   const progress = opts.progress ?? silentProgress;
   const strategy = parentDirStrategy(opts.parentDirs ?? DEFAULT_PARENT_DIR_MODE);
-  const source = await openSource(opts.source, opts.transport);
-  const sink = await openSink(opts.destination, opts.transport);
+  // Blob transfers report on the same progress line as the rest of the run.
+  const transport: TransportOptions = { ...opts.transport, progress };
+  const source = await openSource(opts.source, transport);
+  const sink = await openSink(opts.destination, transport);
   const work = await makeWorkDir(opts.workDir, 'rechunker-');
   const store = await ContentStore.create(work);
   try {

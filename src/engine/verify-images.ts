@@ -79,7 +79,7 @@ export async function verifyImages(opts: VerifyOptions): Promise<VerifyResult> {
 }
 
 async function flattenSide(ref: string, opts: VerifyOptions, store: ContentStore, progress: Progress): Promise<{ report: SideReport; trees: Map<VerifyModel, FlatTree> }> {
-  const source = await openSource(ref, opts.transport);
+  const source = await openSource(ref, { ...opts.transport, progress });
   try {
     progress.phase(`resolving ${ref}`);
     const image = await source.resolve(opts.platform);

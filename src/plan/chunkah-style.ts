@@ -13,7 +13,7 @@
  * It reads no prior plan (chunkah #39 asks for that). Layers: outliers, then tiers stable to
  * volatile; empty bins are dropped.
  */
-import { byteOrder } from './cost.js';
+import { byteOrder } from '../util/byte-order.js';
 import { checkBudget } from './pack.js';
 import type { PlanComponent, PlannedLayer } from './plan-types.js';
 

@@ -102,5 +102,3 @@ export function orHistory(a: string, b: string): string {
  * it, so tiny or co-changing components share a layer even when the budget has room.
  */
 export const LAYER_OVERHEAD = 256 * 1024;
-
-export const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Component } from '../components/types.js';
 import { isDir, type FileGraph } from '../graph/file-graph.js';
-import { byteOrder } from './cost.js';
+import { byteOrder } from '../util/byte-order.js';
 
 /** Hex characters kept in a plan: 128 bits tells changes apart and keeps the label small. */
 const FINGERPRINT_HEX = 32;

@@ -12,7 +12,8 @@
  * break by component name, never by insertion order or hashing.
  */
 import { RechunkerError } from '../errors.js';
-import { byteOrder, chainKey, coChange, LAYER_OVERHEAD, orHistory, unionProbability } from './cost.js';
+import { byteOrder } from '../util/byte-order.js';
+import { chainKey, coChange, LAYER_OVERHEAD, orHistory, unionProbability } from './cost.js';
 import type { PlanComponent, PlannedLayer } from './plan-types.js';
 
 /** A layer being formed. */

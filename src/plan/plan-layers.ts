@@ -1,6 +1,7 @@
 import type { Component } from '../components/types.js';
 import { chunkahStylePack } from './chunkah-style.js';
-import { byteOrder, expectedCost, layerProbability } from './cost.js';
+import { byteOrder } from '../util/byte-order.js';
+import { expectedCost, layerProbability } from './cost.js';
 import { checkBudget, packFresh, round } from './pack.js';
 import type { ComponentRecord, PackerName, Plan, PlanComponent, PlannedLayer, PriorPlan } from './plan-types.js';
 import { packWithPrior } from './prior-pack.js';

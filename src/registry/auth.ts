@@ -4,6 +4,7 @@ import type { RegistryCredentials } from './credentials.js';
 import { discard, readBody, type HttpTransport } from './http.js';
 import { isLoopback } from './docker-reference.js';
 import { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, wait, type RetryPolicy } from './retry.js';
+import { byteOrder } from '../util/byte-order.js';
 
 /**
  * Challenge-driven registry auth, as the distribution spec's token flow describes it:
@@ -65,7 +66,7 @@ export function mergeScopes(scopes: Iterable<string>): string[] {
       }
     }
   }
-  return [...byResource.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([r, acts]) => (acts.size ? `${r}:${[...acts].sort().join(',')}` : r));
+  return [...byResource.entries()].sort(([a], [b]) => byteOrder(a, b)).map(([r, acts]) => (acts.size ? `${r}:${[...acts].sort().join(',')}` : r));
 }
 
 function who(creds: RegistryCredentials | undefined): string {

@@ -3,10 +3,10 @@ import { RechunkerError } from '../errors.js';
 import { sha256 } from '../oci/digest.js';
 import { MAX_MANIFEST_BYTES, type ManifestBytes } from '../oci/resolve.js';
 import { MediaType, type Descriptor } from '../oci/types.js';
+import { ByteTally, silentProgress, type Progress } from '../progress.js';
 import { BlobReader, type BlobResponse } from './blob-reader.js';
 import { RegistryConnection, type ConnectionOptions } from './connection.js';
 import { BodyTooLargeError, discard, readBody } from './http.js';
-import { Progress, type ProgressOptions } from './progress.js';
 import { isDigest } from './docker-reference.js';
 import { responseError } from './response-error.js';
 import { uploadBlob, type UploadMethod } from './upload.js';
@@ -17,8 +17,8 @@ import { uploadBlob, type UploadMethod } from './upload.js';
  * mounts, manifest pushes. Transport, auth and retries live in RegistryConnection.
  */
 export interface RegistryClientOptions extends ConnectionOptions {
-  /** Progress on stderr (only when it is a terminal); false for none. */
-  progress?: ProgressOptions | false;
+  /** Where blob bytes pulled and pushed are reported (the progress port; default silent). */
+  progress?: Progress;
   /** `put`: POST then one PUT with the blob (default); `patch`: POST, PATCH with the blob, PUT. */
   uploadMethod?: UploadMethod;
 }
@@ -44,16 +44,16 @@ export class RegistryClient {
   downloadedBytes = 0;
   private readonly pushRepos = new Set<string>();
   private readonly mountSources = new Map<string, Set<string>>();
-  private readonly downloads: Progress;
-  private readonly uploads: Progress;
+  private readonly downloads: ByteTally;
+  private readonly uploads: ByteTally;
   private readonly uploadMethod: UploadMethod;
 
   constructor(registry: string, options: RegistryClientOptions = {}) {
     this.registry = registry;
     this.conn = new RegistryConnection(registry, options);
-    const p = options.progress === false ? { quiet: true } : (options.progress ?? {});
-    this.downloads = new Progress(`pulling from ${registry}`, p);
-    this.uploads = new Progress(`pushing to ${registry}`, p);
+    const progress = options.progress ?? silentProgress;
+    this.downloads = new ByteTally(progress, `pulling from ${registry}`);
+    this.uploads = new ByteTally(progress, `pushing to ${registry}`);
     this.uploadMethod = options.uploadMethod ?? 'put';
   }
 
@@ -245,8 +245,6 @@ export class RegistryClient {
   }
 
   close(): void {
-    this.downloads.end();
-    this.uploads.end();
     this.conn.close();
   }
 }

@@ -6,4 +6,3 @@ export { RegistrySink, type RegistrySinkOptions, type PushStats } from './regist
 export { parseDockerReference, formatDockerReference, manifestReference, isLoopback, type DockerReference } from './docker-reference.js';
 export { lookupCredentials, parseCredsFlag, type RegistryCredentials, type CredentialOptions } from './credentials.js';
 export type { RetryOptions } from './retry.js';
-export type { ProgressOptions } from './progress.js';

@@ -1,13 +1,13 @@
 import type { Readable } from 'node:stream';
-import { resolveImage } from '../oci/resolve.js';
+import { fetchDescribed, resolveImage } from '../oci/resolve.js';
 import type { Descriptor, Platform } from '../oci/types.js';
-import type { ImageSource, ResolvedImage } from '../oci/transport.js';
+import type { ImageSource, ResolvedImage, StoredManifest } from '../oci/transport.js';
 import { RegistryClient, type RegistryClientOptions } from './client.js';
 import { formatDockerReference, manifestReference, parseDockerReference, type DockerReference } from './docker-reference.js';
 
 /**
  * Options shared by RegistrySource and RegistrySink: the CLI's --creds, --authfile,
- * --tls-verify, --jobs, --quiet map onto creds, authfile, tlsVerify, jobs, progress.quiet.
+ * --tls-verify, --jobs map onto creds, authfile, tlsVerify, jobs; bytes go to `progress`.
  */
 export interface RegistryOptions extends RegistryClientOptions {
   /** Concurrent blob transfers (default DEFAULT_JOBS, 8). */
@@ -49,6 +49,15 @@ export class RegistrySource implements ImageSource {
     // Nested manifests come by digest from the manifests endpoint; configs are blobs.
     const fetchManifest = async (desc: Descriptor): Promise<Buffer> => (await this.client.getManifest(repo, desc.digest)).bytes;
     return resolveImage(top, fetchManifest, (desc) => this.readSmallBlob(desc), platform, this.name);
+  }
+
+  async readTop(): Promise<StoredManifest> {
+    return this.client.getManifest(this.ref.repository, manifestReference(this.ref));
+  }
+
+  readManifest(desc: Descriptor): Promise<StoredManifest> {
+    const fetch = async (d: Descriptor) => (await this.client.getManifest(this.ref.repository, d.digest)).bytes;
+    return fetchDescribed(desc, fetch, this.name);
   }
 
   private async readSmallBlob(desc: Descriptor): Promise<Buffer> {

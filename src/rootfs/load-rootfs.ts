@@ -3,7 +3,10 @@ import type { Progress } from '../progress.js';
 import { RechunkerError } from '../errors.js';
 import type { ContentStore } from '../graph/content-store.js';
 import type { DirNode, FileGraph, Inode } from '../graph/file-graph.js';
+import { WHITEOUT_PREFIX } from '../oci/whiteout.js';
 import { displayPath } from '../tar/entry.js';
+import { byteOrder } from '../util/byte-order.js';
+import { createFailFastLimit } from '../util/concurrency.js';
 import { readContents, type ContentJob } from './read-contents.js';
 import { readXattrs } from './read-xattrs.js';
 import { inodeFromStat, statType } from './stat-inode.js';
@@ -32,33 +35,6 @@ export interface LoadRootfsResult {
 }
 
 const SLASH = Buffer.from('/');
-/** A name that a layer would read as a deletion. */
-const WHITEOUT = '.wh.';
-
-/** At most `n` tasks at once; once one has failed, no new task starts. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  failed = false;
-
-  constructor(private readonly n: number) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active < this.n) this.active++;
-    else await new Promise<void>((r) => this.waiting.push(r)); // the slot is handed over
-    try {
-      if (this.failed) throw new RechunkerError('IO', 'cancelled after an earlier failure');
-      return await fn();
-    } catch (e) {
-      this.failed = true;
-      throw e;
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
-}
 
 /**
  * Fill `graph` with the tree under `dir`, as the kernel shows it: lstat (nothing is followed),
@@ -70,7 +46,7 @@ class Limiter {
 export async function loadRootfs(dir: string, graph: FileGraph, store: ContentStore, opts: LoadRootfsOptions = {}): Promise<LoadRootfsResult> {
   const where = opts.where ?? `rootfs:${dir}`;
   const oneFs = opts.oneFileSystem ?? true;
-  const limit = new Limiter(opts.jobs ?? 32);
+  const limit = createFailFastLimit(opts.jobs ?? 32, () => new RechunkerError('IO', 'cancelled after an earlier failure'));
   const progress = opts.progress;
   const result: LoadRootfsResult = { entries: 0, files: 0, bytes: 0, mountPoints: [], sockets: [], warnings: [] };
   const fail = (e: unknown, rel: string, what: string): RechunkerError => {
@@ -108,7 +84,7 @@ export async function loadRootfs(dir: string, graph: FileGraph, store: ContentSt
   async function visitDir(node: DirNode, abs: Buffer, rel: string): Promise<void> {
     let names: Buffer[];
     try {
-      names = await limit.run(() => fs.readdir(abs, { encoding: 'buffer' }));
+      names = await limit(() => fs.readdir(abs, { encoding: 'buffer' }));
     } catch (e) {
       throw fail(e, rel, 'cannot list');
     }
@@ -119,12 +95,12 @@ export async function loadRootfs(dir: string, graph: FileGraph, store: ContentSt
     const name = nameBuf.toString('latin1');
     const rel = parentRel === '' ? name : `${parentRel}/${name}`;
     const abs = Buffer.concat([parentAbs, SLASH, nameBuf]);
-    if (name.startsWith(WHITEOUT)) {
+    if (name.startsWith(WHITEOUT_PREFIX)) {
       throw new RechunkerError('UNSUPPORTED', `${where}: "${displayPath(rel)}" cannot be stored in a layer: a name starting with ".wh." means a deletion there`);
     }
     let st: BigIntStats;
     try {
-      st = await limit.run(() => fs.lstat(abs, { bigint: true }));
+      st = await limit(() => fs.lstat(abs, { bigint: true }));
     } catch (e) {
       throw fail(e, rel, 'cannot stat');
     }
@@ -136,8 +112,8 @@ export async function loadRootfs(dir: string, graph: FileGraph, store: ContentSt
     let linkname: string | undefined;
     let xattrs: Map<string, Buffer> | null;
     try {
-      if (type === 'symlink') linkname = (await limit.run(() => fs.readlink(abs, { encoding: 'buffer' }))).toString('latin1');
-      xattrs = await limit.run(() => readXattrs(abs, type === 'symlink'));
+      if (type === 'symlink') linkname = (await limit(() => fs.readlink(abs, { encoding: 'buffer' }))).toString('latin1');
+      xattrs = await limit(() => readXattrs(abs, type === 'symlink'));
     } catch (e) {
       throw fail(e, rel, 'cannot read');
     }
@@ -170,13 +146,13 @@ export async function loadRootfs(dir: string, graph: FileGraph, store: ContentSt
   try {
     await visitDir(graph.root, rootBuf, '');
   } catch (e) {
-    limit.failed = true;
+    limit.cancel();
     throw e;
   }
 
   // Byte order of paths: the pack file and the first path of a hardlink set do not depend on
   // which stat answered first.
-  jobs.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  jobs.sort((a, b) => byteOrder(a.rel, b.rel));
   progress?.phase(`reading ${jobs.length} files of ${where}`);
   result.files = jobs.length;
   result.bytes = await readContents(jobs, store, where, 32, (n) => {

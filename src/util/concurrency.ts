@@ -40,6 +40,27 @@ export function createLimit(n: number): Limit {
     });
 }
 
+/** A Limit whose tasks not yet started reject instead of running once one failed or cancel() was called. */
+export interface FailFastLimit extends Limit {
+  cancel(): void;
+}
+
+export function createFailFastLimit(n: number, cancelled: () => Error): FailFastLimit {
+  const limit = createLimit(n);
+  let failed = false;
+  const run = <T>(fn: () => Promise<T>): Promise<T> =>
+    limit(async () => {
+      if (failed) throw cancelled();
+      try {
+        return await fn();
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    });
+  return Object.assign(run, { cancel: () => void (failed = true) });
+}
+
 /**
  * Run `fn` over `items` with at most `n` in flight, starting them in `order` (indexes; default
  * the items' order). Results keep the items' order. After the first failure no new work starts;

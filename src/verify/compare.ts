@@ -1,5 +1,6 @@
 import { displayPath } from '../tar/entry.js';
 import { UNPACK_TIME, type FlatEntry, type FlatTree } from './flat-tree.js';
+import { byteOrder } from '../util/byte-order.js';
 
 export type DifferenceField = 'type' | 'mode' | 'uid' | 'gid' | 'mtime' | 'content' | 'symlink' | 'device' | 'xattrs' | 'hardlinks';
 
@@ -47,7 +48,7 @@ export function compareTrees(a: FlatTree, b: FlatTree): Difference[] {
   }
   // Hardlink sets: a set that differs is one difference, however many paths it has.
   const reported = new Set<string>();
-  for (const p of [...paths].sort(byBytes)) {
+  for (const p of [...paths].sort(byteOrder)) {
     if (reported.has(p)) continue;
     const ea = a.get(p);
     const eb = b.get(p);
@@ -61,7 +62,7 @@ export function compareTrees(a: FlatTree, b: FlatTree): Difference[] {
     if (d) d.fields.push(field);
     else byPath.set(p, { path: p, kind: 'differs', type: ea.type, fields: [field] });
   }
-  return [...byPath.values()].sort((x, y) => byBytes(x.path, y.path));
+  return [...byPath.values()].sort((x, y) => byteOrder(x.path, y.path));
 }
 
 function compareEntries(a: FlatEntry, b: FlatEntry): FieldDifference[] {
@@ -77,7 +78,7 @@ function compareEntries(a: FlatEntry, b: FlatEntry): FieldDifference[] {
   check('content', a.sha256, b.sha256);
   check('symlink', a.linkname === undefined ? undefined : displayPath(a.linkname), b.linkname === undefined ? undefined : displayPath(b.linkname));
   check('device', a.device, b.device);
-  const names = [...new Set([...a.xattrs.keys(), ...b.xattrs.keys()])].filter((n) => !sameBytes(a.xattrs.get(n), b.xattrs.get(n))).sort(byBytes);
+  const names = [...new Set([...a.xattrs.keys(), ...b.xattrs.keys()])].filter((n) => !sameBytes(a.xattrs.get(n), b.xattrs.get(n))).sort(byteOrder);
   if (names.length > 0) out.push({ field: 'xattrs', names: names.map(displayPath), a: showXattrs(a.xattrs, names), b: showXattrs(b.xattrs, names) });
   return out;
 }
@@ -105,10 +106,6 @@ function showXattrs(x: Map<string, Buffer>, names: string[]): string {
 
 function showSet(set: readonly string[] | undefined): string {
   return set && set.length > 1 ? set.map(displayPath).join(', ') : 'none';
-}
-
-function byBytes(x: string, y: string): number {
-  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** One line per difference, e.g. `usr/bin (dir): shadowed: mtime 2025-...Z -> unpack-time`. */

@@ -1,8 +1,9 @@
 import type { Progress } from '../progress.js';
-import { applyLayer, OPAQUE, WHITEOUT } from '../graph/apply-layer.js';
+import { applyLayer } from '../graph/apply-layer.js';
 import type { ContentStore } from '../graph/content-store.js';
 import { FileGraph, impliedDirInode, isDir, type DirNode } from '../graph/file-graph.js';
 import { readLayers } from '../graph/read-layer.js';
+import { AUFS_META_PREFIX, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../oci/whiteout.js';
 import type { ImageSource, ResolvedImage } from '../oci/transport.js';
 import type { TarReadItem } from '../tar/reader.js';
 
@@ -28,14 +29,14 @@ export async function layerTree(items: AsyncIterable<TarReadItem>, store: Conten
       const p = item.entry.path;
       const slash = p.lastIndexOf('/');
       const base = p.slice(slash + 1);
-      if (!base.startsWith(WHITEOUT)) {
+      if (!base.startsWith(WHITEOUT_PREFIX)) {
         yield item;
         continue;
       }
       const dir = slash < 0 ? '' : p.slice(0, slash);
       marks.push(dir);
-      if (base === OPAQUE) tree.opaque.add(dir === '' ? '.' : dir);
-      else if (!base.startsWith(WHITEOUT + WHITEOUT)) tree.whiteouts.add(dir === '' ? base.slice(WHITEOUT.length) : `${dir}/${base.slice(WHITEOUT.length)}`);
+      if (base === OPAQUE_WHITEOUT) tree.opaque.add(dir === '' ? '.' : dir);
+      else if (!base.startsWith(AUFS_META_PREFIX)) tree.whiteouts.add(dir === '' ? base.slice(WHITEOUT_PREFIX.length) : `${dir}/${base.slice(WHITEOUT_PREFIX.length)}`);
     }
   }
   await applyLayer(tree.graph, store, withoutWhiteouts(), index, where);

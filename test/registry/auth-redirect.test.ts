@@ -116,7 +116,7 @@ describe('auth and request layer', () => {
   it('Basic: credentials go to the registry, never to the storage host it redirects to', async () => {
     storageSeen.length = 0;
     registrySeen.length = 0;
-    const client = new RegistryClient(basicReg.host, { creds: `${USER}:${PASS}`, retry: FAST, progress: false });
+    const client = new RegistryClient(basicReg.host, { creds: `${USER}:${PASS}`, retry: FAST });
     try {
       const data = await readAll(await client.openBlob('r', { mediaType: 'application/octet-stream', digest: blobDigest, size: blob.length }));
       assert.ok(data.equals(blob));
@@ -131,7 +131,7 @@ describe('auth and request layer', () => {
   it('Bearer: token from access_token, sent to the registry only, renewed after expiry and after a 401', async () => {
     storageSeen.length = 0;
     let now = 1_000_000;
-    const client = new RegistryClient(bearerReg.host, { creds: `${USER}:${PASS}`, retry: FAST, progress: false, now: () => now });
+    const client = new RegistryClient(bearerReg.host, { creds: `${USER}:${PASS}`, retry: FAST, now: () => now });
     try {
       const desc = { mediaType: 'application/octet-stream', digest: blobDigest, size: blob.length };
       assert.ok((await readAll(await client.openBlob('r', desc))).equals(blob));
@@ -154,7 +154,7 @@ describe('auth and request layer', () => {
   });
 
   it('Bearer: refused credentials are an AUTH error that does not print them', async () => {
-    const client = new RegistryClient(bearerReg.host, { creds: `${USER}:wrong-${PASS}`, retry: FAST, progress: false });
+    const client = new RegistryClient(bearerReg.host, { creds: `${USER}:wrong-${PASS}`, retry: FAST });
     try {
       await assert.rejects(client.hasBlob('r', blobDigest), (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH' && !e.message.includes(PASS) && !e.message.includes('\n'));
     } finally {
@@ -163,7 +163,7 @@ describe('auth and request layer', () => {
   });
 
   it('caps manifests at 4 MiB and checks a manifest fetched by digest', async () => {
-    const client = new RegistryClient(basicReg.host, { creds: `${USER}:${PASS}`, retry: FAST, progress: false });
+    const client = new RegistryClient(basicReg.host, { creds: `${USER}:${PASS}`, retry: FAST });
     try {
       await assert.rejects(client.getManifest('r', 'big'), (e: unknown) => e instanceof RechunkerError && e.code === 'BAD_MANIFEST' && /manifest big/.test(e.message));
       await assert.rejects(client.getManifest('r', 'chunked-big'), (e: unknown) => e instanceof RechunkerError && e.code === 'BAD_MANIFEST');
@@ -177,7 +177,7 @@ describe('auth and request layer', () => {
 
   it('restarts a dropped download from 0 when the server ignores Range, without duplicate bytes', async () => {
     dropFirst = 2;
-    const client = new RegistryClient(basicReg.host, { creds: `${USER}:${PASS}`, retry: FAST, progress: false });
+    const client = new RegistryClient(basicReg.host, { creds: `${USER}:${PASS}`, retry: FAST });
     try {
       const data = await readAll(await client.openBlob('r', { mediaType: 'application/octet-stream', digest: blobDigest, size: blob.length }));
       assert.equal(data.length, blob.length);
@@ -189,7 +189,7 @@ describe('auth and request layer', () => {
   });
 
   it('fails a blob whose bytes do not match its descriptor', async () => {
-    const client = new RegistryClient(basicReg.host, { creds: `${USER}:${PASS}`, retry: FAST, progress: false });
+    const client = new RegistryClient(basicReg.host, { creds: `${USER}:${PASS}`, retry: FAST });
     try {
       const wrongDigest = 'sha256:' + 'c'.repeat(64);
       await assert.rejects(readAll(await client.openBlob('r', { mediaType: 'x', digest: wrongDigest, size: blob.length })), (e: unknown) => e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH' && e.message.includes(wrongDigest));

@@ -21,7 +21,7 @@ const MANIFEST = /\/manifests\//;
 describe('registry transfers through a faulty connection', { skip }, () => {
   let reg: RegistryServer;
   let proxy: FaultProxy;
-  const opts = (): RegistryOptions => ({ retry: { attempts: 5, baseDelayMs: 10, maxDelayMs: 300 }, progress: false });
+  const opts = (): RegistryOptions => ({ retry: { attempts: 5, baseDelayMs: 10, maxDelayMs: 300 } });
 
   before(async () => {
     reg = await startRegistry({ auth: 'htpasswd', relativeUrls: true });

@@ -24,7 +24,7 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuth[]) {
     let opts: RegistryOptions;
     before(async () => {
       reg = await startRegistry({ auth: mode, token: { anonymousPull: (repo) => repo.startsWith('public/') } });
-      opts = { retry: FAST, progress: false, ...(mode === 'none' ? {} : { creds: `tester:${reg.users.tester}` }) };
+      opts = { retry: FAST, ...(mode === 'none' ? {} : { creds: `tester:${reg.users.tester}` }) };
     });
     after(async () => {
       await reg?.stop();
@@ -203,7 +203,7 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuth[]) {
         const sink = new RegistrySink(`${reg.host}/test/app:v9`, { ...opts, creds: `tester:${wrong}` });
         await assert.rejects(pushImage(sink, makeImage({ layerSizes: [10] })), (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH' && /HTTP 401/.test(e.message) && !e.message.includes(wrong));
         await sink.close();
-        const anon = new RegistrySource(`${reg.host}/test/app:v1`, { retry: FAST, progress: false, authfile: '/nonexistent/auth.json' });
+        const anon = new RegistrySource(`${reg.host}/test/app:v1`, { retry: FAST, authfile: '/nonexistent/auth.json' });
         await assert.rejects(anon.resolve({ os: 'linux', architecture: 'amd64' }), (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH');
         await anon.close();
       });
@@ -216,15 +216,15 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuth[]) {
           const authfile = path.join(dir, 'auth.json');
           await writeFile(authfile, JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`tester:${reg.users.tester}`).toString('base64') } } }));
           const img = makeImage({ layerSizes: [50_000] });
-          const sink = new RegistrySink(`${reg.host}/public/app:v1`, { retry: FAST, progress: false, authfile });
+          const sink = new RegistrySink(`${reg.host}/public/app:v1`, { retry: FAST, authfile });
           await pushImage(sink, img);
           await sink.close();
-          const anon = new RegistrySource(`${reg.host}/public/app:v1`, { retry: FAST, progress: false, authfile: path.join(dir, 'none.json') });
+          const anon = new RegistrySource(`${reg.host}/public/app:v1`, { retry: FAST, authfile: path.join(dir, 'none.json') });
           const { layers } = await pullImage(anon);
           assert.ok(layers[0]!.equals(img.layers[0]!.data));
           await anon.close();
           assert.ok(reg.token!.requests.some((r) => r.user === undefined && r.granted.some((g) => g.name === 'public/app' && g.actions.includes('pull'))));
-          const denied = new RegistrySource(`${reg.host}/test/app:v1`, { retry: FAST, progress: false, authfile: path.join(dir, 'none.json') });
+          const denied = new RegistrySource(`${reg.host}/test/app:v1`, { retry: FAST, authfile: path.join(dir, 'none.json') });
           await assert.rejects(denied.resolve({ os: 'linux', architecture: 'amd64' }), (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH');
           await denied.close();
         } finally {
@@ -245,7 +245,7 @@ describe('registry over https with a self-signed certificate', { skip }, () => {
   });
 
   it('works with tlsVerify false (--tls-verify=false), and refuses the certificate otherwise', async () => {
-    const base = { retry: FAST, progress: false as const, creds: `tester:${reg.users.tester}` };
+    const base = { retry: FAST, creds: `tester:${reg.users.tester}` };
     const img = makeImage({ layerSizes: [300_000] });
     const sink = new RegistrySink(`${reg.host}/tls/app:v1`, { ...base, tlsVerify: false });
     await pushImage(sink, img);

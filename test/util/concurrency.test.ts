@@ -1,49 +1,7 @@
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { createLimit, mapLimit } from '../../src/util/concurrency.js';
-import { formatBytes, Progress } from '../../src/registry/progress.js';
-
-function fakeStderr(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean; columns?: number }; text: () => string } {
-  const stream = Object.assign(new PassThrough(), { isTTY, columns: 100 });
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-}
-
-describe('progress', () => {
-  it('draws bytes, total and rate on a terminal, throttled', () => {
-    const { stream, text } = fakeStderr(true);
-    const p = new Progress('pushing to reg', { stream, intervalMs: 1_000_000 });
-    const t = p.start(3 * 1024 * 1024);
-    for (let i = 0; i < 1000; i++) t.add(3 * 1024);
-    t.done();
-    p.end();
-    const out = text();
-    assert.match(out, /pushing to reg: 2\.9 MiB \/ 3\.0 MiB {2}[\d.]+ (B|KiB|MiB|GiB)\/s/);
-    // First draw and the final one only: the rest were throttled.
-    assert.equal(out.split('\r').length - 1, 2);
-  });
-
-  it('is silent when stderr is not a terminal, or with quiet', () => {
-    for (const [tty, quiet] of [
-      [false, false],
-      [true, true],
-    ] as const) {
-      const { stream, text } = fakeStderr(tty);
-      const p = new Progress('x', { stream, quiet });
-      const t = p.start(10);
-      t.add(10);
-      t.done();
-      p.end();
-      assert.equal(text(), '');
-      assert.equal(p.enabled, false);
-    }
-    assert.equal(formatBytes(512), '512 B');
-    assert.equal(formatBytes(1536), '1.5 KiB');
-  });
-});
 
 describe('bounded concurrency', () => {
   it('never runs more than n at once and keeps results in order', async () => {
