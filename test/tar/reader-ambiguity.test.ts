@@ -60,7 +60,7 @@ describe('tar inputs refused as ambiguous', () => {
   const refused = async (archive: Buffer, re: RegExp) => assert.rejects(readAll(archive), badTar(re));
 
   it('a numeric field beginning with two NULs (GNU tar reads 0) is refused, on the size above all', async () => {
-    await refused(tar(rawEntry({ name: 'f', size: { raw: '\0\0000000012\0' } }, Buffer.from('0123456789'))), /size field reads as 0 in GNU tar and 10 in Go/);
+    await refused(tar(rawEntry({ name: 'f', size: { raw: '\x00\x00000000012\x00' } }, Buffer.from('0123456789'))), /size field reads as 0 in GNU tar and 10 in Go/);
     await refused(tar(rawEntry({ name: 'f', uid: { raw: ' \x00001750\0' } })), /uid field reads as 0 in GNU tar/);
     await refused(tar(rawEntry({ name: 'f', mode: { raw: '\t0000644' } })), /mode field is not an octal number/);
   });
