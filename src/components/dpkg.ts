@@ -5,6 +5,7 @@
  * Everything is decoded as latin1 byte strings so that listed paths compare byte for byte with
  * the tree's paths (tar/entry.ts).
  */
+import { byteOrder } from '../util/byte-order.js';
 import type { TreeView } from './types.js';
 
 export const DPKG_DIR = 'var/lib/dpkg';
@@ -173,8 +174,4 @@ export async function readDpkgDatabase(tree: TreeView): Promise<DpkgDatabase | u
   }
   packages.sort((a, b) => byteOrder(a.name, b.name) || byteOrder(a.arch, b.arch));
   return { packages, warnings };
-}
-
-function byteOrder(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -6,11 +6,9 @@
  * subdirectories, recursively; what stays small falls back to the catch-all. Groups follow the
  * tree's shape, so they are stable from one build to the next while files stay put.
  */
-export interface Unit {
-  /** Paths kept together (a hardlink set or a single file), byte order. */
-  members: string[];
-  size: number;
-}
+import { PRIORITY, type ComponentFacts, type RemainderRule, type Unit } from './claim-source.js';
+
+export type { Unit };
 
 export interface TreeGroup {
   /** Directory prefix the group covers ('' for files at the root). */
@@ -71,4 +69,23 @@ export function groupByTree(units: readonly Unit[], opts: TreeGroupOptions = DEF
   split('', 0, [...units]);
   groups.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
   return { groups, rest };
+}
+
+const SUBTREE: ComponentFacts = { kind: 'tree' };
+const UNCLAIMED: ComponentFacts = { kind: 'unclaimed' };
+
+/** Rules 6-7 of PRIORITY: 'tree:PREFIX' components for the big subtrees, 'unclaimed' for the rest. */
+export function subtreeRemainder(opts: TreeGroupOptions = DEFAULT_TREE_GROUPS): RemainderRule {
+  return (units) => {
+    const { groups, rest } = groupByTree(units, opts);
+    const out: ReturnType<RemainderRule> = groups.map((g) => ({
+      claim: { component: `tree:${g.prefix || '/'}`, priority: PRIORITY.subtree, tieKey: '', facts: SUBTREE },
+      units: g.units,
+    }));
+    if (rest.length > 0) {
+      const claim = { component: 'unclaimed', priority: PRIORITY.unclaimed, tieKey: '', facts: UNCLAIMED };
+      out.push({ claim, units: rest });
+    }
+    return out;
+  };
 }

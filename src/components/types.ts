@@ -29,10 +29,46 @@ export interface TreeNodeInfo {
 }
 
 /** 'tree': a directory subtree of unclaimed files, split out when no package database covers it. */
-export type ComponentKind = 'deb' | 'rpm' | 'xattr' | 'bigfile' | 'pkgdb' | 'cache' | 'tree' | 'unclaimed';
+export type ComponentKind = 'deb' | 'rpm' | 'pacman' | 'xattr' | 'bigfile' | 'pkgdb' | 'cache' | 'tree' | 'unclaimed';
+
+/** One installed package as its database records it; which fields are set depends on the manager. */
+export interface PackageFacts {
+  name: string;
+  version: string;
+  arch?: string;
+  /** rpm only; absent when the package has none (not the same as epoch 0). */
+  epoch?: number;
+  release?: string;
+  /** dpkg: the source package's version, when it differs from the binary's. */
+  sourceVersion?: string;
+  /** dpkg's `Installed-Size` (KiB, an estimate made at build time). */
+  installedSizeKiB?: number;
+  /** Installed size in bytes (rpm, pacman). */
+  size?: number;
+  /** Seconds since the epoch (rpm BUILDTIME, pacman %BUILDDATE%). */
+  buildTime?: number;
+}
+
+/** What detectors know of a component beyond its paths; every field is optional. */
+export interface ComponentMeta {
+  /** Source package (deb), source rpm name (rpm) or %BASE% (pacman). */
+  source?: string;
+  packages?: PackageFacts[];
+  /** rpm BUILDTIME / pacman %BUILDDATE% of the package, seconds. */
+  buildTime?: number;
+  /** Seconds since the epoch when the component changed (changelog entries, build dates), newest first. */
+  changeTimes?: number[];
+  /** The smallest `user.update-interval` among its paths, in days. */
+  updateIntervalDays?: number;
+  /** The `user.component` value of an xattr component. */
+  value?: string;
+}
 
 export interface Component {
-  /** Stable, unique name: 'deb:coreutils' (binary package), 'rpm:glibc', 'xattr:VALUE', 'bigfile:usr/lib/x.so', 'cache', 'tree:opt/app', 'unclaimed'. */
+  /**
+   * Stable, unique name: 'deb:coreutils' (binary package), 'rpm:glibc', 'pacman:bash', 'xattr:VALUE',
+   * 'bigfile:usr/lib/x.so', 'pkgdb', 'cache', 'tree:opt/app', 'unclaimed'.
+   */
   name: string;
   kind: ComponentKind;
   /** Non-directory paths it owns, byte order. Directories belong to no component. */
@@ -41,11 +77,11 @@ export interface Component {
   size: number;
   /**
    * Components that change together share a group: the binary packages built from one source
-   * package ('deb:perl' for deb:perl-base and deb:perl-modules-5.36; 'rpm:SOURCE' for rpm). A
+   * package ('deb:perl' for deb:perl-base and deb:perl-modules-5.36; 'rpm:SOURCE'; 'pacman:BASE'). A
    * fresh plan packs a group into one layer, as chunkah groups rpms by source rpm; with a prior
    * plan an unchanged member stays where it was when a new one arrives.
    */
   group?: string;
-  /** Extra facts for the planner: source package, version, change times... */
-  meta?: Record<string, unknown>;
+  /** Extra facts for the planner: source package, versions, change times... */
+  meta?: ComponentMeta;
 }

@@ -80,8 +80,8 @@ export async function previewPlan(opts: PreviewPlanOptions): Promise<PreviewPlan
           changeProbability: r.changeProbability,
           fingerprint: r.fingerprint,
           history: r.history,
-          changeTimes: Array.isArray(c.meta?.changeTimes) ? (c.meta!.changeTimes as number[]) : [],
-          ...(typeof interval === 'number' ? { updateIntervalDays: interval } : {}),
+          changeTimes: c.meta?.changeTimes ?? [],
+          ...(interval === undefined ? {} : { updateIntervalDays: interval }),
           ...(opts.paths ? { paths: c.paths } : {}),
         };
       }),

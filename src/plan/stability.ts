@@ -59,8 +59,7 @@ export function newestChangeTime(components: readonly Component[]): number | und
 
 /** The component's change dates, in no particular order (only their maximum and count matter). */
 function changeTimes(c: Component): number[] {
-  const t = c.meta?.changeTimes;
-  return Array.isArray(t) ? (t.filter((x) => typeof x === 'number') as number[]) : [];
+  return c.meta?.changeTimes ?? [];
 }
 
 const fromRate = (perDay: number): number => clamp(1 - Math.exp(-perDay * UPDATE_INTERVAL_DAYS));
@@ -70,7 +69,7 @@ const clamp = (p: number): number => Math.min(P_MAX, Math.max(P_MIN, p));
 export function metadataProbability(c: Component, now: number | undefined): number {
   if (VOLATILE_KINDS.has(c.kind)) return VOLATILE_P;
   const interval = c.meta?.updateIntervalDays;
-  if (typeof interval === 'number' && interval > 0) return fromRate(1 / interval);
+  if (interval !== undefined && interval > 0) return fromRate(1 / interval);
   const times = changeTimes(c);
   if (times.length === 0 || now === undefined) return DEFAULT_P;
   const since = now - RATE_WINDOW_DAYS * DAY;
