@@ -60,7 +60,12 @@ describe('resolveClaims', () => {
       ['x/c', claim('xattr:k', PRIORITY.xattr)],
     ]);
     const seen: string[][] = [];
-    const big = { claimFor: (u: { members: string[] }) => (seen.push(u.members), claim('bigfile:' + u.members[0], 50)) };
+    const big = {
+      claimFor: (u: { members: string[] }) => {
+        seen.push(u.members);
+        return claim(`bigfile:${u.members[0]}`, PRIORITY.bigFile);
+      },
+    };
     const r = resolveClaims(tree, { paths: [paths], units: [big], remainder: rest });
     assert.deepEqual(owners(r), { pkgdb: ['x/a', 'x/b', 'x/c'], 'bigfile:y/a': ['y/a', 'y/b'] });
     assert.equal(r.splitSets, 1);
