@@ -1,18 +1,36 @@
+import type { PriorLayer } from '../assemble/layer-reuse.js';
 import { RechunkerError } from '../errors.js';
 import type { Platform } from '../oci/types.js';
-import { priorFromImage } from '../plan/recorded-plan.js';
 import type { PriorPlan } from '../plan/plan-types.js';
+import { COMPONENTS_ANNOTATION, priorFromImage } from '../plan/recorded-plan.js';
 import { openSource, type TransportOptions } from './open-reference.js';
 
-/** The plan the rechunked image at `ref` recorded (see plan/recorded-plan.ts). */
-export async function readPriorPlan(ref: string, platform: Platform, transport?: TransportOptions): Promise<PriorPlan> {
+/** A previous rechunked build: the plan it recorded, and its layers as its image describes them. */
+export interface PriorImage {
+  ref: string;
+  plan: PriorPlan;
+  layers: PriorLayer[];
+}
+
+/** The rechunked image at `ref` (see plan/recorded-plan.ts). */
+export async function readPriorImage(ref: string, platform: Platform, transport?: TransportOptions): Promise<PriorImage> {
   const source = await openSource(ref, transport);
   try {
     const { config, manifest } = await source.resolve(platform);
-    return priorFromImage(ref, config, manifest);
+    const plan = priorFromImage(ref, config, manifest);
+    const layers = manifest.layers.map((descriptor, i) => ({
+      descriptor,
+      diffId: config.rootfs.diff_ids[i]!,
+      components: (descriptor.annotations?.[COMPONENTS_ANNOTATION] ?? '').split(',').filter((n) => n !== ''),
+    }));
+    return { ref, plan, layers };
   } finally {
     await source.close();
   }
+}
+
+export async function readPriorPlan(ref: string, platform: Platform, transport?: TransportOptions): Promise<PriorPlan> {
+  return (await readPriorImage(ref, platform, transport)).plan;
 }
 
 /**
@@ -20,12 +38,18 @@ export async function readPriorPlan(ref: string, platform: Platform, transport?:
  * rechunked one. A missing tag, layout or label is silently no prior; another failure is a reason
  * to go without one, returned so the caller can say so.
  */
-export async function findPriorPlan(ref: string, platform: Platform, transport?: TransportOptions): Promise<{ plan?: PriorPlan; warning?: string }> {
+export async function findPriorImage(ref: string, platform: Platform, transport?: TransportOptions): Promise<{ image?: PriorImage; warning?: string }> {
   try {
-    return { plan: await readPriorPlan(ref, platform, transport) };
+    return { image: await readPriorImage(ref, platform, transport) };
   } catch (err) {
     // Nothing there, or a destination the write itself will report as unusable (or refusing us).
     if (err instanceof RechunkerError && (err.code === 'NOT_FOUND' || err.code === 'IO' || err.code === 'AUTH')) return {};
     return { warning: `${ref}: not used as the prior plan (${(err as Error).message})` };
   }
+}
+
+/** findPriorImage's plan alone. */
+export async function findPriorPlan(ref: string, platform: Platform, transport?: TransportOptions): Promise<{ plan?: PriorPlan; warning?: string }> {
+  const { image, warning } = await findPriorImage(ref, platform, transport);
+  return image ? { plan: image.plan } : warning ? { warning } : {};
 }

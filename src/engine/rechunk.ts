@@ -3,18 +3,21 @@ import { Readable } from 'node:stream';
 import os from 'node:os';
 import { assembleImage } from '../assemble/assemble-image.js';
 import { dirsChangedByMtime, layerEntries } from '../assemble/output-entries.js';
-import { writeLayer, type BuiltLayer } from '../assemble/write-layer.js';
+import { compressionKey, reuseCandidates } from '../assemble/layer-reuse.js';
+import { buildLayer, type BuiltLayer } from '../assemble/write-layer.js';
 import type { Compression } from '../compress/codec.js';
 import type { Component } from '../components/types.js';
 import { ContentStore } from '../graph/content-store.js';
 import { FileGraph, isDir } from '../graph/file-graph.js';
 import type { Platform } from '../oci/types.js';
-import type { PackerName, Plan, PriorPlan } from '../plan/plan-types.js';
-import { findPriorPlan, readPriorPlan } from './prior-plan.js';
+import type { PackerName, Plan } from '../plan/plan-types.js';
+import { findPriorImage, readPriorImage, type PriorImage } from './prior-plan.js';
 import { COMPONENTS_ANNOTATION, planLabelValue } from '../plan/recorded-plan.js';
 import { DEFAULT_PARENT_DIR_MODE, delegateWarning, DIR_MTIME_CLAMP, dirMtimeCost, parentDirStrategy, shadowedDirs, type DirMtimeMode } from '../parents/index.js';
 import type { LayerPaths } from '../parents/strategy.js';
 import { openSink, openSource, type TransportOptions } from './open-reference.js';
+import { accessFor, asDestination } from './registry-access.js';
+import { BlobTally, tallySink, type TransferSummary } from './blob-tally.js';
 import type { ImageSink } from '../oci/transport.js';
 import { mapLimit } from '../util/concurrency.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
@@ -52,6 +55,8 @@ export interface LayerReport {
   size: number;
   uncompressedSize: number;
   components: string[];
+  /** The previous build's blob, found at the destination with the same diff_id: not compressed again. */
+  reused: boolean;
 }
 
 export interface RechunkResult {
@@ -69,6 +74,9 @@ export interface RechunkResult {
   prior: string | null;
   /** Expected uncompressed bytes per update, and how the prior was used (see src/plan). */
   plan: { expectedCost: number; expectedLowerBound: number; notes: string[] };
+  /** Layers the destination already had (from the prior build) or mounted; the rest are new. */
+  layersReused: number;
+  transfer: TransferSummary;
 }
 
 export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
@@ -77,11 +85,14 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
   // Blob transfers report on the same progress line as the rest of the run.
   const transport: TransportOptions = { ...opts.transport, progress };
   const source = await openSource(opts.source, transport);
-  const sink = await openSink(opts.destination, transport);
+  const tally = new BlobTally();
+  const sink = tallySink(await openSink(opts.destination, transport), tally);
   const work = await makeWorkDir(opts.workDir, 'rechunker-');
   const store = await ContentStore.create(work);
   try {
-    const { prior, priorRef, priorWarning } = await choosePrior(opts);
+    const { priorImage, priorWarning } = await choosePrior(opts);
+    const prior = priorImage?.plan;
+    const priorRef = priorImage?.ref;
     const { image, graph, components, warnings, plan } = await readAndPlan(source, opts.platform, store, progress, { maxLayers: opts.maxLayers, extraLayers: strategy.extraLayers, ...(prior ? { prior } : {}), ...(opts.packer ? { packer: opts.packer } : {}) });
     const warn = (message: string) => {
       progress.warn(message);
@@ -99,9 +110,33 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     if (dirMtime !== undefined) warn(dirMtimeCost(dirsChangedByMtime(graph, dirMtime), dirs.length, strategy.mode));
 
     progress.phase(`writing ${layers.length} layers`);
+    const compression = compressionKey(opts.compression, opts.compressionLevel);
+    // A layer the previous build already wrote, byte for byte, is taken from the destination as it
+    // is; only a blob the destination holds counts, so nothing is fetched to avoid compressing.
+    const candidates = reuseCandidates(
+      layers,
+      {
+        priorLayers: priorImage?.layers ?? [],
+        ...(prior?.compression ? { priorCompression: prior.compression } : {}),
+        ...(prior?.components ? { priorRecords: prior.components } : {}),
+        fingerprints: new Map(Object.entries(plan.components).map(([name, r]) => [name, r.fingerprint])),
+        compression: opts.compression,
+        ...(opts.compressionLevel !== undefined ? { level: opts.compressionLevel } : {}),
+      },
+      (p) => sink.hasBlob(p.descriptor),
+    );
+    const entryOptions = { clampMtime: opts.sourceDateEpoch, ...(dirMtime !== undefined ? { dirMtime } : {}) };
     let written = 0;
-    const built = await mapLimit(layers, opts.jobs ?? Math.max(2, os.availableParallelism()), async (layer) => {
-      const b = await writeLayer(layerEntries(graph, store, layer, { clampMtime: opts.sourceDateEpoch, ...(dirMtime !== undefined ? { dirMtime } : {}) }), work, opts.compression, opts.compressionLevel);
+    const jobs = opts.jobs ?? Math.max(2, os.availableParallelism());
+    const built = await mapLimit(layers, jobs, async (layer, i) => {
+      const candidate = candidates[i];
+      const b = await buildLayer({
+        items: () => layerEntries(graph, store, layer, entryOptions),
+        workDir: work,
+        compression: opts.compression,
+        ...(opts.compressionLevel !== undefined ? { level: opts.compressionLevel } : {}),
+        ...(candidate ? { reuse: candidate } : {}),
+      });
       progress.advance(++written, layers.length);
       return b;
     }, largestFirst(layers, components));
@@ -114,7 +149,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
         diffId: b.diffId,
         components: layers[i]!.components,
       })),
-      planLabelValue(plan, strategy.mode),
+      planLabelValue(plan, strategy.mode, compression),
       strategy.mode,
     );
     for (const b of built) await putLayer(sink, b);
@@ -127,7 +162,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
       source: opts.source,
       destination: opts.destination,
       manifestDigest: assembled.manifest.digest,
-      layers: built.map((b, i) => ({ digest: b.digest, size: b.size, uncompressedSize: b.uncompressedSize, components: layers[i]!.components })),
+      layers: built.map((b, i) => ({ digest: b.digest, size: b.size, uncompressedSize: b.uncompressedSize, components: layers[i]!.components, reused: b.reused !== undefined })),
       components: components.length,
       files,
       directories: dirCount,
@@ -136,6 +171,8 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
       warnings,
       prior: priorRef ?? null,
       plan: { expectedCost: plan.expectedCost, expectedLowerBound: plan.expectedLowerBound, notes: plan.notes },
+      layersReused: built.filter((b) => tally.outcome(b.digest) !== 'uploaded').length,
+      transfer: tally.summary(),
     };
   } finally {
     progress.done();
@@ -146,12 +183,12 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
   }
 }
 
-/** --prior when given; else, unless --no-prior, the plan of the rechunked image already at DESTINATION. */
-async function choosePrior(opts: RechunkOptions): Promise<{ prior?: PriorPlan; priorRef?: string; priorWarning?: string }> {
-  if (opts.prior) return { prior: await readPriorPlan(opts.prior, opts.platform, opts.transport), priorRef: opts.prior };
+/** --prior when given; else, unless --no-prior, the rechunked image already at DESTINATION. */
+async function choosePrior(opts: RechunkOptions): Promise<{ priorImage?: PriorImage; priorWarning?: string }> {
+  if (opts.prior) return { priorImage: await readPriorImage(opts.prior, opts.platform, accessFor(opts.prior, opts.destination, opts.transport)) };
   if (opts.noPrior) return {};
-  const found = await findPriorPlan(opts.destination, opts.platform, opts.transport);
-  return found.plan ? { prior: found.plan, priorRef: opts.destination } : found.warning ? { priorWarning: found.warning } : {};
+  const found = await findPriorImage(opts.destination, opts.platform, asDestination(opts.transport));
+  return found.image ? { priorImage: found.image } : found.warning ? { priorWarning: found.warning } : {};
 }
 
 /**
@@ -187,7 +224,9 @@ function directoriesAndFiles(graph: FileGraph): { dirs: string[]; impliedDirs: S
 }
 
 async function putLayer(sink: ImageSink, b: BuiltLayer): Promise<void> {
+  const file = b.file;
+  if (file === undefined) return; // reused: the destination holds it already
   const desc = { mediaType: b.mediaType, digest: b.digest, size: b.size };
-  if (sink.adoptFile) await sink.adoptFile(b.file, desc);
-  else await sink.putBlob(desc, async () => createReadStream(b.file));
+  if (sink.adoptFile) await sink.adoptFile(file, desc);
+  else await sink.putBlob(desc, async () => createReadStream(file));
 }

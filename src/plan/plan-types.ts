@@ -48,6 +48,8 @@ export interface PriorPlan {
   layers: PlannedLayer[];
   /** Absent for version 1: then no component is known to have changed. */
   components?: Record<string, ComponentRecord>;
+  /** How its layers were compressed ("gzip:6"), when the label says. */
+  compression?: string;
 }
 
 /** The planner's view of one component. */

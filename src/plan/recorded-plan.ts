@@ -11,6 +11,9 @@ import type { Plan, PlannedLayer, PriorPlan } from './plan-types.js';
  *   push and copy while annotations may not;
  * - each layer's COMPONENTS_ANNOTATION lists its components (a version-1 view of the plan);
  * - the manifest's PARENT_DIRS_ANNOTATION names where directory entries went.
+ *
+ * The label also records how layers were compressed ("gzip:6"): with the diff_id that is what
+ * says a prior layer's blob is byte for byte the one this build would write (assemble/layer-reuse.ts).
  */
 export const PLAN_LABEL = 'dev.rechunker.plan';
 export const COMPONENTS_ANNOTATION = 'dev.rechunker.components';
@@ -20,9 +23,9 @@ export const PARENT_DIRS_ANNOTATION = 'dev.rechunker.parent-dirs';
  * The label's value. The notes describe this run (which prior, what moved), not the plan:
  * recording them would make a rebuild of identical input differ from the image it rebuilt.
  */
-export function planLabelValue(plan: Plan, parentDirs: string): string {
+export function planLabelValue(plan: Plan, parentDirs: string, compression?: string): string {
   const { notes: _notes, ...recorded } = plan;
-  return JSON.stringify({ ...recorded, parentDirs });
+  return JSON.stringify({ ...recorded, parentDirs, ...(compression ? { compression } : {}) });
 }
 
 /**
@@ -48,7 +51,7 @@ export function priorFromImage(ref: string, config: ImageConfig, manifest: Manif
 }
 
 export function parsePlanLabel(ref: string, label: string): PriorPlan {
-  let plan: Partial<PriorPlan> & { version?: unknown };
+  let plan: Partial<PriorPlan> & { version?: unknown; compression?: unknown };
   try {
     plan = JSON.parse(label) as typeof plan;
   } catch {
@@ -64,5 +67,6 @@ export function parsePlanLabel(ref: string, label: string): PriorPlan {
     layers: plan.layers!.map((l) => ({ components: l.components.map(String), size: Number(l.size) || 0 })),
   };
   if (plan.version === 2 && plan.components && typeof plan.components === 'object') out.components = plan.components;
+  if (typeof plan.compression === 'string') out.compression = plan.compression;
   return out;
 }

@@ -1,8 +1,9 @@
 import type { Readable } from 'node:stream';
-import { RechunkerError } from '../errors.js';
+import { RechunkerError, withContext } from '../errors.js';
 import { AuthManager } from './auth.js';
 import { lookupCredentials, type CredentialOptions, type RegistryCredentials } from './credentials.js';
 import { discard, HttpTransport, type HttpResponse } from './http.js';
+import { readCertDir } from './cert-dir.js';
 import { apiHost, isLoopback } from './docker-reference.js';
 import { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, retryPolicy, wait, type RetryOptions, type RetryPolicy } from './retry.js';
 
@@ -20,6 +21,8 @@ import { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, ret
 export interface ConnectionOptions extends CredentialOptions {
   /** Verify TLS certificates and require https (default true; loopback hosts may still use http). */
   tlsVerify?: boolean;
+  /** CAs and a client certificate to use (see cert-dir.ts). */
+  certDir?: string;
   retry?: RetryOptions;
   userAgent?: string;
   /** Socket idle timeout (default 60 s). */
@@ -55,10 +58,9 @@ export class TransientError extends Error {
   }
 }
 
-/** The same error, its message prefixed with the request it failed (`host/repo: blob …`). */
+/** A RechunkerError named by the request it failed (`host/repo: blob …`); anything else as it is. */
 function inContext(err: unknown, what: string): unknown {
-  if (!(err instanceof RechunkerError)) return err;
-  return new RechunkerError(err.code, `${what}: ${err.message}`, { cause: err.cause ?? err, exitCode: err.exitCode });
+  return err instanceof RechunkerError ? withContext(err, what) : err;
 }
 
 export const USER_AGENT = 'rechunker/0.1 (+https://github.com/opencontainers/distribution-spec)';
@@ -76,7 +78,12 @@ export class RegistryConnection {
     this.registry = registry;
     this.tlsVerify = opts.tlsVerify ?? true;
     this.retry = retryPolicy(opts.retry);
-    this.transport = new HttpTransport({ tlsVerify: this.tlsVerify, userAgent: opts.userAgent ?? USER_AGENT, ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}) });
+    this.transport = new HttpTransport({
+      tlsVerify: this.tlsVerify,
+      userAgent: opts.userAgent ?? USER_AGENT,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.certDir !== undefined ? { certs: readCertDir(opts.certDir) } : {}),
+    });
     this.auth = new AuthManager({
       registry,
       transport: this.transport,
