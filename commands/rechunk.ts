@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { planningFlags, platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
-import { formatBytes } from '../src/cli/format.js';
+import { formatBytes } from '../src/util/format-bytes.js';
 import { RechunkerError } from '../src/errors.js';
 import { rechunk, type RechunkResult } from '../src/engine/rechunk.js';
 import { DIR_MTIME_MODES } from '../src/parents/index.js';
@@ -59,6 +59,8 @@ References: oci:DIR[:TAG], oci:DIR@sha256:..., docker://HOST[:PORT]/REPO[:TAG|@D
   async run(): Promise<RechunkResult> {
     const { args, flags } = await this.parse(Rechunk);
     if (args.source === args.destination) throw new RechunkerError('USAGE', 'source and destination are the same reference');
+    const toStdout = /^oci-archive:-(:|$)/.test(args.destination);
+    if (toStdout && this.jsonEnabled()) throw new RechunkerError('USAGE', '--json and oci-archive:- both write to stdout; choose one');
     const result = await rechunk({
       source: args.source,
       destination: args.destination,
@@ -77,8 +79,10 @@ References: oci:DIR[:TAG], oci:DIR@sha256:..., docker://HOST[:PORT]/REPO[:TAG|@D
       packer: flags.packer,
       transport: transportOptions(flags),
     });
-    this.log(`${result.destination} ${result.manifestDigest}`);
-    this.log(`${result.layers.length} layers from ${result.components} components (${result.files} files, ${result.directories} directories); largest ${formatBytes(result.largestLayer)}, median ${formatBytes(result.medianLayer)}`);
+    // With oci-archive:- stdout carries the archive, so the summary goes to stderr.
+    const say = toStdout ? (line: string) => this.logToStderr(line) : (line: string) => this.log(line);
+    say(`${result.destination} ${result.manifestDigest}`);
+    say(`${result.layers.length} layers from ${result.components} components (${result.files} files, ${result.directories} directories); largest ${formatBytes(result.largestLayer)}, median ${formatBytes(result.medianLayer)}`);
     return result;
   }
 }

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import type { ArchiveSink as ArchiveSinkType } from '../archive/archive-sink.js';
 import { RechunkerError } from '../errors.js';
 import { parseReference, type Reference } from '../ref/image-reference.js';
 import type { TreeSource } from '../graph/tree-source.js';
@@ -77,11 +79,33 @@ export async function openSink(text: string, opts: TransportOptions = {}): Promi
     }
     case 'oci-archive': {
       const { ArchiveSink } = await import('../archive/archive-sink.js');
+      if (ref.file === '-') return stdoutArchive(text, ref.tag, ArchiveSink);
       return new ArchiveSink(text, ref.file, ref.tag);
     }
+    case 'containers-storage':
+      return storageSink(text);
     case 'rootfs':
       throw new RechunkerError('UNSUPPORTED', `${text}: rootfs: is a source only; write the image to oci:DIR[:TAG] or oci-archive:FILE[:TAG] and unpack it where you need the tree`);
     default:
       return unsupported(ref, 'destination');
   }
+}
+
+/** `oci-archive:-`: an archive in a private directory, sent to stdout once complete (stdout-sink.ts). */
+async function stdoutArchive(text: string, tag: string | undefined, Archive: typeof ArchiveSinkType): Promise<ImageSink> {
+  const [{ StdoutSink }, { makeWorkDir, removeWorkDir }] = await Promise.all([import('./stdout-sink.js'), import('../util/work-dir.js')]);
+  const dir = await makeWorkDir(undefined, 'rechunker-stdout-');
+  const file = path.join(dir, 'image.tar');
+  return new StdoutSink(text, new Archive(text, file, tag), file, () => removeWorkDir(dir));
+}
+
+/** `containers-storage:...`: a private OCI layout imported by skopeo once complete (storage-sink.ts). */
+async function storageSink(text: string): Promise<ImageSink> {
+  const [{ StorageSink }, { LayoutSink }, { makeWorkDir, removeWorkDir }] = await Promise.all([
+    import('../storage/storage-sink.js'),
+    import('../layout/layout-sink.js'),
+    import('../util/work-dir.js'),
+  ]);
+  const dir = await makeWorkDir(undefined, 'rechunker-storage-out-');
+  return new StorageSink(text, new LayoutSink(text, dir, 'staged'), `oci:${dir}:staged`, text, () => removeWorkDir(dir));
 }

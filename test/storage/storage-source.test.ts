@@ -12,7 +12,6 @@ import { readTar } from '../../src/tar/reader.js';
 import { collect, makeTar } from '../helpers/make-tar.js';
 import { writeFakeStore } from './fake-store.js';
 
-const platform = { os: 'linux', architecture: 'amd64' };
 
 async function tmp(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), 'rechunker-cs-test-'));
