@@ -1,0 +1,144 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AnalyzeReport } from '../analyze/analyze-report.js';
+import type { ImageSummary } from '../analyze/image-summary.js';
+import type { IndexedLayer, ParquetIndex } from '../analyze/parquet-index.js';
+import { RechunkerError, withContext } from '../errors.js';
+import { readLayerEntries } from '../graph/read-layer.js';
+import { shortDigest } from '../oci/digest.js';
+import type { ImageSource } from '../oci/transport.js';
+import type { Descriptor, Platform } from '../oci/types.js';
+import { DEFAULT_PARENT_DIR_MODE, parentDirStrategy } from '../parents/index.js';
+import { silentProgress, type Progress } from '../progress.js';
+import { openSource, type TransportOptions } from './open-reference.js';
+
+export interface AnalyzeOptions {
+  /** References in series order; none: every image the index holds, by name. */
+  refs: string[];
+  platform: Platform;
+  /** The index directory; default $XDG_CACHE_HOME/rechunker/analyze (~/.cache/...). */
+  indexDir?: string;
+  /** Index the images and stop (a worker of a shared index). */
+  onlyIndex?: boolean;
+  series?: boolean;
+  /** Write the HTML page here. */
+  html?: string;
+  /** The rechunked image the series is compared with: --max-layers and the default parent-directory mode. */
+  maxLayers?: number;
+  progress?: Progress;
+  transport?: TransportOptions;
+}
+
+export interface IndexOnlyResult {
+  index: AnalyzeReport['index'];
+  images: { name: string; manifestDigest: string }[];
+}
+
+const DEFAULT_MAX_LAYERS = 64;
+
+export function defaultIndexDir(): string {
+  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(cache, 'rechunker', 'analyze');
+}
+
+/**
+ * `rechunker analyze`: index every layer not yet in the index (each layer blob read once, ever),
+ * summarise every image not yet summarised, then compute the figures from the index alone.
+ */
+export async function analyzeImages(opts: AnalyzeOptions): Promise<AnalyzeReport | IndexOnlyResult> {
+  const progress = opts.progress ?? silentProgress;
+  const dir = opts.indexDir ?? defaultIndexDir();
+  if (opts.onlyIndex && opts.refs.length === 0) throw new RechunkerError('USAGE', '--only-index needs the references to index');
+  // The analysis modules load DuckDB: only this command pays for it.
+  const { ParquetIndex } = await import('../analyze/parquet-index.js');
+  const index = await ParquetIndex.open(dir);
+  const stats = { dir, layersIndexed: 0, layersFromIndex: 0, imagesFromIndex: 0 };
+  try {
+    const summaries: ImageSummary[] = [];
+    for (const ref of opts.refs) summaries.push(await indexImage(index, ref, opts, progress, stats));
+    if (opts.refs.length === 0) {
+      summaries.push(...(await index.listImages()));
+      stats.imagesFromIndex = summaries.length;
+    }
+    if (opts.onlyIndex) return { index: stats, images: summaries.map((s) => ({ name: s.name, manifestDigest: s.manifestDigest })) };
+    progress.phase('computing figures');
+    const { computeReport } = await import('../analyze/compute-report.js');
+    const maxLayers = opts.maxLayers ?? DEFAULT_MAX_LAYERS;
+    const budget = { maxLayers, layerBudget: maxLayers - parentDirStrategy(DEFAULT_PARENT_DIR_MODE).extraLayers };
+    const report = await computeReport(index, summaries, { series: opts.series ?? false, budget }, stats);
+    if (opts.html) {
+      const { renderHtml } = await import('../analyze/html-report.js');
+      const chartJs = await fs.readFile(path.join(path.dirname(fileURLToPath(import.meta.resolve('chart.js'))), 'chart.umd.min.js'), 'utf8');
+      const tmp = `${opts.html}.tmp-${process.pid}`;
+      await fs.writeFile(tmp, renderHtml(report, chartJs));
+      await fs.rename(tmp, opts.html);
+    }
+    return report;
+  } finally {
+    progress.done();
+    await index.close();
+  }
+}
+
+async function indexImage(index: ParquetIndex, ref: string, opts: AnalyzeOptions, progress: Progress, stats: AnalyzeReport['index']): Promise<ImageSummary> {
+  const source = await openSource(ref, opts.transport);
+  try {
+    if (source.kind !== 'image') throw new RechunkerError('USAGE', `${ref}: a directory has no layers to analyze; analyze an image built from it`);
+    progress.phase(`resolving ${ref}`);
+    const image = await source.resolve(opts.platform);
+    if (index.hasImage(image.manifestDigest)) {
+      stats.imagesFromIndex++;
+      return { ...(await index.readImage(image.manifestDigest)), name: ref };
+    }
+    const layers: IndexedLayer[] = [];
+    const descs = image.manifest.layers;
+    for (let i = 0; i < descs.length; i++) {
+      const desc = descs[i]!;
+      const diffId = image.config.rootfs.diff_ids[i]!;
+      if (index.hasLayer(desc.digest)) {
+        layers.push(await index.readLayer(desc.digest));
+        stats.layersFromIndex++;
+        continue;
+      }
+      layers.push(await indexLayer(index, source, desc, diffId, `${ref}: layer ${i + 1}/${descs.length} (${shortDigest(desc.digest)})`, progress));
+      stats.layersIndexed++;
+    }
+    progress.phase(`summarising ${ref}`);
+    const { summarizeImage } = await import('../analyze/image-summary.js');
+    const { summary, files } = await summarizeImage(ref, image.manifestDigest, layers);
+    await index.writeImage(summary, files);
+    return summary;
+  } finally {
+    await source.close();
+  }
+}
+
+async function indexLayer(
+  index: ParquetIndex,
+  source: ImageSource,
+  desc: Descriptor,
+  diffId: string,
+  where: string,
+  progress: Progress,
+): Promise<IndexedLayer> {
+  const { indexLayerEntries } = await import('../analyze/index-layer.js');
+  progress.phase(`indexing ${where}`);
+  let read = 0;
+  try {
+    const entries = await readLayerEntries(source, desc, diffId, where, indexLayerEntries, (n) => progress.advance((read += n), desc.size, 'bytes'));
+    const facts = {
+      layerDigest: desc.digest,
+      diffId,
+      compressedSize: desc.size,
+      mediaType: desc.mediaType,
+      contentBytes: entries.reduce((s, e) => s + (e.type === 'file' ? e.size : 0), 0),
+      entries: entries.length,
+    };
+    await index.writeLayer(facts, entries);
+    return { facts, entries };
+  } catch (e) {
+    throw withContext(e, where);
+  }
+}
