@@ -20,7 +20,7 @@ import { mulberry32 } from './simulate.js';
 import { manifestLayers, manifestOf } from './update-cost.js';
 
 const run = promisify(execFile);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'bin', 'run.js');
 const corpusDir = process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus';
 const FILES = 600;

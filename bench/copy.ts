@@ -15,7 +15,7 @@ import { startRegistry } from '../test/helpers/registry-server.js';
 import { measure } from './measure.js';
 import { makeSyntheticImage } from './synthetic-image.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'bin', 'run.js');
 const corpus = process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus';
 const RUNS = 3;

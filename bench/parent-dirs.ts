@@ -5,7 +5,7 @@
  * others). Also reports what each mode costs in fidelity on today's runtimes. Prints a markdown
  * table; the figures are quoted in README.md ("Parent directories").
  *
- *   npm run build && node dist/bench/parent-dirs.js [--compression gzip|zstd|none]
+ *   npm run build && node --import tsx bench/parent-dirs.ts [--compression gzip|zstd|none]
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'bin', 'run.js');
 const corpus = path.join(process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus', 'oci');
 const compression = process.argv.includes('--compression') ? process.argv[process.argv.indexOf('--compression') + 1]! : 'gzip';

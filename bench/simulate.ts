@@ -202,7 +202,7 @@ async function loadComponents(file: string | undefined): Promise<SimComponent[]>
   let text: string;
   if (file) text = await fs.readFile(file, 'utf8');
   else {
-    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
     const corpus = path.join(process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus', 'oci');
     text = (await promisify(execFile)(process.execPath, [path.join(root, 'bin', 'run.js'), 'plan', `oci:${corpus}:base`, '--json', '--quiet'], { maxBuffer: 256 * 1024 * 1024 })).stdout;
   }

@@ -1,6 +1,6 @@
 /**
  * Regenerates examples/sample, the OCI layout the Quick start rechunks:
- *   npm run build && node dist/examples/make-sample.js
+ *   node --import tsx examples/make-sample.ts
  * Deterministic: the same code writes the same bytes, so the committed layout can be checked.
  *
  * Two layers, like a base image plus one `RUN apt-get upgrade`: the second layer replaces a file

@@ -2,13 +2,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The repository root, from dist/test/helpers or test/helpers alike. */
-export const repoRoot = (() => {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!dir.endsWith(`${path.sep}test${path.sep}helpers`)) dir = path.dirname(dir);
-  dir = path.dirname(path.dirname(dir));
-  return path.basename(dir) === 'dist' ? path.dirname(dir) : dir;
-})();
+/** The repository root: tests run from source (test/helpers/cli.ts), never from dist/. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface CliResult {
   code: number;
