@@ -1,19 +1,26 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
-import { platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
-import { formatBytes } from '../src/cli/format.js';
+import { sideTransportFlags, transportFlags, transportOptions, writeDigestFile } from '../src/cli/flags.js';
+import { referencesHelp } from '../src/cli/references.js';
+import { transferLine } from '../src/cli/transfer-line.js';
+import { parsePlatform } from '../src/oci/platform.js';
+import { formatBytes } from '../src/util/format-bytes.js';
 import { copyImage, type CopyResult } from '../src/engine/copy.js';
 import { DEFAULT_JOBS } from '../src/registry/index.js';
 
 export default class Copy extends BaseCommand {
   static override summary = 'Copy an image between transports, layers unchanged';
 
-  static override description = `Copies one image (the --platform one from a multi-platform index) from SOURCE to DESTINATION
-without repacking it: blobs first, verified as they stream, the manifest last with its bytes
-unchanged, so both ends report the same manifest digest. Blobs the destination already has are
-skipped; within one registry they are mounted instead of uploaded.
+  static override description = `Copies SOURCE to DESTINATION without repacking: blobs first, verified as they stream,
+manifests last with their bytes unchanged, so both ends report the same digest. A multi-platform
+index is copied whole, every image and the index itself (as skopeo copy --all); --platform copies
+one image, and is an error when SOURCE is a single image of another platform. Blobs the
+destination already has are skipped; within one registry they are mounted instead of uploaded.
 
-References: oci:DIR[:TAG], docker://HOST[:PORT]/REPO[:TAG|@DIGEST]`;
+Each side may log in on its own (--src-creds, --dest-authfile, --dest-tls-verify=false, ...);
+the flags without a side apply to both.
+
+${referencesHelp({ rootfs: false })}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> oci:./out:latest docker://registry.example.com/os:latest',
@@ -26,23 +33,31 @@ References: oci:DIR[:TAG], docker://HOST[:PORT]/REPO[:TAG|@DIGEST]`;
   };
 
   static override flags = {
-    platform: platformFlag,
+    platform: Flags.string({
+      description: 'copy only the image for this platform from a multi-platform index (default: the whole index)',
+      helpValue: 'os/arch[/variant]',
+    }),
     ...transportFlags,
-    jobs: Flags.integer({ description: 'blobs transferred in parallel', default: DEFAULT_JOBS, min: 1, max: 64 }),
+    ...sideTransportFlags,
+    jobs: Flags.integer({ description: 'blobs transferred in parallel (1-64)', default: DEFAULT_JOBS, min: 1, max: 64 }),
   };
 
   async run(): Promise<CopyResult> {
     const { args, flags } = await this.parse(Copy);
+    const transport = transportOptions(flags, flags.jobs);
     const result = await copyImage({
       source: args.source,
       destination: args.destination,
-      platform: platformOf(flags.platform),
-      transport: transportOptions(flags, flags.jobs),
+      ...(flags.platform !== undefined ? { platform: parsePlatform(flags.platform) } : {}),
+      transport,
       jobs: flags.jobs,
       progress: this.progress(flags.quiet),
     });
+    await writeDigestFile(flags.digestfile, result.manifestDigest);
     this.log(`${result.destination} ${result.manifestDigest}`);
-    this.log(`${result.blobs} blobs, ${formatBytes(result.bytes)}`);
+    const images = result.platforms.length > 1 ? `${result.platforms.length} images (${result.platforms.join(', ')}), ` : '';
+    this.log(`${images}${result.blobs} blobs, ${formatBytes(result.bytes)}`);
+    this.log(transferLine(result.transfer));
     return result;
   }
 }

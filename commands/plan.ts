@@ -1,7 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
+import { referencesHelp } from '../src/cli/references.js';
 import { planningFlags, platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
-import { formatBytes } from '../src/cli/format.js';
+import { formatBytes } from '../src/util/format-bytes.js';
 import { previewPlan, type PreviewPlanResult } from '../src/engine/preview-plan.js';
 
 export default class Plan extends BaseCommand {
@@ -10,7 +11,9 @@ export default class Plan extends BaseCommand {
   static override description = `Reads SOURCE, finds its components and their change history (changelogs, user.update-interval,
 and with --prior the plan a previous rechunked build recorded), and prints the layers rechunk would
 write: their components, sizes and change probabilities, and the expected bytes an update downloads.
-Writes nothing.`;
+Writes nothing.
+
+${referencesHelp()}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> oci:./image:latest',

@@ -1,14 +1,17 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
-import { formatDifference } from '../src/verify/compare.js';
+import { referencesHelp } from '../src/cli/references.js';
+import { formatDifference, IGNORABLE, type Difference } from '../src/verify/compare.js';
 import { VERIFY_MODELS, verifyImages, type VerifyModel, type VerifyResult } from '../src/engine/verify-images.js';
 
 export default class Verify extends BaseCommand {
   static override summary = 'Flatten two images (or an image and a directory) under an unpacker model and compare them';
 
   static override description = `Compares A and B entry by entry: type, mode, uid, gid, mtime, content digest, symlink target,
-device numbers, xattrs and hardlink sets. Prints the differences; exits 1 if there are any.
+device numbers, xattrs and hardlink sets (a symlink's mode is not compared: Linux ignores it).
+Prints the differences. Exits 0 when there are none, 1 when there are, 2 when the comparison
+could not be made (as diff does).
 
 Models (--model):
   oci       layers applied into one tree (image-spec semantics; an implied directory keeps its metadata)
@@ -22,7 +25,7 @@ A directory shown with the unpacker's default metadata is reported as "shadowed 
 metadata)" with mtime "unpack-time". A root filesystem (rootfs:DIR) is the same tree under every
 model, so \`verify IMAGE rootfs:DIR --model overlay\` tells what a runtime will get wrong.
 
-References: oci:DIR[:TAG], oci:DIR@sha256:..., docker://HOST/REPO[:TAG|@DIGEST], rootfs:DIR`;
+${referencesHelp()}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> oci:./in:latest oci:./out:latest',
@@ -39,9 +42,15 @@ References: oci:DIR[:TAG], oci:DIR@sha256:..., docker://HOST/REPO[:TAG|@DIGEST],
     model: Flags.string({ description: 'unpacker model', options: [...VERIFY_MODELS, 'all'], default: 'oci' }),
     platform: platformFlag,
     'max-shown': Flags.integer({ description: 'differences printed per model (all are in --json)', default: 50, min: 0 }),
-    'work-dir': Flags.string({ description: 'directory for temporary file contents' }),
+    'work-dir': Flags.string({ description: 'directory for temporary file contents (default: $TMPDIR, else /var/tmp)', helpValue: 'DIR' }),
+    ignore: Flags.option({ description: 'leave a field out: mtime-ns compares mtimes to the second', options: IGNORABLE, multiple: true })(),
     ...transportFlags,
   };
+
+  /** 1 is "they differ"; a comparison that could not be made is 2, as diff's trouble. */
+  protected override troubleExit(): number {
+    return 2;
+  }
 
   async run(): Promise<VerifyResult> {
     const { args, flags } = await this.parse(Verify);
@@ -54,14 +63,27 @@ References: oci:DIR[:TAG], oci:DIR@sha256:..., docker://HOST/REPO[:TAG|@DIGEST],
       workDir: flags['work-dir'],
       transport: transportOptions(flags),
       progress: this.progress(flags.quiet),
+      ...(flags.ignore ? { ignore: flags.ignore } : {}),
     });
+    // Models that agree are one list: the same differences printed three times hide nothing more.
+    const groups: Array<{ names: string[]; model: (typeof result.models)[number] }> = [];
     for (const m of result.models) {
+      const same = groups.find((g) => sameDifferences(g.model.differences, m.differences));
+      if (same) same.names.push(m.model);
+      else groups.push({ names: [m.model], model: m });
+    }
+    for (const { names, model: m } of groups) {
       const shadowed = m.differences.filter((d) => d.kind === 'shadowed').length;
-      this.log(`${m.model}: ${m.differences.length === 0 ? 'no differences' : `${m.differences.length} difference(s)${shadowed > 0 ? `, ${shadowed} shadowed directories` : ''}`} (A ${m.entries.a} paths, B ${m.entries.b})`);
+      const count = m.differences.length === 0 ? 'no differences' : `${m.differences.length} difference(s)${shadowed > 0 ? `, ${shadowed} shadowed directories` : ''}`;
+      this.log(`${names.join(', ')}: ${count} (A ${m.entries.a} paths, B ${m.entries.b})`);
       for (const d of m.differences.slice(0, flags['max-shown'])) this.log(`  ${formatDifference(d)}`);
       if (m.differences.length > flags['max-shown']) this.log(`  ... and ${m.differences.length - flags['max-shown']} more`);
     }
     if (result.differences > 0) process.exitCode = 1;
     return result;
   }
+}
+
+function sameDifferences(a: readonly Difference[], b: readonly Difference[]): boolean {
+  return a.length === b.length && a.every((d, i) => formatDifference(d) === formatDifference(b[i]!));
 }

@@ -1,15 +1,16 @@
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { RechunkerError } from '../errors.js';
 import type { Descriptor } from '../oci/types.js';
-import type { ImageSink } from '../oci/transport.js';
+import type { BlobOutcome, ImageSink } from '../oci/transport.js';
 import { LayoutSink } from '../layout/layout-sink.js';
 import { extractLayout } from './extract-layout.js';
 import { reachableBlobs } from './reachable.js';
 import { writeLayoutArchive } from './write-archive.js';
-import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
+import { fsFailure } from '../util/fs-failure.js';
+import { makeDirs } from '../util/make-dirs.js';
+import { defaultWorkParent, makeWorkDir, release, removeOnSignal, removeWorkDir } from '../util/work-dir.js';
 
 /**
  * `oci-archive:FILE[:TAG]` as a destination. The image is written into a private layout dir; on
@@ -26,7 +27,7 @@ export class ArchiveSink implements ImageSink {
     readonly name: string,
     private readonly file: string,
     private readonly tag?: string,
-    private readonly tmpParent: string = os.tmpdir(),
+    private readonly tmpParent: string = defaultWorkParent(),
   ) {}
 
   private open(): Promise<LayoutSink> {
@@ -48,7 +49,7 @@ export class ArchiveSink implements ImageSink {
           throw new RechunkerError(code, `${this.name}: ${this.file} exists and is not an OCI archive this tool can add to (${why}); remove it or choose another name`, { cause: e });
         }
       }
-      return new LayoutSink(this.name, tmp, this.tag);
+      return new LayoutSink(this.name, tmp, this.tag, 'work directory');
     })();
     return this.sink;
   }
@@ -57,16 +58,18 @@ export class ArchiveSink implements ImageSink {
     return (await this.open()).hasBlob(desc);
   }
 
-  async putBlob(desc: Descriptor, open: () => Promise<Readable>): Promise<void> {
-    await (await this.open()).putBlob(desc, open);
+  async putBlob(desc: Descriptor, open: () => Promise<Readable>): Promise<BlobOutcome> {
+    return (await this.open()).putBlob(desc, open);
   }
 
-  async adoptFile(file: string, desc: Descriptor): Promise<void> {
-    await (await this.open()).adoptFile(file, desc);
+  async adoptFile(file: string, desc: Descriptor): Promise<BlobOutcome> {
+    return (await this.open()).adoptFile(file, desc);
   }
 
-  async putManifest(bytes: Buffer, mediaType: string, digest: string): Promise<void> {
+  /** Only the top manifest writes the archive: an index's manifests are blobs until it comes. */
+  async putManifest(bytes: Buffer, mediaType: string, digest: string, opts: { child?: boolean } = {}): Promise<void> {
     const sink = await this.open();
+    if (opts.child) return sink.putManifest(bytes, mediaType, digest, opts);
     const dir = this.tmp!;
     const before = await reachableBlobs(dir);
     await sink.putManifest(bytes, mediaType, digest);
@@ -74,7 +77,19 @@ export class ArchiveSink implements ImageSink {
     if (before && after) {
       for (const d of before) if (!after.has(d)) await fs.rm(path.join(dir, 'blobs', 'sha256', d.slice(7)), { force: true });
     }
-    await writeLayoutArchive(dir, this.file);
+    // A missing parent directory is made, as an oci: destination's is, and goes again on failure.
+    const made = await makeDirs(path.dirname(path.resolve(this.file))).catch((e: unknown) => {
+      throw fsFailure(e, this.name, 'destination');
+    });
+    if (made) removeOnSignal(made);
+    try {
+      await writeLayoutArchive(dir, this.file, this.name);
+    } catch (e) {
+      if (made) await fs.rm(made, { recursive: true, force: true }).catch(() => {});
+      throw e;
+    } finally {
+      if (made) release(made);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,10 +1,9 @@
-import os from 'node:os';
 import type { Readable } from 'node:stream';
 import type { Descriptor, Platform } from '../oci/types.js';
-import type { ImageSource, ResolvedImage } from '../oci/transport.js';
+import type { ImageSource, ResolvedImage, StoredManifest } from '../oci/transport.js';
 import { LayoutSource } from '../layout/layout-source.js';
 import { extractLayout } from './extract-layout.js';
-import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
+import { defaultWorkParent, makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 
 /**
  * `oci-archive:FILE[:TAG]`: a tar of an OCI layout (skopeo's oci-archive transport). The layout's
@@ -20,7 +19,7 @@ export class ArchiveSource implements ImageSource {
     readonly name: string,
     private readonly file: string,
     private readonly tag?: string,
-    private readonly tmpParent: string = os.tmpdir(),
+    private readonly tmpParent: string = defaultWorkParent(),
   ) {}
 
   /** The extracted layout, made once. Extraction is lazy so a failed open leaves no temp dir. */
@@ -42,6 +41,14 @@ export class ArchiveSource implements ImageSource {
 
   async resolve(platform: Platform): Promise<ResolvedImage> {
     return (await this.open()).resolve(platform);
+  }
+
+  async readTop(platform: Platform): Promise<StoredManifest> {
+    return (await this.open()).readTop(platform);
+  }
+
+  async readManifest(desc: Descriptor): Promise<StoredManifest> {
+    return (await this.open()).readManifest(desc);
   }
 
   async openBlob(desc: Descriptor): Promise<Readable> {

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { withContext } from '../errors.js';
+import { fsFailure } from '../util/fs-failure.js';
 import { newEntry } from '../tar/entry.js';
 import type { TarWriteItem } from '../tar/writer.js';
 import { writeTar } from '../tar/writer.js';
@@ -42,7 +42,7 @@ async function* layoutItems(dir: string): AsyncGenerator<TarWriteItem> {
  * Write the layout in `dir` as the tar archive `file`: to a temporary name beside it, flushed to
  * disk, then renamed over `file`, so an interrupted run leaves any previous archive whole.
  */
-export async function writeLayoutArchive(dir: string, file: string): Promise<void> {
+export async function writeLayoutArchive(dir: string, file: string, name = `oci-archive:${file}`): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     // 'wx': a fresh file of ours, never something already there (or a link planted under the name).
@@ -56,6 +56,6 @@ export async function writeLayoutArchive(dir: string, file: string): Promise<voi
     await fs.rename(tmp, file);
   } catch (e) {
     await fs.rm(tmp, { force: true });
-    throw withContext(e, `oci-archive:${file}`);
+    throw fsFailure(e, name, 'destination');
   }
 }

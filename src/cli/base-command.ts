@@ -1,6 +1,7 @@
 import { Command, Flags } from '@oclif/core';
 import { RechunkerError } from '../errors.js';
 import type { Progress } from '../progress.js';
+import { errnoText } from '../util/fs-failure.js';
 import { rewriteGoBooleans } from './flags.js';
 import { progressLine } from './progress-line.js';
 
@@ -14,6 +15,14 @@ export abstract class BaseCommand extends Command {
   static override baseFlags = {
     quiet: Flags.boolean({ char: 'q', description: 'no progress output on stderr', default: false }),
   };
+
+  /**
+   * The exit status for a failure with this usual one: `verify` answers 2 for every kind of
+   * trouble, since 1 means "the images differ" there (as with diff and cmp).
+   */
+  protected troubleExit(usual: number): number {
+    return usual;
+  }
 
   override async init(): Promise<void> {
     this.argv = rewriteGoBooleans(this.argv);
@@ -36,15 +45,29 @@ export abstract class BaseCommand extends Command {
     // A filesystem call that failed where no stage added context (destination, work directory):
     // the system's message names the call and the path, which is what the user needs.
     const sys = err as NodeJS.ErrnoException;
-    if (typeof sys.code === 'string' && typeof sys.syscall === 'string') return this.fail('IO', err.message, 1);
+    if (typeof sys.code === 'string' && typeof sys.syscall === 'string') return this.fail('IO', systemError(sys), 1);
     if (process.env.RECHUNKER_DEBUG) process.stderr.write(`${err.stack}\n`);
     return this.fail('INTERNAL', `${err.message} (this is a bug; RECHUNKER_DEBUG=1 shows where)`, 70);
   }
 
   private fail(code: string, message: string, exitCode: number): never {
     const line = message.replace(/\s*\n\s*/g, ' ');
+    exitCode = exitCode === 0 ? 0 : this.troubleExit(exitCode);
     if (this.jsonEnabled()) process.stdout.write(JSON.stringify({ error: { code, message: line } }) + '\n');
     else process.stderr.write(`rechunker: error [${code}]: ${line}\n`);
     return this.exit(exitCode);
   }
+}
+
+/**
+ * A filesystem error no stage put in context. Every destination write is named by its sink, so
+ * what is left is the work directory (the content store, layers being compressed): ENOSPC says
+ * so, and a temporary file's name is never shown, only the directory it was in.
+ */
+function systemError(e: NodeJS.ErrnoException): string {
+  const where = e.path ? ` (${e.path.replace(/\/(?:\.tmp-|rechunker-)[^/]*(?:\/.*)?$/, '')})` : '';
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
+    return `work directory${where}: ${errnoText(e)} (the work directory is full; choose another with --work-dir)`;
+  }
+  return `${errnoText(e)}${where}`;
 }

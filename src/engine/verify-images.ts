@@ -5,7 +5,7 @@ import { loadImage } from '../graph/load-image.js';
 import type { Platform } from '../oci/types.js';
 import { openSource, type TransportOptions } from './open-reference.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
-import { compareTrees, type Difference } from '../verify/compare.js';
+import { compareTrees, type CompareOptions, type Difference } from '../verify/compare.js';
 import { flattenGraph, type FlatTree } from '../verify/flat-tree.js';
 import { readLayerTrees } from '../verify/layer-trees.js';
 import { mergeOverlay } from '../verify/merge-overlay.js';
@@ -30,6 +30,8 @@ export interface VerifyOptions {
   workDir?: string;
   transport?: TransportOptions;
   progress?: Progress;
+  /** Fields left out of the comparison (see verify/compare.ts). */
+  ignore?: CompareOptions['ignore'];
 }
 
 export interface SideReport {
@@ -68,7 +70,7 @@ export async function verifyImages(opts: VerifyOptions): Promise<VerifyResult> {
     const models = opts.models.map((model): ModelReport => {
       const ta = a.trees.get(model)!;
       const tb = b.trees.get(model)!;
-      return { model, entries: { a: ta.size, b: tb.size }, defaulted: { a: defaulted(ta), b: defaulted(tb) }, differences: compareTrees(ta, tb) };
+      return { model, entries: { a: ta.size, b: tb.size }, defaulted: { a: defaulted(ta), b: defaulted(tb) }, differences: compareTrees(ta, tb, opts.ignore ? { ignore: opts.ignore } : {}) };
     });
     return { a: a.report, b: b.report, models, differences: models.reduce((n, m) => n + m.differences.length, 0) };
   } finally {

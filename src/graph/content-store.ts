@@ -66,7 +66,7 @@ export class ContentStore {
   private async append(chunk: Buffer): Promise<void> {
     if (this.buffered + chunk.length > WRITE_BUFFER) await this.flush();
     if (chunk.length > WRITE_BUFFER) {
-      await this.handle.write(chunk, 0, chunk.length, this.flushedTo);
+      await this.writeAll(chunk, chunk.length);
       this.flushedTo += chunk.length;
       return;
     }
@@ -86,9 +86,18 @@ export class ContentStore {
 
   async flush(): Promise<void> {
     if (this.buffered === 0) return;
-    await this.handle.write(this.buffer, 0, this.buffered, this.flushedTo);
+    await this.writeAll(this.buffer, this.buffered);
     this.flushedTo += this.buffered;
     this.buffered = 0;
+  }
+
+  /** A write may take fewer bytes than given (a filesystem filling up); the next one says why (ENOSPC). */
+  private async writeAll(buf: Buffer, length: number): Promise<void> {
+    for (let done = 0; done < length; ) {
+      const { bytesWritten } = await this.handle.write(buf, done, length - done, this.flushedTo + done);
+      if (bytesWritten === 0) throw new RechunkerError('IO', `${this.file}: the filesystem took no more bytes`);
+      done += bytesWritten;
+    }
   }
 
   /** The content in chunks of at most 1 MiB, read with positioned reads (safe in parallel). */

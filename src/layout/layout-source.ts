@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
 import { RechunkerError } from '../errors.js';
 import { platformMatches } from '../oci/platform.js';
-import { resolveFromDescriptor } from '../oci/resolve.js';
+import { fetchDescribed, MAX_MANIFEST_BYTES, resolveFromDescriptor } from '../oci/resolve.js';
 import { describesImage, RefNameAnnotation, type Descriptor, type Platform } from '../oci/types.js';
-import type { ImageSource, ResolvedImage } from '../oci/transport.js';
+import type { ImageSource, ResolvedImage, StoredManifest } from '../oci/transport.js';
 import { OciLayout } from './oci-layout.js';
 
 /** Reads one image out of an OCI layout, chosen by tag, digest, or as the layout's only image. */
@@ -18,6 +18,15 @@ export class LayoutSource implements ImageSource {
   async resolve(platform: Platform): Promise<ResolvedImage> {
     const top = await this.pickTop(platform);
     return resolveFromDescriptor(top, (d, limit, kind) => this.layout.readBlob(d, limit, `${kind} ${d.digest}`), platform, this.name);
+  }
+
+  async readTop(platform: Platform): Promise<StoredManifest> {
+    return this.readManifest(await this.pickTop(platform));
+  }
+
+  readManifest(desc: Descriptor): Promise<StoredManifest> {
+    const read = (d: Descriptor) => this.layout.readBlob(d, MAX_MANIFEST_BYTES, `manifest ${d.digest}`);
+    return fetchDescribed(desc, read, this.name);
   }
 
   private async pickTop(platform: Platform): Promise<Descriptor> {

@@ -9,6 +9,7 @@ import { MediaType, RefNameAnnotation, type Descriptor, type Index } from '../oc
 import { parseManifest } from '../oci/validate.js';
 import { BatchedFileWriter } from '../util/batched-file-writer.js';
 import { withFileLock } from '../util/file-lock.js';
+import { makeDirs } from '../util/make-dirs.js';
 import { release, removeOnSignal } from '../util/work-dir.js';
 
 /**
@@ -72,13 +73,21 @@ export class OciLayout {
     return Buffer.concat(chunks);
   }
 
+  /** The topmost directory this object created (the layout's, or a parent of it), if any. */
+  created: string | undefined;
+
+  private async makeDir(dir: string): Promise<void> {
+    const top = await makeDirs(dir);
+    if (top !== undefined && this.created === undefined && !path.relative(top, this.dir).startsWith('..')) this.created = top;
+  }
+
   /** blobs/sha256, made once per layout object rather than once per blob. */
   private blobDir?: Promise<string>;
 
   private async tempPath(): Promise<string> {
     if (!this.blobDir) {
       const dir = path.join(this.dir, 'blobs', 'sha256');
-      this.blobDir = fs.mkdir(dir, { recursive: true }).then(
+      this.blobDir = this.makeDir(dir).then(
         () => dir,
         (e: unknown) => {
           this.blobDir = undefined;
@@ -137,7 +146,7 @@ export class OciLayout {
   /** Move a finished local file in as a blob (same filesystem), or copy it when rename cannot. */
   async adoptFile(file: string, desc: Descriptor): Promise<void> {
     const dest = this.blobPath(desc.digest);
-    await fs.mkdir(path.dirname(dest), { recursive: true });
+    await this.makeDir(path.dirname(dest));
     try {
       await fs.rename(file, dest);
     } catch (e) {
@@ -148,7 +157,7 @@ export class OciLayout {
 
   /** Point `tag` (or, without one, an untagged entry) at `desc`, replacing what the tag named. */
   async setManifest(desc: Descriptor, tag: string | undefined): Promise<void> {
-    await fs.mkdir(this.dir, { recursive: true });
+    await this.makeDir(this.dir);
     const layoutFile = path.join(this.dir, 'oci-layout');
     try {
       await fs.access(layoutFile);

@@ -77,3 +77,15 @@ export function selectPlatform(manifests: Descriptor[], want: Platform, where: s
   const have = [...new Set(manifests.map((m) => m.platform).filter(isPlatform).map((p) => formatPlatform(normalizePlatform(p))))];
   throw new RechunkerError('PLATFORM', `${where}: no image for platform ${formatPlatform(w)} (available: ${have.join(', ') || 'none'}); choose one with --platform`);
 }
+
+/**
+ * A platform asked for by name must be the image's own, even when the reference names a single
+ * image rather than an index (podman only warns; a build for the wrong architecture is worse
+ * than a stopped one). A config that states no platform is taken as it is.
+ */
+export function requirePlatform(config: { os?: string; architecture?: string; variant?: string }, want: Platform, where: string): void {
+  if (typeof config.os !== 'string' || typeof config.architecture !== 'string') return;
+  const have: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+  if (platformMatches(want, have)) return;
+  throw new RechunkerError('PLATFORM', `${where}: the image is for ${formatPlatform(normalizePlatform(have))}, not ${formatPlatform(normalizePlatform(want))} (it is not a multi-platform index); drop --platform or choose another image`);
+}

@@ -18,6 +18,16 @@ export interface ResolvedImage {
   configBytes: Buffer;
 }
 
+/** A manifest or an index as stored: its exact bytes, the media type it was given, its digest. */
+export interface StoredManifest {
+  bytes: Buffer;
+  mediaType?: string;
+  digest: string;
+}
+
+/** What putBlob did, for the summary of where the bytes went. */
+export type BlobOutcome = 'uploaded' | 'mounted' | 'skipped';
+
 export interface ImageSource {
   readonly kind: 'image';
   /** The reference as the user wrote it, for messages. */
@@ -29,6 +39,13 @@ export interface ImageSource {
    * hash to desc.digest and count desc.size. Safe to call again for the same blob.
    */
   openBlob(desc: Descriptor): Promise<Readable>;
+  /**
+   * The manifest or index the reference names, before any platform is picked, and the manifests
+   * an index names (checked against the entry's digest and size): what copying a whole index
+   * needs. A transport without them can only copy one image.
+   */
+  readTop?(platform: Platform): Promise<StoredManifest>;
+  readManifest?(desc: Descriptor): Promise<StoredManifest>;
   close(): Promise<void>;
 }
 
@@ -40,13 +57,14 @@ export interface ImageSink {
    * Store a blob. `open` may be called more than once (retries); each call returns a fresh stream
    * of the same bytes. The sink verifies digest and size before the blob becomes visible.
    */
-  putBlob(desc: Descriptor, open: () => Promise<Readable>): Promise<void>;
+  putBlob(desc: Descriptor, open: () => Promise<Readable>): Promise<BlobOutcome | void>;
   /** Optional fast path: move a finished local file in as the blob (layouts on the same disk). */
-  adoptFile?(file: string, desc: Descriptor): Promise<void>;
+  adoptFile?(file: string, desc: Descriptor): Promise<BlobOutcome | void>;
   /**
    * Store the manifest and point the reference's tag at it, last and atomically: until this call
-   * returns nothing under the tag has changed.
+   * returns nothing under the tag has changed. With `child`, the manifest is one an index will
+   * name: stored by digest and the tag left alone (an index's manifests go first, the index last).
    */
-  putManifest(bytes: Buffer, mediaType: string, digest: string): Promise<void>;
+  putManifest(bytes: Buffer, mediaType: string, digest: string, opts?: { child?: boolean }): Promise<void>;
   close(): Promise<void>;
 }

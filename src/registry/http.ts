@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as tls from 'node:tls';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 
@@ -36,6 +37,8 @@ export interface HttpTransportOptions {
   /** Socket idle time before a request fails (default 60 s). */
   timeoutMs?: number;
   maxRedirects?: number;
+  /** Extra CAs and a client certificate (--cert-dir), PEM. */
+  certs?: { ca: string[]; cert?: string; key?: string };
 }
 
 export class TimeoutError extends Error {
@@ -53,7 +56,11 @@ export class HttpTransport {
 
   constructor(private readonly opts: HttpTransportOptions) {
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: opts.tlsVerify });
+    const certs = opts.certs;
+    // `ca` replaces Node's list: the system's roots stay trusted beside the directory's.
+    const ca = certs && certs.ca.length > 0 ? { ca: [...tls.rootCertificates, ...certs.ca] } : {};
+    const client = certs?.cert && certs.key ? { cert: certs.cert, key: certs.key } : {};
+    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: opts.tlsVerify, ...ca, ...client });
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {

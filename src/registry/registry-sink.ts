@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { RechunkerError } from '../errors.js';
 import { sha256 } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
-import type { ImageSink } from '../oci/transport.js';
+import type { BlobOutcome, ImageSink } from '../oci/transport.js';
 import { createLimit, type Limit } from '../util/concurrency.js';
 import { RegistryClient } from './client.js';
 import { formatDockerReference, type DockerReference } from './docker-reference.js';
@@ -54,13 +54,14 @@ export class RegistrySink implements ImageSink {
     return this.client.hasBlob(this.ref.repository, desc.digest);
   }
 
-  putBlob(desc: Descriptor, open: () => Promise<Readable>): Promise<void> {
+  putBlob(desc: Descriptor, open: () => Promise<Readable>): Promise<BlobOutcome> {
     return this.limit(async () => {
       try {
         const how = await this.client.pushBlob(this.ref.repository, desc, open, this.mountFrom ? { mountFrom: this.mountFrom } : {});
         if (how === 'exists') this.stats.existing++;
         else if (how === 'mounted') this.stats.mounted++;
         else this.stats.uploaded++;
+        return how === 'exists' ? 'skipped' : how;
       } catch (err) {
         this.failed.push(desc.digest);
         throw err;
@@ -68,11 +69,16 @@ export class RegistrySink implements ImageSink {
     });
   }
 
-  async putManifest(bytes: Buffer, mediaType: string, digest: string): Promise<void> {
+  /** A child manifest (one an index names) goes up by digest; the tag is the index's. */
+  async putManifest(bytes: Buffer, mediaType: string, digest: string, opts: { child?: boolean } = {}): Promise<void> {
     const actual = sha256(bytes);
     if (actual !== digest) throw new RechunkerError('DIGEST_MISMATCH', `${this.name}: manifest bytes hash to ${actual}, not ${digest}`);
     if (this.failed.length > 0) {
       throw new RechunkerError('REGISTRY', `${this.name}: not pushing the manifest: ${this.failed.length} blob(s) failed to upload (${this.failed.join(', ')})`);
+    }
+    if (opts.child) {
+      await this.client.putManifest(this.ref.repository, digest, bytes, mediaType);
+      return;
     }
     if (this.ref.digest !== undefined && this.ref.digest !== digest) {
       throw new RechunkerError('DIGEST_MISMATCH', `${this.name}: the destination names digest ${this.ref.digest}, the manifest is ${digest}`);

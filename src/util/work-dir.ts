@@ -5,23 +5,40 @@
  * a synchronous sweep before the process exits with the status a shell reports for the signal
  * (128 + its number).
  */
-import { promises as fs, rmSync } from 'node:fs';
+import { accessSync, constants, promises as fs, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RechunkerError } from '../errors.js';
+import { errnoText } from './fs-failure.js';
 
 const live = new Set<string>();
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 let handlersInstalled = false;
 
-/** A new directory `PARENT/PREFIXxxxxxx` (PARENT: --work-dir, else the system's temp directory). */
+/**
+ * Where work directories go without --work-dir: $TMPDIR when set, else /var/tmp, as podman
+ * does (image_copy_tmp_dir): /tmp is a RAM disk on many distributions, too small for an
+ * unpacked OS image. The system's temp directory when /var/tmp is not there.
+ */
+export function defaultWorkParent(): string {
+  if (process.env.TMPDIR) return process.env.TMPDIR;
+  try {
+    accessSync('/var/tmp', constants.W_OK);
+    return '/var/tmp';
+  } catch {
+    return os.tmpdir();
+  }
+}
+
+/** A new directory `PARENT/PREFIXxxxxxx` (PARENT: --work-dir, else defaultWorkParent()). */
 export async function makeWorkDir(parent: string | undefined, prefix: string): Promise<string> {
-  const base = parent ?? os.tmpdir();
+  const base = parent ?? defaultWorkParent();
   let dir: string;
   try {
     dir = await fs.mkdtemp(path.join(base, prefix));
   } catch (e) {
-    throw new RechunkerError('IO', `work directory ${base}: cannot create a temporary directory there (${(e as Error).message})`, { cause: e });
+    const why = errnoText(e as NodeJS.ErrnoException);
+    throw new RechunkerError('IO', `work directory ${base}: cannot create a temporary directory there (${why})`, { cause: e });
   }
   removeOnSignal(dir);
   return dir;

@@ -14,6 +14,15 @@ export interface FieldDifference {
 }
 
 /**
+ * What a comparison may leave out: `mtime-ns`, the sub-second part of mtimes (ustar headers and
+ * some filesystems keep whole seconds, so a copy through them differs only there).
+ */
+export const IGNORABLE = ['mtime-ns'] as const;
+export interface CompareOptions {
+  ignore?: readonly (typeof IGNORABLE)[number][];
+}
+
+/**
  * `only-a` / `only-b`: the path exists on one side; `shadowed`: one side shows the directory with
  * the unpacker's default metadata (0755, root, time of unpacking) instead of the image's own;
  * `differs`: both have it, some fields differ.
@@ -33,7 +42,7 @@ export interface Difference {
  * Entry by entry: type, mode, uid, gid, mtime, content digest, symlink target, device numbers,
  * xattrs, then hardlink sets, each differing set reported once, at its first path. Sorted by path.
  */
-export function compareTrees(a: FlatTree, b: FlatTree): Difference[] {
+export function compareTrees(a: FlatTree, b: FlatTree, opts: CompareOptions = {}): Difference[] {
   const byPath = new Map<string, Difference>();
   const paths = new Set([...a.keys(), ...b.keys()]);
   for (const p of paths) {
@@ -42,7 +51,7 @@ export function compareTrees(a: FlatTree, b: FlatTree): Difference[] {
     if (!eb) byPath.set(p, { path: p, kind: 'only-a', type: ea!.type, fields: [] });
     else if (!ea) byPath.set(p, { path: p, kind: 'only-b', type: eb.type, fields: [] });
     else {
-      const fields = compareEntries(ea, eb);
+      const fields = compareEntries(ea, eb, opts);
       if (fields.length > 0) byPath.set(p, { path: p, kind: ea.defaulted !== eb.defaulted ? 'shadowed' : 'differs', type: ea.type, fields });
     }
   }
@@ -65,16 +74,18 @@ export function compareTrees(a: FlatTree, b: FlatTree): Difference[] {
   return [...byPath.values()].sort((x, y) => byteOrder(x.path, y.path));
 }
 
-function compareEntries(a: FlatEntry, b: FlatEntry): FieldDifference[] {
+function compareEntries(a: FlatEntry, b: FlatEntry, opts: CompareOptions): FieldDifference[] {
   if (a.type !== b.type) return [{ field: 'type', a: a.type, b: b.type }];
   const out: FieldDifference[] = [];
   const check = (field: DifferenceField, va: string | undefined, vb: string | undefined) => {
     if (va !== vb) out.push({ field, a: va ?? 'none', b: vb ?? 'none' });
   };
-  check('mode', showMode(a.mode), showMode(b.mode));
+  // A symlink's mode means nothing on Linux (always 0777 there; tars carry whatever the builder had).
+  if (a.type !== 'symlink') check('mode', showMode(a.mode), showMode(b.mode));
   check('uid', String(a.uid), String(b.uid));
   check('gid', String(a.gid), String(b.gid));
-  check('mtime', showMtime(a.mtime), showMtime(b.mtime));
+  const seconds = opts.ignore?.includes('mtime-ns') ?? false;
+  check('mtime', showMtime(a.mtime, seconds), showMtime(b.mtime, seconds));
   check('content', a.sha256, b.sha256);
   check('symlink', a.linkname === undefined ? undefined : displayPath(a.linkname), b.linkname === undefined ? undefined : displayPath(b.linkname));
   check('device', a.device, b.device);
@@ -92,9 +103,10 @@ function showMode(mode: number): string {
 }
 
 /** ISO seconds plus the exact nanoseconds, or 'unpack-time'. */
-function showMtime(t: bigint | typeof UNPACK_TIME): string {
+function showMtime(t: bigint | typeof UNPACK_TIME, secondsOnly = false): string {
   if (t === UNPACK_TIME) return UNPACK_TIME;
   const ns = ((t % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
+  if (secondsOnly) return new Date(Number((t - ns) / 1_000_000_000n) * 1000).toISOString().replace('.000Z', 'Z');
   const iso = new Date(Number((t - ns) / 1_000_000_000n) * 1000).toISOString().replace('.000Z', 'Z');
   return ns === 0n ? iso : `${iso}+${ns.toString().padStart(9, '0')}ns`;
 }
