@@ -7,7 +7,7 @@
  * file names that are not UTF-8 still match the tree's paths byte for byte.
  */
 import { RechunkerError } from '../errors.js';
-import { SqliteDb, columnNames } from './sqlite.js';
+import { readPackageRows } from './rpm-sqlite.js';
 import type { TreeView } from './types.js';
 
 export interface RpmPackage {
@@ -202,20 +202,10 @@ function fileNames(h: Header, where: string): string[] {
 }
 
 /** Every package of an rpmdb.sqlite file (plus its -wal file when one is non-empty). */
-export function readRpmSqlite(db: Buffer, path: string, wal?: Buffer): RpmPackage[] {
+export async function readRpmSqlite(db: Buffer, path: string, wal?: Buffer): Promise<RpmPackage[]> {
   try {
-    const sql = new SqliteDb(db, wal);
-    const table = sql.table('Packages');
-    if (table === undefined) throw new RechunkerError('UNSUPPORTED', 'no Packages table');
-    const col = columnNames(table.sql).findIndex((c) => c.toLowerCase() === 'blob');
-    const blobCol = col < 0 ? 1 : col;
-    const out: RpmPackage[] = [];
-    for (const row of sql.rows(table.rootPage)) {
-      const blob = row.values[blobCol];
-      if (!Buffer.isBuffer(blob)) throw new RechunkerError('UNSUPPORTED', `row ${row.rowid}: blob column is not a BLOB`);
-      out.push(parseRpmHeader(blob, `package row ${row.rowid}`));
-    }
-    return out;
+    const rows = await readPackageRows(db, wal);
+    return rows.map((row) => parseRpmHeader(row.blob, `package row ${row.hnum}`));
   } catch (err) {
     // One code and message shape for every way the database can be unreadable; the caller then
     // treats the files as unclaimed. RangeError is kept as the last line of defence.
@@ -244,7 +234,7 @@ export async function readRpmDatabase(tree: TreeView): Promise<RpmDatabase | und
     const db = await tree.readFile(path);
     const walNode = tree.lookup(`${path}-wal`);
     const wal = walNode !== undefined && walNode.size > 0 ? await tree.readFile(`${path}-wal`) : undefined;
-    return { path, packages: readRpmSqlite(db, path, wal) };
+    return { path, packages: await readRpmSqlite(db, path, wal) };
   }
   for (const dir of RPMDB_DIRS) {
     for (const legacy of ['Packages', 'Packages.db']) {

@@ -107,7 +107,12 @@ describe('pacman claims', () => {
       const v1: Pkg[] = [
         { ...hello, name: 'hello-bin', files: { 'usr/bin/hello': '#!/bin/sh\necho hi\n' } },
         { ...hello, name: 'hello-data', files: { 'usr/share/hello/greeting': 'hi\n' } },
-        { name: 'solo', version: '2.3-4', builddate: 1_690_000_000, files: { 'usr/lib/solo/x.so': 'e', 'etc/solo.conf': 'x' } },
+        {
+          name: 'solo',
+          version: '2.3-4',
+          builddate: 1_690_000_000,
+          files: { 'usr/lib/solo/x.so': 'e', 'etc/solo.conf': 'x' },
+        },
       ];
       pacmanInstall(root, join(root, 'var/lib/pacman'), v1.map((p) => buildPackage(dir, p)));
       // An upgrade, so the database is also what pacman leaves after replacing an entry.

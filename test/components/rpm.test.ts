@@ -59,8 +59,8 @@ describe('rpm', () => {
     assert.equal(sourceRpmName('name-version'), 'name-version');
   });
 
-  it('reads the real CBL-Mariner rpmdb: 129 packages and the known curl facts', { skip: noFixture }, () => {
-    const pkgs = readRpmSqlite(readFileSync(FIXTURE!), 'fixture');
+  it('reads the real CBL-Mariner rpmdb: 129 packages and the known curl facts', { skip: noFixture }, async () => {
+    const pkgs = await readRpmSqlite(readFileSync(FIXTURE!), 'fixture');
     assert.equal(pkgs.length, 129);
     const curl = pkgs.find((p) => p.name === 'curl');
     assert.ok(curl);
@@ -168,8 +168,8 @@ describe('rpm', () => {
   it('names the database in the error, and detect falls back to unclaimed with a warning', { skip: noFixture }, async () => {
     const corrupt = Buffer.from(readFileSync(FIXTURE!));
     corrupt.fill(0xff, 4096, 8192); // page 2: the Packages table's root
-    assert.throws(
-      () => readRpmSqlite(corrupt, 'var/lib/rpm/rpmdb.sqlite'),
+    await assert.rejects(
+      readRpmSqlite(corrupt, 'var/lib/rpm/rpmdb.sqlite'),
       (e: unknown) => isUnsupported(e) && /^cannot read rpm database var\/lib\/rpm\/rpmdb\.sqlite: /.test((e as Error).message),
     );
     const tree = new MapTree([
