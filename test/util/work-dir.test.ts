@@ -24,7 +24,7 @@ describe('work directories', () => {
         await fs.writeFile(w + '/layer.tmp', 'x'.repeat(1 << 20));
         console.log(w);
         setInterval(() => {}, 1000);`;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
       const work = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
       await access(work);
       const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
