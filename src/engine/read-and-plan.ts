@@ -1,4 +1,5 @@
 import type { ContentStore } from '../graph/content-store.js';
+import type { FileGraph } from '../graph/file-graph.js';
 import type { Platform } from '../oci/types.js';
 import { fingerprintComponents } from '../plan/fingerprint.js';
 import { planLayers } from '../plan/plan-layers.js';
@@ -14,6 +15,8 @@ export interface PlanningOptions {
   extraLayers: number;
   prior?: PriorPlan;
   packer?: PackerName;
+  /** See readImage. */
+  editTree?: (graph: FileGraph) => string[];
 }
 
 export interface PlannedImage extends FlattenedImage {
@@ -32,7 +35,7 @@ export async function readAndPlan(
   progress: Progress,
   opts: PlanningOptions,
 ): Promise<PlannedImage> {
-  const analysis = await readImage(source, platform, store, progress);
+  const analysis = await readImage(source, platform, store, progress, opts.editTree);
   const plan = planLayers({
     components: analysis.components,
     layerBudget: opts.maxLayers - opts.extraLayers,

@@ -21,6 +21,7 @@ import { BlobTally, tallySink, type TransferSummary } from './blob-tally.js';
 import type { ImageSink } from '../oci/transport.js';
 import { mapLimit } from '../util/concurrency.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
+import { finishImage, treeEditor, type EditReport, type ImageEditOptions } from './image-edits.js';
 import { readAndPlan } from './read-and-plan.js';
 import { silentProgress, type Progress } from '../progress.js';
 
@@ -48,6 +49,8 @@ export interface RechunkOptions {
   packer?: PackerName;
   /** Registry credentials, TLS and transfer width for registry references. */
   transport?: TransportOptions;
+  /** --prune, --label, --annotation, --config, host xattrs (see image-edits.ts). */
+  edits?: ImageEditOptions;
 }
 
 export interface LayerReport {
@@ -77,6 +80,8 @@ export interface RechunkResult {
   /** Layers the destination already had (from the prior build) or mounted; the rest are new. */
   layersReused: number;
   transfer: TransferSummary;
+  /** What --prune and the host-xattr rule left out, and the labels bootc's rules removed. */
+  edits: EditReport;
 }
 
 export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
@@ -93,12 +98,19 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     const { priorImage, priorWarning } = await choosePrior(opts);
     const prior = priorImage?.plan;
     const priorRef = priorImage?.ref;
-    const { image, graph, components, warnings, plan } = await readAndPlan(source, opts.platform, store, progress, { maxLayers: opts.maxLayers, extraLayers: strategy.extraLayers, ...(prior ? { prior } : {}), ...(opts.packer ? { packer: opts.packer } : {}) });
+    const editReport: EditReport = { pruned: 0, hostXattrFiles: 0, notes: [] };
+    const editTree = treeEditor(opts.source, opts.edits ?? {}, editReport);
+    const planned = await readAndPlan(source, opts.platform, store, progress, { maxLayers: opts.maxLayers, extraLayers: strategy.extraLayers, editTree, ...(prior ? { prior } : {}), ...(opts.packer ? { packer: opts.packer } : {}) });
+    const { graph, components, warnings, plan } = planned;
     const warn = (message: string) => {
       progress.warn(message);
       warnings.push(message);
     };
     if (priorWarning) warn(priorWarning);
+    const finished = finishImage(planned.image, graph, opts.edits ?? {}, opts.sourceDateEpoch, editReport);
+    for (const w of finished.warnings) warn(w);
+    for (const n of editReport.notes) progress.note(n);
+    const image = finished.image;
     if (priorRef && !opts.prior) progress.note(`prior plan taken from ${priorRef} (the image already there; --no-prior to ignore it)`);
 
     const { dirs, impliedDirs, files } = directoriesAndFiles(graph);
@@ -173,6 +185,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
       plan: { expectedCost: plan.expectedCost, expectedLowerBound: plan.expectedLowerBound, notes: plan.notes },
       layersReused: built.filter((b) => tally.outcome(b.digest) !== 'uploaded').length,
       transfer: tally.summary(),
+      edits: editReport,
     };
   } finally {
     progress.done();
