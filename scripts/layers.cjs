@@ -12,7 +12,7 @@ module.exports = {
   pureStages,
   layers: [
     ['L0', ['src/errors\\.ts$', 'src/progress\\.ts$', 'src/util/']],
-    ['L1', ['src/oci/', 'src/tar/', 'src/compress/']],
+    ['L1', ['src/oci/', 'src/tar/', 'src/compress/', 'src/ref/']],
     ['L2', ['src/graph/']],
     ['L3', [...folders(backends), ...folders(pureStages)]],
     ['L4', ['src/engine/']],

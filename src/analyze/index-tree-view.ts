@@ -1,5 +1,5 @@
 import type { ContentRef, ContentStore } from '../graph/content-store.js';
-import { GraphTreeView } from '../graph/graph-tree-view.js';
+import { GraphTreeView } from '../components/graph-tree-view.js';
 import { RechunkerError } from '../errors.js';
 import { displayPath } from '../tar/entry.js';
 import type { IndexedImageTree } from './index-flatten.js';
