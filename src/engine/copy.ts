@@ -109,7 +109,8 @@ async function addManifest(source: ImageSource, m: StoredManifest, platform: Pla
     if (depth >= MAX_NESTING) throw new RechunkerError('BAD_MANIFEST', `${where}: image indexes nested more than ${MAX_NESTING} deep`);
     for (const entry of parsed.index.manifests) {
       if (!describesImage(entry)) {
-        throw new RechunkerError('UNSUPPORTED', `${where}: the index names a ${entry.mediaType} (${entry.digest}), which copy cannot carry; copy one image with --platform`);
+        const what = `${entry.mediaType} (${entry.digest})`;
+        throw new RechunkerError('UNSUPPORTED', `${where}: the index names a ${what}, which copy cannot carry; copy one image with --platform`);
       }
       if (plan.manifests.some((x) => x.digest === entry.digest)) continue;
       await addManifest(source, await source.readManifest!(entry), entry.platform, plan, depth + 1);

@@ -87,5 +87,7 @@ export function requirePlatform(config: { os?: string; architecture?: string; va
   if (typeof config.os !== 'string' || typeof config.architecture !== 'string') return;
   const have: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
   if (platformMatches(want, have)) return;
-  throw new RechunkerError('PLATFORM', `${where}: the image is for ${formatPlatform(normalizePlatform(have))}, not ${formatPlatform(normalizePlatform(want))} (it is not a multi-platform index); drop --platform or choose another image`);
+  const is = formatPlatform(normalizePlatform(have));
+  const asked = formatPlatform(normalizePlatform(want));
+  throw new RechunkerError('PLATFORM', `${where}: the image is for ${is}, not ${asked} (it is not a multi-platform index); drop --platform or choose another image`);
 }

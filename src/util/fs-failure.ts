@@ -8,7 +8,8 @@ import { RechunkerError } from '../errors.js';
 export function fsFailure(err: unknown, where: string, place: 'destination' | 'work directory'): unknown {
   const e = err as NodeJS.ErrnoException;
   if (err instanceof RechunkerError || typeof e?.code !== 'string' || !/^E[A-Z]+$/.test(e.code)) return err;
-  return new RechunkerError(e.code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `${where}: ${errnoText(e)}${shownPath(e)}${hint(e.code, place)}`, { cause: err });
+  const message = `${where}: ${errnoText(e)}${shownPath(e)}${hint(e.code, place)}`;
+  return new RechunkerError(e.code === 'ENOENT' ? 'NOT_FOUND' : 'IO', message, { cause: err });
 }
 
 /** The path the call failed on, unless it is one of our temporary names (meaningless to the user). */
