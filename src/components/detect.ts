@@ -40,7 +40,10 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
     await pacmanClaims(tree),
   ];
   const warnings = packages.flatMap((p) => p.warnings);
-  const databases = databaseClaims(tree, packages.flatMap((p) => p.databaseDirs));
+  const databases = databaseClaims(
+    tree,
+    packages.flatMap((p) => p.databaseDirs),
+  );
   const lists = packages.map((p) => p.claims(databases.covers));
   const xattrs = xattrClaims(tree);
   const { owners, contested, splitSets } = resolveClaims(tree, {

@@ -19,7 +19,10 @@ export function pycacheClaims(lists: readonly ClaimSource[]): ClaimSource {
       const owner = bestClaim(lists.flatMap((s) => s.claimsFor(`${m[1]}/${m[2]}.py`)).filter(isListed));
       if (owner === undefined) return [];
       let c = derived.get(owner);
-      if (c === undefined) derived.set(owner, (c = { ...owner, priority: PRIORITY.pycache }));
+      if (c === undefined) {
+        c = { ...owner, priority: PRIORITY.pycache };
+        derived.set(owner, c);
+      }
       return [c];
     },
   };

@@ -79,9 +79,11 @@ class Header {
     if (b.length < 8) throw this.bad('header shorter than 8 bytes');
     const il = b.readInt32BE(0);
     const dl = b.readInt32BE(4);
-    if (il < 1 || il > MAX_TAGS || dl < 0 || dl > MAX_DATA) throw this.bad(`implausible header sizes (${il} tags, ${dl} bytes)`);
+    if (il < 1 || il > MAX_TAGS || dl < 0 || dl > MAX_DATA)
+      throw this.bad(`implausible header sizes (${il} tags, ${dl} bytes)`);
     this.dataStart = 8 + il * 16;
-    if (this.dataStart + dl > b.length) throw this.bad(`header claims ${this.dataStart + dl} bytes, blob has ${b.length}`);
+    if (this.dataStart + dl > b.length)
+      throw this.bad(`header claims ${this.dataStart + dl} bytes, blob has ${b.length}`);
     for (let i = 0; i < il; i++) {
       const at = 8 + i * 16;
       const tag = b.readInt32BE(at);
@@ -108,7 +110,8 @@ class Header {
   strings(tag: number): string[] | undefined {
     const e = this.entries.get(tag);
     if (e === undefined) return undefined;
-    if (e.type !== T_STRING && e.type !== T_STRING_ARRAY && e.type !== T_I18NSTRING) throw this.bad(`tag ${tag} has type ${e.type}, not a string`);
+    if (e.type !== T_STRING && e.type !== T_STRING_ARRAY && e.type !== T_I18NSTRING)
+      throw this.bad(`tag ${tag} has type ${e.type}, not a string`);
     const out: string[] = [];
     let pos = this.dataStart + e.offset;
     const n = e.type === T_STRING ? 1 : e.count;
@@ -131,12 +134,19 @@ class Header {
     const width = e.type === T_INT16 ? 2 : e.type === T_INT32 ? 4 : e.type === T_INT64 ? 8 : 0;
     if (width === 0) throw this.bad(`tag ${tag} has type ${e.type}, not an integer`);
     const start = this.dataStart + e.offset;
-    if (start + width * e.count > this.b.length) throw this.bad(`tag ${tag}: ${e.count} values run past the data store`);
+    if (start + width * e.count > this.b.length)
+      throw this.bad(`tag ${tag}: ${e.count} values run past the data store`);
     const out: number[] = [];
     for (let i = 0; i < e.count; i++) {
       const at = start + i * width;
       // rpm's integers are unsigned (modes, sizes, times).
-      out.push(width === 2 ? this.b.readUInt16BE(at) : width === 4 ? this.b.readUInt32BE(at) : Number(this.b.readBigUInt64BE(at)));
+      out.push(
+        width === 2
+          ? this.b.readUInt16BE(at)
+          : width === 4
+            ? this.b.readUInt32BE(at)
+            : Number(this.b.readBigUInt64BE(at)),
+      );
     }
     return out;
   }
@@ -180,7 +190,11 @@ function fileNames(h: Header, where: string): string[] {
   if (basenames !== undefined) {
     const dirnames = h.strings(TAG.DIRNAMES) ?? [];
     const dirindexes = h.ints(TAG.DIRINDEXES) ?? [];
-    if (dirindexes.length !== basenames.length) throw new RechunkerError('UNSUPPORTED', `${where}: ${basenames.length} basenames but ${dirindexes.length} dir indexes`);
+    if (dirindexes.length !== basenames.length)
+      throw new RechunkerError(
+        'UNSUPPORTED',
+        `${where}: ${basenames.length} basenames but ${dirindexes.length} dir indexes`,
+      );
     paths = basenames.map((b, i) => {
       const d = dirnames[dirindexes[i]!];
       if (d === undefined) throw new RechunkerError('UNSUPPORTED', `${where}: dir index ${dirindexes[i]} out of range`);
@@ -191,7 +205,8 @@ function fileNames(h: Header, where: string): string[] {
     paths = h.strings(TAG.OLDFILENAMES) ?? [];
   }
   const modes = h.ints(TAG.FILEMODES);
-  if (modes !== undefined && modes.length !== paths.length) throw new RechunkerError('UNSUPPORTED', `${where}: ${paths.length} files but ${modes.length} modes`);
+  if (modes !== undefined && modes.length !== paths.length)
+    throw new RechunkerError('UNSUPPORTED', `${where}: ${paths.length} files but ${modes.length} modes`);
   const out: string[] = [];
   for (let i = 0; i < paths.length; i++) {
     if (modes !== undefined && (modes[i]! & 0o170000) === 0o040000) continue;
@@ -240,7 +255,10 @@ export async function readRpmDatabase(tree: TreeView): Promise<RpmDatabase | und
     for (const legacy of ['Packages', 'Packages.db']) {
       const path = tree.resolveParents(`${dir}/${legacy}`);
       if (tree.lookup(path) !== undefined) {
-        throw new RechunkerError('UNSUPPORTED', `cannot read rpm database ${path}: only the sqlite backend is supported`);
+        throw new RechunkerError(
+          'UNSUPPORTED',
+          `cannot read rpm database ${path}: only the sqlite backend is supported`,
+        );
       }
     }
   }

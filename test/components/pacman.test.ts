@@ -18,7 +18,7 @@ function hasPacman(): boolean {
     return false;
   }
 }
-const noPacman = !hasPacman() && "pacman not installed (Debian: apt-get install pacman-package-manager)";
+const noPacman = !hasPacman() && 'pacman not installed (Debian: apt-get install pacman-package-manager)';
 
 interface Pkg {
   name: string;
@@ -67,12 +67,15 @@ function pacmanInstall(root: string, dbpath: string, pkgs: string[]): void {
 describe('pacman claims', () => {
   it('parses ALPM sections and pacman.conf DBPath as chunkah does', () => {
     const desc = parseAlpmSections('%NAME%\nfs\n\n%BASE%\nfs\n\n%BUILDDATE%\n1760286101\n\n%DEPENDS%\na\nb\n');
-    assert.deepEqual([...desc], [
-      ['NAME', ['fs']],
-      ['BASE', ['fs']],
-      ['BUILDDATE', ['1760286101']],
-      ['DEPENDS', ['a', 'b']],
-    ]);
+    assert.deepEqual(
+      [...desc],
+      [
+        ['NAME', ['fs']],
+        ['BASE', ['fs']],
+        ['BUILDDATE', ['1760286101']],
+        ['DEPENDS', ['a', 'b']],
+      ],
+    );
     const files = parseAlpmSections('%FILES%\netc/\netc/services\n\n%BACKUP%\netc/services\tb80b\n');
     assert.deepEqual(files.get('FILES'), ['etc/', 'etc/services']);
     const conf = '[options]\n#DBPath = /invalid\nDBPathInvalid = /x\n  DBPath = /srv/pac/ \n';
@@ -91,10 +94,13 @@ describe('pacman claims', () => {
     assert.deepEqual(warnings, [
       "pacman: no %NAME% in var/lib/pacman/local/broken-1-1/desc; that package's files are treated as unclaimed",
     ]);
-    assert.deepEqual(components.map((c) => [c.name, c.paths]), [
-      ['pkgdb', ['var/lib/pacman/local/broken-1-1/desc', 'var/lib/pacman/local/broken-1-1/files']],
-      ['unclaimed', ['usr/bin/x']],
-    ]);
+    assert.deepEqual(
+      components.map((c) => [c.name, c.paths]),
+      [
+        ['pkgdb', ['var/lib/pacman/local/broken-1-1/desc', 'var/lib/pacman/local/broken-1-1/files']],
+        ['unclaimed', ['usr/bin/x']],
+      ],
+    );
   });
 
   describe('on a database written by pacman -U', { skip: noPacman }, () => {
@@ -114,7 +120,11 @@ describe('pacman claims', () => {
           files: { 'usr/lib/solo/x.so': 'e', 'etc/solo.conf': 'x' },
         },
       ];
-      pacmanInstall(root, join(root, 'var/lib/pacman'), v1.map((p) => buildPackage(dir, p)));
+      pacmanInstall(
+        root,
+        join(root, 'var/lib/pacman'),
+        v1.map((p) => buildPackage(dir, p)),
+      );
       // An upgrade, so the database is also what pacman leaves after replacing an entry.
       const v2 = { ...v1[1]!, version: '1.1-1', builddate: 1_710_000_000 };
       v2.files = { 'usr/share/hello/greeting': 'hello\n' };

@@ -34,9 +34,9 @@ const RPM_SCHEMA = "CREATE TABLE 'Packages' (hnum INTEGER PRIMARY KEY AUTOINCREM
 const isOurs = (e: unknown): boolean => e instanceof RechunkerError && e.code === 'UNSUPPORTED';
 
 describe('rpm sqlite reader', () => {
-  it('reads the real rpmdb fixture: 129 rows in hnum order, overflow blobs whole',
-    { skip: !FIXTURE && 'fixture absent' },
-    async () => {
+  it('reads the real rpmdb fixture: 129 rows in hnum order, overflow blobs whole', {
+    skip: !FIXTURE && 'fixture absent',
+  }, async () => {
     const rows = await readPackageRows(readFileSync(FIXTURE!));
     assert.equal(rows.length, 129);
     let overflowed = 0;
@@ -50,9 +50,9 @@ describe('rpm sqlite reader', () => {
     assert.ok(overflowed > 100, `only ${overflowed} rows used overflow pages`);
   });
 
-  it('matches the sqlite3 CLI on a deep tree of small pages and long overflow chains',
-    { skip: !SQLITE_CLI && 'sqlite3 CLI absent' },
-    async () => {
+  it('matches the sqlite3 CLI on a deep tree of small pages and long overflow chains', {
+    skip: !SQLITE_CLI && 'sqlite3 CLI absent',
+  }, async () => {
     const dir = tmp();
     try {
       const path = join(dir, 'packages.db');
@@ -75,9 +75,9 @@ describe('rpm sqlite reader', () => {
     }
   });
 
-  it('sees committed rows that are still only in the write-ahead log',
-    { skip: !SQLITE_CLI && 'sqlite3 CLI absent' },
-    async () => {
+  it('sees committed rows that are still only in the write-ahead log', {
+    skip: !SQLITE_CLI && 'sqlite3 CLI absent',
+  }, async () => {
     const dir = tmp();
     try {
       const live = join(dir, 'live.db');
@@ -108,9 +108,9 @@ describe('rpm sqlite reader', () => {
     }
   });
 
-  it('turns corrupt or truncated databases into RechunkerError UNSUPPORTED, never a crash or a hang',
-    { skip: !FIXTURE && 'fixture absent' },
-    async () => {
+  it('turns corrupt or truncated databases into RechunkerError UNSUPPORTED, never a crash or a hang', {
+    skip: !FIXTURE && 'fixture absent',
+  }, async () => {
     const good = readFileSync(FIXTURE!);
     await assert.rejects(readPackageRows(Buffer.from('not a database at all, clearly')), isOurs);
     for (const len of [0, 50, 100, 4096, 5000, 8192, 100_000, good.length - 1, good.length - 4096]) {
