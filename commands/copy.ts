@@ -40,6 +40,10 @@ ${referencesHelp({ rootfs: false })}`;
     ...transportFlags,
     ...sideTransportFlags,
     jobs: Flags.integer({ description: 'blobs transferred in parallel (1-64)', default: DEFAULT_JOBS, min: 1, max: 64 }),
+    'work-dir': Flags.string({
+      description: 'directory where an oci-archive: is unpacked or staged (default: $TMPDIR, else /var/tmp)',
+      helpValue: 'DIR',
+    }),
   };
 
   async run(): Promise<CopyResult> {

@@ -27,6 +27,7 @@ export class ArchiveSink implements ImageSink {
     readonly name: string,
     private readonly file: string,
     private readonly tag?: string,
+    /** --work-dir; else where work directories go by default. */
     private readonly tmpParent: string = defaultWorkParent(),
   ) {}
 

@@ -19,6 +19,7 @@ export class ArchiveSource implements ImageSource {
     readonly name: string,
     private readonly file: string,
     private readonly tag?: string,
+    /** --work-dir; else where work directories go by default. */
     private readonly tmpParent: string = defaultWorkParent(),
   ) {}
 

@@ -2,6 +2,7 @@ import { Command, Flags } from '@oclif/core';
 import { RechunkerError } from '../errors.js';
 import type { Progress } from '../progress.js';
 import { errnoText } from '../util/fs-failure.js';
+import { defaultWorkParent } from '../util/work-dir.js';
 import { rewriteGoBooleans } from './flags.js';
 import { progressLine } from './progress-line.js';
 
@@ -45,9 +46,16 @@ export abstract class BaseCommand extends Command {
     // A filesystem call that failed where no stage added context (destination, work directory):
     // the system's message names the call and the path, which is what the user needs.
     const sys = err as NodeJS.ErrnoException;
-    if (typeof sys.code === 'string' && typeof sys.syscall === 'string') return this.fail('IO', systemError(sys), 1);
+    if (typeof sys.code === 'string' && typeof sys.syscall === 'string') return this.fail('IO', systemError(sys, this.workDir()), 1);
     if (process.env.RECHUNKER_DEBUG) process.stderr.write(`${err.stack}\n`);
     return this.fail('INTERNAL', `${err.message} (this is a bug; RECHUNKER_DEBUG=1 shows where)`, 70);
+  }
+
+  /** The work directory this run used: --work-dir as given, else the default. */
+  private workDir(): string {
+    const i = this.argv.indexOf('--work-dir');
+    const eq = this.argv.find((a) => a.startsWith('--work-dir='));
+    return (i >= 0 ? this.argv[i + 1] : eq?.slice('--work-dir='.length)) ?? defaultWorkParent();
   }
 
   private fail(code: string, message: string, exitCode: number): never {
@@ -64,10 +72,10 @@ export abstract class BaseCommand extends Command {
  * what is left is the work directory (the content store, layers being compressed): ENOSPC says
  * so, and a temporary file's name is never shown, only the directory it was in.
  */
-function systemError(e: NodeJS.ErrnoException): string {
+function systemError(e: NodeJS.ErrnoException, workDir: string): string {
   const where = e.path ? ` (${e.path.replace(/\/(?:\.tmp-|rechunker-)[^/]*(?:\/.*)?$/, '')})` : '';
   if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
-    return `work directory${where}: ${errnoText(e)} (the work directory is full; choose another with --work-dir)`;
+    return `work directory ${workDir}: ${errnoText(e)} (the work directory is full; choose another with --work-dir)`;
   }
   return `${errnoText(e)}${where}`;
 }

@@ -115,6 +115,7 @@ export function transportOptions(flags: TransportFlagValues, jobs?: number): Tra
     ...(Object.keys(dest).length > 0 ? { dest } : {}),
     ...(typeof flags['retry-times'] === 'number' ? { retryTimes: flags['retry-times'] } : {}),
     ...(typeof flags.platform === 'string' ? { platformRequested: true } : {}),
+    ...(typeof flags['work-dir'] === 'string' ? { workDir: flags['work-dir'] } : {}),
     ...(jobs !== undefined ? { jobs } : {}),
   };
 }

@@ -38,7 +38,7 @@ async function openBackend(text: string, opts: TransportOptions): Promise<ImageS
     }
     case 'oci-archive': {
       const { ArchiveSource } = await import('../archive/archive-source.js');
-      return new ArchiveSource(text, ref.file, ref.tag);
+      return new ArchiveSource(text, ref.file, ref.tag, opts.workDir);
     }
     case 'rootfs': {
       const { RootfsSource } = await import('../rootfs/rootfs-source.js');
@@ -80,7 +80,7 @@ export async function openSink(text: string, opts: TransportOptions = {}): Promi
     case 'oci-archive': {
       const { ArchiveSink } = await import('../archive/archive-sink.js');
       if (ref.file === '-') return stdoutArchive(text, ref.tag, ArchiveSink);
-      return new ArchiveSink(text, ref.file, ref.tag);
+      return new ArchiveSink(text, ref.file, ref.tag, opts.workDir);
     }
     case 'containers-storage':
       return storageSink(text);

@@ -26,6 +26,8 @@ export interface TransportOptions extends RegistryAccess {
   progress?: Progress;
   /** A source reference whose registry and repository a registry sink may mount blobs from. */
   mountFrom?: string;
+  /** --work-dir: where a transport unpacks or stages what it needs (an oci-archive's layout). */
+  workDir?: string;
   /** --platform was given: an image of another platform is an error even without an index. */
   platformRequested?: boolean;
 }

@@ -86,10 +86,20 @@ describe('destination errors', () => {
     for (const dest of [`oci:${ro}/out/layout:t`, `oci-archive:${ro}/out/a.tar:t`]) {
       const r = await runCli(['rechunk', image, dest, '-q', '--work-dir', tmp]);
       assert.equal(r.code, 1, r.stderr);
+      // Checked before any work (check-destination.ts) or met by the write: EROFS either way.
       const line = oneLine(r.stderr);
-      assert.ok(line.includes(`[IO]: ${dest}: EROFS`), line);
-      assert.match(line, /read-only file ?system/);
+      assert.ok(line.startsWith(`rechunker: error [IO]: ${dest}: `), line);
+      assert.match(line, /EROFS/);
+      assert.doesNotMatch(line, /ENOENT/);
     }
+    // The sink itself, where no check ran before it.
+    const sink = await openSink(`oci:${ro}/out/layout:t`);
+    const b = blob(Buffer.from('abc'), 'application/octet-stream');
+    await assert.rejects(sink.putBlob(b.desc, opener(b)), (e: Error) => {
+      assert.match(e.message, new RegExp(`^oci:${ro}/out/layout:t: EROFS: read-only file system .*read-only filesystem`));
+      return true;
+    });
+    await sink.close();
   });
 
   it('ENOSPC says the destination is full, and the directories the run made go again', async (t) => {
@@ -110,12 +120,19 @@ describe('destination errors', () => {
     const small = path.join(tmp, 'smallwork');
     await fs.mkdir(small);
     if (!tmpfs(small, 'size=64k')) return t.skip('cannot mount a tmpfs here');
-    const r = await runCli(['rechunk', image, `oci:${path.join(tmp, 'w-out')}:t`, '-q', '--work-dir', small]);
-    assert.equal(r.code, 1, r.stderr);
-    const line = oneLine(r.stderr);
-    assert.match(line, /ENOSPC/);
-    assert.match(line, /work directory.*full.*--work-dir/);
-    assert.deepEqual(await fs.readdir(small), [], 'the work directory is cleaned');
+    const archive = `oci-archive:${path.join(tmp, 'big.tar')}:t`;
+    assert.equal((await runCli(['copy', image, archive, '-q'])).code, 0);
+    // The content store (rechunk) and an archive's unpacked layout (copy) both live there.
+    for (const args of [['rechunk', image], ['copy', archive]]) {
+      const r = await runCli([...args, `oci:${path.join(tmp, 'w-out')}:t`, '-q', '--work-dir', small]);
+      assert.equal(r.code, 1, r.stderr);
+      const line = oneLine(r.stderr);
+      assert.ok(line.includes(`work directory ${small}`), line);
+      // rechunk measures the room first (check-destination.ts); copy meets ENOSPC.
+      if (args[0] === 'copy') assert.match(line, /ENOSPC: no space left on device \(the work directory is full; choose another with --work-dir\)/);
+      assert.match(line, /choose another with --work-dir/);
+      assert.deepEqual(await fs.readdir(small), [], 'the work directory is cleaned');
+    }
   });
 
   it('oci: and oci-archive: both make a missing parent directory', async () => {
