@@ -21,6 +21,7 @@ import { BlobTally, tallySink, type TransferSummary } from './blob-tally.js';
 import type { ImageSink } from '../oci/transport.js';
 import { mapLimit } from '../util/concurrency.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
+import { checkDestination, checkWorkRoom } from './check-destination.js';
 import { finishImage, treeEditor, type EditReport, type ImageEditOptions } from './image-edits.js';
 import { readAndPlan } from './read-and-plan.js';
 import { silentProgress, type Progress } from '../progress.js';
@@ -89,7 +90,16 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
   const strategy = parentDirStrategy(opts.parentDirs ?? DEFAULT_PARENT_DIR_MODE);
   // Blob transfers report on the same progress line as the rest of the run.
   const transport: TransportOptions = { ...opts.transport, progress };
+  // The destination first: a refusal must come before minutes of work, with nothing written.
+  progress.phase(`checking ${opts.destination}`);
+  await checkDestination(opts.destination, transport);
   const source = await openSource(opts.source, transport);
+  try {
+    await checkWorkRoom(source, opts.platform, opts.workDir);
+  } catch (e) {
+    await source.close();
+    throw e;
+  }
   const tally = new BlobTally();
   const sink = tallySink(await openSink(opts.destination, transport), tally);
   const work = await makeWorkDir(opts.workDir, 'rechunker-');
