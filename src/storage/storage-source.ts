@@ -25,7 +25,7 @@ export class StorageSource implements ImageSource {
   readonly kind = 'image' as const;
   readonly notes: string[] = [];
   private readonly index: StoreIndex;
-  private readonly layers = new Map<string, { layer: StoredLayer; split: boolean }>();
+  private readonly layers = new Map<string, { layer: StoredLayer; split: boolean; lowers: StoredLayer[] }>();
 
   constructor(readonly name: string, root: string, private readonly image: string, driver = 'overlay') {
     if (driver !== 'overlay') throw new RechunkerError('UNSUPPORTED', `${name}: only the overlay storage driver can be read (not ${driver})`);
@@ -57,9 +57,9 @@ export class StorageSource implements ImageSource {
         if (counter.digest() !== diffIds[i]) rewritten = true;
         digest = counter.digest();
         this.notes.push(`layer ${i + 1} (${layer.id.slice(0, 12)}) has no tar-split record: made from its diff dir`);
-        this.layers.set(digest, { layer, split: false });
+        this.layers.set(digest, { layer, split: false, lowers: [] });
       } else {
-        this.layers.set(digest, { layer, split: true });
+        this.layers.set(digest, { layer, split: true, lowers: chain.slice(0, i).reverse() });
       }
       diffIds[i] = digest;
       layers.push({ mediaType: MediaType.OciLayer, digest, size: size! });
@@ -80,9 +80,9 @@ export class StorageSource implements ImageSource {
   async openBlob(desc: Descriptor): Promise<Readable> {
     const entry = this.layers.get(desc.digest);
     if (!entry) throw new RechunkerError('NOT_FOUND', `${this.name}: no layer ${desc.digest} (resolve the image first)`);
-    const { layer, split } = entry;
+    const { layer, split, lowers } = entry;
     const bytes = split
-      ? assembleTarSplit(this.index.tarSplitFile(layer), this.index.diffDir(layer))
+      ? assembleTarSplit(this.index.tarSplitFile(layer), this.index.diffDir(layer), lowers.map((l) => this.index.diffDir(l)))
       : writeTar(walkDiffDir(this.index.diffDir(layer), this.name));
     const what = `layer ${layer.id.slice(0, 12)}${split ? ' rebuilt from its tar-split record' : ''}`;
     return pipeline(Readable.from(bytes, { objectMode: false }), new VerifyStream(desc.digest, desc.size, what), () => {});

@@ -49,8 +49,13 @@ async function explainSizeMismatch(file: string, shown: string, want: number, go
   return new RechunkerError('DIGEST_MISMATCH', `"${shown}" is ${got} bytes in the diff dir, the layer's tar recorded ${want}${why}`);
 }
 
-/** The bytes of the layer's tar, in order. */
-export async function* assembleTarSplit(tarSplitFile: string, diffDir: string): AsyncGenerator<Buffer> {
+/**
+ * The bytes of the layer's tar, in order. `lowerDirs` (the parent layers' diff dirs, nearest
+ * first) are where an overlayfs metacopy entry's data lives: as containers/storage's own
+ * overlayFileGetter does, the content of such a file is taken from the first lower layer that
+ * has it, at the path its `trusted.overlay.redirect` names when it has one.
+ */
+export async function* assembleTarSplit(tarSplitFile: string, diffDir: string, lowerDirs: readonly string[] = []): AsyncGenerator<Buffer> {
   const lines = createInterface({ input: createReadStream(tarSplitFile).pipe(createGunzip()), crlfDelay: Infinity });
   for await (const line of lines) {
     if (line === '') continue;
@@ -66,11 +71,45 @@ export async function* assembleTarSplit(tarSplitFile: string, diffDir: string): 
       const size = entry.size ?? 0;
       if (size === 0) continue;
       const name = entry.name_raw ? Buffer.from(entry.name_raw, 'base64') : Buffer.from(entry.name ?? '', 'utf8');
-      yield* fileContent(contentPath(diffDir, name), name.toString('utf8'), size);
+      const upper = contentPath(diffDir, name);
+      const file = (await metacopy(upper)) ? await dataOf(upper, name, lowerDirs) : upper;
+      yield* fileContent(file, name.toString('utf8'), size);
     } else {
       throw new RechunkerError('UNSUPPORTED', `${tarSplitFile}: unknown tar-split entry type ${entry.type}`);
     }
   }
+}
+
+async function xattr(file: string, key: string): Promise<Buffer | undefined> {
+  try {
+    return await getAttribute(Buffer.from(file, 'latin1').toString('utf8'), key);
+  } catch {
+    return undefined;
+  }
+}
+
+async function metacopy(file: string): Promise<boolean> {
+  return (await xattr(file, 'trusted.overlay.metacopy')) !== undefined;
+}
+
+/** The lower file holding a metacopy entry's data (its redirect, else the same path). */
+async function dataOf(upper: string, name: Buffer, lowerDirs: readonly string[]): Promise<string> {
+  const redirect = await xattr(upper, 'trusted.overlay.redirect');
+  const rel = redirect && redirect[0] === 0x2f
+    ? redirect
+    : redirect
+      ? Buffer.concat([Buffer.from(path.posix.dirname(name.toString('latin1')), 'latin1'), Buffer.from('/'), redirect])
+      : name;
+  for (const dir of lowerDirs) {
+    const candidate = contentPath(dir, rel);
+    try {
+      await fs.lstat(Buffer.from(candidate, 'latin1'));
+    } catch {
+      continue;
+    }
+    if (!(await metacopy(candidate))) return candidate;
+  }
+  throw new RechunkerError('NOT_FOUND', `"${name.toString('utf8')}" is an overlayfs metacopy entry and no lower layer holds its data`);
 }
 
 async function* fileContent(file: string, shown: string, size: number): AsyncGenerator<Buffer> {

@@ -107,3 +107,25 @@ async function diffDirOf(root: string): Promise<string> {
   const layers = JSON.parse(await fs.readFile(path.join(root, 'overlay-layers/layers.json'), 'utf8')) as Array<{ id: string }>;
   return path.join(root, 'overlay', layers[0]!.id, 'diff');
 }
+
+test('an overlayfs metacopy entry takes its data from the lower layer (at its redirect), as containers/storage does', async (t) => {
+  if (process.getuid?.() !== 0) return t.skip('needs root for trusted.* xattrs');
+  const root = await tmp();
+  const lower = await makeTar([{ path: 'etc', type: 'dir' }, { path: 'etc/a', body: 'hello\n' }]);
+  const upper = await makeTar([{ path: 'etc', type: 'dir' }, { path: 'etc/a', body: 'hello\n', mode: 0o600 }, { path: 'etc/b', body: 'hello\n' }]);
+  await writeFakeStore(root, 'localhost/os:1', [
+    { tar: lower, files: { 'etc/a': 'hello\n' } },
+    { tar: upper, files: { 'etc/a': '', 'etc/b': '' } },
+  ]);
+  const layers = JSON.parse(await fs.readFile(path.join(root, 'overlay-layers/layers.json'), 'utf8')) as Array<{ id: string }>;
+  const diff = path.join(root, 'overlay', layers[1]!.id, 'diff');
+  for (const f of ['etc/a', 'etc/b']) {
+    await fs.truncate(path.join(diff, f), 6);
+    await setAttribute(path.join(diff, f), 'trusted.overlay.metacopy', Buffer.alloc(0));
+  }
+  await setAttribute(path.join(diff, 'etc/b'), 'trusted.overlay.redirect', Buffer.from('/etc/a'));
+  const src = new StorageSource('cs', root, 'localhost/os:1');
+  const image = await src.resolve();
+  assert.ok((await collect(await src.openBlob(image.manifest.layers[1]!))).equals(upper));
+  await fs.rm(root, { recursive: true });
+});
