@@ -3,6 +3,7 @@ import { RechunkerError } from '../errors.js';
 import type { Progress } from '../progress.js';
 import { errnoText } from '../util/fs-failure.js';
 import { defaultWorkParent } from '../util/work-dir.js';
+import { closest } from './command-not-found.js';
 import { rewriteGoBooleans } from './flags.js';
 import { progressLine } from './progress-line.js';
 
@@ -39,7 +40,8 @@ export abstract class BaseCommand extends Command {
     // Flag and argument parsing errors: one line as every other error, not oclif's usage screen.
     if (err.oclif?.exit === 2 && (err as { code?: string }).code !== 'EEXIT') {
       const what = err.message.split('\n').filter((l) => !/see more help/i.test(l)).map((l) => l.trim()).filter(Boolean).join(' ');
-      return this.fail('USAGE', `${what} (see ${this.config.bin} ${this.id ?? ''} --help)`.replace(/ {2,}/g, ' '), 2);
+      const see = `(${this.flagGuess(what)}see ${this.config.bin} ${this.id ?? ''} --help)`;
+      return this.fail('USAGE', `${what} ${see}`.replace(/ {2,}/g, ' '), 2);
     }
     // oclif's own exits keep their handling.
     if (err.oclif !== undefined) return super.catch(err);
@@ -49,6 +51,14 @@ export abstract class BaseCommand extends Command {
     if (typeof sys.code === 'string' && typeof sys.syscall === 'string') return this.fail('IO', systemError(sys, this.workDir()), 1);
     if (process.env.RECHUNKER_DEBUG) process.stderr.write(`${err.stack}\n`);
     return this.fail('INTERNAL', `${err.message} (this is a bug; RECHUNKER_DEBUG=1 shows where)`, 70);
+  }
+
+  /** `did you mean --tls-verify? ` for oclif's "Nonexistent flag: --tls-verfy", else ''. */
+  private flagGuess(message: string): string {
+    const typed = /Nonexistent flags?: --([\w-]+)/.exec(message)?.[1];
+    const flags = (this.constructor as { flags?: Record<string, unknown> }).flags ?? {};
+    const guess = typed ? closest(typed, [...Object.keys(flags), 'json', 'quiet']) : undefined;
+    return guess ? `did you mean --${guess}? ` : '';
   }
 
   /** The work directory this run used: --work-dir as given, else the default. */

@@ -105,6 +105,9 @@ describe('copy of a multi-platform image', () => {
       await assertBothPlatforms(dest);
       const back = await copyImage({ source: dest, destination: `oci:${path.join(tmp, 'from-registry')}:m`, transport: { tlsVerify: false } });
       assert.equal(back.manifestDigest, indexDigest, 'and back again');
+      const beside = await copyImage({ source: dest, destination: `docker://${reg.host}/other/os:v1`, transport: { tlsVerify: false } });
+      assert.equal(beside.manifestDigest, indexDigest);
+      assert.deepEqual([beside.transfer.mounted, beside.transfer.uploaded], [5, 0], 'within one registry every blob is mounted');
     } finally {
       await reg?.stop();
     }
