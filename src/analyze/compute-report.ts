@@ -1,9 +1,9 @@
 import type { AnalyzeReport } from './analyze-report.js';
 import { dedupFigures, loadFileTable, lowerBound, relayering, topDuplicatedPaths, topDuplicatedTypes } from './dedup-figures.js';
 import { imageFigures } from './image-figures.js';
-import type { ImageSummary } from './image-summary.js';
 import type { ParquetIndex } from './parquet-index.js';
 import { seriesSteps, type PlanBudget } from './series-figures.js';
+import type { ImageSummary } from './index-schema.js';
 
 /** Every figure of the report, from the images' summaries and file tables in the index alone. */
 export async function computeReport(

@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DedupFigures, DuplicatedPath, DuplicatedType, Relayering } from './analyze-report.js';
-import type { ImageSummary } from './image-summary.js';
+import type { ImageSummary } from './index-schema.js';
 
 const TOP = 20;
 const GROUPS = 30;

@@ -1,5 +1,5 @@
 import type { ImageFigures } from './analyze-report.js';
-import type { ImageSummary } from './image-summary.js';
+import type { ImageSummary } from './index-schema.js';
 
 const TOP_COMPONENTS = 10;
 

@@ -4,8 +4,7 @@ import { FileGraph, isDir, type Inode } from '../graph/file-graph.js';
 import { shortDigest } from '../oci/digest.js';
 import { newEntry } from '../tar/entry.js';
 import type { TarReadItem } from '../tar/reader.js';
-import type { IndexEntry } from './index-schema.js';
-import type { IndexedLayer } from './parquet-index.js';
+import type { IndexEntry, IndexedLayer } from './index-schema.js';
 
 /** One distinct content of an image, as the index knows it. */
 export interface ContentFacts {

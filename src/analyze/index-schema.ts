@@ -10,6 +10,8 @@
  */
 
 /** Bump when a column changes meaning: a reader then refuses an old index instead of misreading it. */
+import type { ComponentKind, ComponentMeta } from '../components/types.js';
+
 export const INDEX_VERSION = 1;
 
 export type IndexEntryType =
@@ -119,4 +121,66 @@ export function encodePath(path: string): { text: string; bytes: Buffer | null }
 
 export function decodePath(text: string, bytes: Buffer | null): string {
   return (bytes ?? Buffer.from(text, 'utf8')).toString('latin1');
+}
+
+/** One component of an image, as the planner needs it again (no paths: the file table has them). */
+export interface ComponentSummary {
+  name: string;
+  kind: ComponentKind;
+  size: number;
+  /** Sum of its files' contents gzip'd alone: what a layer of it alone would weigh, about. */
+  compressedSize: number;
+  fingerprint: string;
+  group?: string;
+  meta?: ComponentMeta;
+}
+
+export interface LayerSummary {
+  digest: string;
+  mediaType: string;
+  compressedSize: number;
+  contentBytes: number;
+  entries: number;
+}
+
+/** What one image holds, from its layers' index: every per-image figure, and the planner's inputs. */
+export interface ImageSummary {
+  name: string;
+  manifestDigest: string;
+  layers: LayerSummary[];
+  compressedBytes: number;
+  uncompressedBytes: number;
+  /** Regular-file paths (each path of a hardlink set counts), as `find -type f` counts. */
+  files: number;
+  /** Bytes of those files, a hardlink set once (as `du` counts). */
+  fileBytes: number;
+  directories: number;
+  /** Distinct file contents, and the bytes of files whose content another file of the image holds. */
+  distinctContents: number;
+  duplicateBytes: number;
+  /** Bytes of file entries in the layers that upper layers overwrote or deleted. */
+  wastedBytes: number;
+  components: ComponentSummary[];
+  /** Changes when any directory's metadata does: the one layer of directories then changes. */
+  dirFingerprint: string;
+  /** Compressed bytes of that layer of directory entries. */
+  dirLayerBytes: number;
+}
+
+/** One regular-file path of the flattened image: the rows the cross-image queries run over. */
+export interface ImageFileRow {
+  path: string;
+  size: number;
+  digest: string;
+  compressedSize: number;
+  /** Same number for every path of one hardlink set; `first` marks the set's first path. */
+  inode: number;
+  first: boolean;
+  component: string;
+}
+
+/** One layer as the index holds it. */
+export interface IndexedLayer {
+  facts: LayerFacts;
+  entries: IndexEntry[];
 }

@@ -23,13 +23,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { RechunkerError } from '../errors.js';
-import type { ImageFileRow, ImageSummary } from './image-summary.js';
-import { decodePath, encodePath, INDEX_COLUMNS, INDEX_VERSION, layerFileName, type IndexEntry, type LayerFacts } from './index-schema.js';
+import { INDEX_COLUMNS, INDEX_VERSION, type ImageFileRow, type ImageSummary, type IndexedLayer, type IndexEntry, type LayerFacts, decodePath, encodePath, layerFileName } from './index-schema.js';
 
-export interface IndexedLayer {
-  facts: LayerFacts;
-  entries: IndexEntry[];
-}
 
 type DuckModule = typeof import('@duckdb/node-api');
 

@@ -3,7 +3,7 @@ import { planLayers } from '../plan/plan-layers.js';
 import type { Plan } from '../plan/plan-types.js';
 import { updateCost } from '../plan/update-cost.js';
 import type { SeriesStep } from './analyze-report.js';
-import type { ComponentSummary, ImageSummary } from './image-summary.js';
+import type { ComponentSummary, ImageSummary } from './index-schema.js';
 
 export interface PlanBudget {
   /** --max-layers, and the layers left to components once the parent-directory strategy has its own. */

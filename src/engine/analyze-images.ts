@@ -3,8 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnalyzeReport } from '../analyze/analyze-report.js';
-import type { ImageSummary } from '../analyze/image-summary.js';
-import type { IndexedLayer, ParquetIndex } from '../analyze/parquet-index.js';
+import type { ParquetIndex } from '../analyze/parquet-index.js';
 import { RechunkerError, withContext } from '../errors.js';
 import { readLayerEntries } from '../graph/read-layer.js';
 import { shortDigest } from '../oci/digest.js';
@@ -13,6 +12,7 @@ import type { Descriptor, Platform } from '../oci/types.js';
 import { DEFAULT_PARENT_DIR_MODE, parentDirStrategy } from '../parents/index.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { openSource, type TransportOptions } from './open-reference.js';
+import type { ImageSummary, IndexedLayer } from '../analyze/index-schema.js';
 
 export interface AnalyzeOptions {
   /** References in series order; none: every image the index holds, by name. */
