@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -9,7 +9,6 @@ import zlib from 'node:zlib';
 import type { AnalyzeReport } from '../../src/analyze/analyze-report.js';
 import { analyzeImages } from '../../src/engine/analyze-images.js';
 import { corpusIgnore, corpusLayout, corpusRootfs, hasCorpus, type CorpusRootfs } from '../helpers/corpus.js';
-import { repoRoot } from '../helpers/cli.js';
 
 /**
  * Every figure of `analyze` on the Debian corpus against a computation of this file's own: the
@@ -98,18 +97,6 @@ async function layoutWithoutLayers(dest: string, tags: readonly string[]): Promi
     const config = (JSON.parse(bytes.toString()) as { config: { digest: string } }).config.digest.slice(7);
     await fs.copyFile(path.join(src, 'blobs', 'sha256', config), path.join(dest, 'blobs', 'sha256', config));
   }
-}
-
-function spawnAnalyze(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test', 'analyze', 'run-analyze.ts'), ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
 }
 
 const withoutIndexStats = ({ index: _index, ...rest }: AnalyzeReport) => rest;
@@ -229,19 +216,5 @@ describe('analyze the Debian corpus', { skip: hasCorpus() ? false : `no corpus a
     assert.equal(again.index.layersIndexed, 0);
     assert.equal(again.index.imagesFromIndex, 4);
     assert.deepEqual(renamed(withoutIndexStats(again), bare, corpusLayout()), withoutIndexStats(report));
-  });
-
-  it('four workers into one shared index, then one query run, give the same report', async () => {
-    const shared = path.join(work, 'shared');
-    const results = await Promise.all(refs(corpusLayout()).map((r) => spawnAnalyze(['--index', shared, '--only-index', r])));
-    for (const r of results) assert.equal(r.code, 0, r.stderr);
-    const files = await fs.readdir(path.join(shared, 'layers'));
-    assert.equal(files.filter((f) => f.endsWith('.parquet')).length, 6, `one file per distinct layer: ${files.join(' ')}`);
-    assert.deepEqual(files.filter((f) => f.includes('.tmp-')), [], 'no temporary file is left');
-    const q = await spawnAnalyze(['--index', shared, '--series', '--json', ...refs(corpusLayout())]);
-    assert.equal(q.code, 0, q.stderr);
-    const joined = JSON.parse(q.stdout) as AnalyzeReport;
-    assert.equal(joined.index.layersIndexed, 0);
-    assert.deepEqual(withoutIndexStats(joined), withoutIndexStats(report));
   });
 });
