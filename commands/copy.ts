@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
+import { prose } from '../src/cli/prose.js';
 import { sideTransportFlags, transportFlags, transportOptions, writeDigestFile } from '../src/cli/flags.js';
 import { referencesHelp } from '../src/cli/references.js';
 import { transferLine } from '../src/cli/transfer-line.js';
@@ -11,7 +12,7 @@ import { DEFAULT_JOBS } from '../src/registry/index.js';
 export default class Copy extends BaseCommand {
   static override summary = 'Copy an image between transports, layers unchanged';
 
-  static override description = `Copies SOURCE to DESTINATION without repacking: blobs first, verified as they stream,
+  static override description = prose(`Copies SOURCE to DESTINATION without repacking: blobs first, verified as they stream,
 manifests last with their bytes unchanged, so both ends report the same digest. A multi-platform
 index is copied whole, every image and the index itself (as skopeo copy --all); --platform copies
 one image, and is an error when SOURCE is a single image of another platform. Blobs the
@@ -20,7 +21,7 @@ destination already has are skipped; within one registry they are mounted instea
 Each side may log in on its own (--src-creds, --dest-authfile, --dest-tls-verify=false, ...);
 the flags without a side apply to both.
 
-${referencesHelp({ rootfs: false })}`;
+${referencesHelp({ rootfs: false })}`);
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> oci:./out:latest docker://registry.example.com/os:latest',

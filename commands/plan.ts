@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
+import { prose } from '../src/cli/prose.js';
 import { referencesHelp } from '../src/cli/references.js';
 import { planningFlags, platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
 import { formatBytes } from '../src/util/format-bytes.js';
@@ -8,12 +9,12 @@ import { previewPlan, type PreviewPlanResult } from '../src/engine/preview-plan.
 export default class Plan extends BaseCommand {
   static override summary = 'Show how rechunk would pack an image, and what an update is expected to download';
 
-  static override description = `Reads SOURCE, finds its components and their change history (changelogs, user.update-interval,
+  static override description = prose(`Reads SOURCE, finds its components and their change history (changelogs, user.update-interval,
 and with --prior the plan a previous rechunked build recorded), and prints the layers rechunk would
 write: their components, sizes and change probabilities, and the expected bytes an update downloads.
 Writes nothing.
 
-${referencesHelp()}`;
+${referencesHelp()}`);
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> oci:./image:latest',

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
+import { prose } from '../src/cli/prose.js';
 import { planningFlags, platformFlag, platformOf, sideTransportFlags, transportFlags, transportOptions, writeDigestFile } from '../src/cli/flags.js';
 import { referencesHelp } from '../src/cli/references.js';
 import { transferLine } from '../src/cli/transfer-line.js';
@@ -12,7 +13,7 @@ import { DIR_MTIME_MODES } from '../src/parents/index.js';
 export default class Rechunk extends BaseCommand {
   static override summary = 'Repack an image into at most N size-balanced layers grouped by component';
 
-  static override description = `Reads SOURCE, flattens its layers into one file tree (OCI whiteout semantics), groups files by the
+  static override description = prose(`Reads SOURCE, flattens its layers into one file tree (OCI whiteout semantics), groups files by the
 package or component that owns them, packs the groups into at most --max-layers layers, and writes
 a new image to DESTINATION. Output is byte-for-byte reproducible for the same input and flags.
 
@@ -24,7 +25,7 @@ Each side may log in on its own (--src-creds, --dest-authfile, --dest-tls-verify
 the flags without a side apply to both, and --prior is read as the destination when it is on
 the destination's registry. Without --work-dir, temporary files go to $TMPDIR, else /var/tmp.
 
-${referencesHelp()}`;
+${referencesHelp()}`);
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> oci:./image:latest oci:./out:latest',

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
+import { prose } from '../src/cli/prose.js';
 import { platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
 import { referencesHelp } from '../src/cli/references.js';
 import { formatDifference, IGNORABLE, type Difference } from '../src/verify/compare.js';
@@ -8,7 +9,7 @@ import { VERIFY_MODELS, verifyImages, type VerifyModel, type VerifyResult } from
 export default class Verify extends BaseCommand {
   static override summary = 'Flatten two images (or an image and a directory) under an unpacker model and compare them';
 
-  static override description = `Compares A and B entry by entry: type, mode, uid, gid, mtime, content digest, symlink target,
+  static override description = prose(`Compares A and B entry by entry: type, mode, uid, gid, mtime, content digest, symlink target,
 device numbers, xattrs and hardlink sets (a symlink's mode is not compared: Linux ignores it).
 Prints the differences. Exits 0 when there are none, 1 when there are, 2 when the comparison
 could not be made (as diff does).
@@ -25,7 +26,7 @@ A directory shown with the unpacker's default metadata is reported as "shadowed 
 metadata)" with mtime "unpack-time". A root filesystem (rootfs:DIR) is the same tree under every
 model, so \`verify IMAGE rootfs:DIR --model overlay\` tells what a runtime will get wrong.
 
-${referencesHelp()}`;
+${referencesHelp()}`);
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> oci:./in:latest oci:./out:latest',

@@ -3,15 +3,15 @@
  * as skopeo spells it, and which side of a command it can be. One text, so no command forgets one.
  */
 const TRANSPORTS: Array<[string, string]> = [
-  ['oci:DIR[:TAG]', 'OCI image layout directory; oci:DIR@sha256:... names a manifest by digest (source only)'],
-  ['oci-archive:FILE[:TAG]', 'tar of an OCI layout, as skopeo and podman write it; oci-archive:- is stdout (destination)'],
-  ['docker://HOST[:PORT]/REPO[:TAG|@DIGEST]', 'registry (distribution API); credentials from --creds or auth files'],
-  ['containers-storage:[DRIVER@ROOT+RUNROOT]IMAGE', "podman's and buildah's local image store"],
+  ['oci:DIR[:TAG]', 'an OCI image layout; oci:DIR@sha256:... reads one manifest'],
+  ['oci-archive:FILE[:TAG]', 'a tar of an OCI layout; oci-archive:- is stdout'],
+  ['docker://HOST[:PORT]/REPO[:TAG|@DIGEST]', 'a registry; --creds or auth files'],
+  ['containers-storage:[DRIVER@ROOT+RUNROOT]IMAGE', "podman's image store"],
   ['rootfs:DIR', 'a root filesystem directory, read as one layer (source only)'],
 ];
 
+/** One short line per transport (under 78 columns, so no terminal wraps a row in two). */
 export function referencesHelp(opts: { rootfs?: boolean } = {}): string {
   const rows = TRANSPORTS.filter(([ref]) => opts.rootfs !== false || !ref.startsWith('rootfs:'));
-  const width = Math.max(...rows.map(([ref]) => ref.length));
-  return ['References:', ...rows.map(([ref, what]) => `  ${ref.padEnd(width)}  ${what}`)].join('\n');
+  return ['References:', ...rows.map(([ref, what]) => `  ${ref}: ${what}`)].join('\n');
 }
