@@ -19,7 +19,7 @@ export interface TransferSummary {
 export class BlobTally {
   private readonly outcomes = new Map<string, { outcome: BlobOutcome; size: number }>();
 
-  record(desc: Descriptor, outcome: BlobOutcome | void): void {
+  record(desc: Descriptor, outcome: BlobOutcome | undefined): void {
     this.outcomes.set(desc.digest, { outcome: outcome ?? 'uploaded', size: desc.size });
   }
 
@@ -49,14 +49,14 @@ export function tallySink(sink: ImageSink, tally: BlobTally): ImageSink {
     hasBlob: (desc) => sink.hasBlob(desc),
     async putBlob(desc: Descriptor, open: () => Promise<Readable>) {
       const outcome = await sink.putBlob(desc, open);
-      tally.record(desc, outcome);
+      tally.record(desc, outcome ?? undefined);
       return outcome;
     },
     ...(adopt
       ? {
           async adoptFile(file: string, desc: Descriptor) {
             const outcome = await adopt(file, desc);
-            tally.record(desc, outcome);
+            tally.record(desc, outcome ?? undefined);
             return outcome;
           },
         }

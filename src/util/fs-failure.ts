@@ -19,7 +19,7 @@ function shownPath(e: NodeJS.ErrnoException): string {
 
 /** `EROFS: read-only file system`: Node's message without the call and the path it names. */
 export function errnoText(e: NodeJS.ErrnoException): string {
-  const text = e.message.replace(/,\s+\w+(?:\s+'[^]*)?$/, '').trim();
+  const text = e.message.replace(/,\s+\w+(?:\s+'[\s\S]*)?$/, '').trim();
   return text.startsWith(`${e.code}:`) ? text : `${e.code}: ${text}`;
 }
 
