@@ -25,18 +25,26 @@ export interface BootcReview {
   warnings: string[];
 }
 
-export function reviewBootc(graph: FileGraph, labels: Readonly<Record<string, string>>, pruned: readonly string[]): BootcReview {
+export function reviewBootc(
+  graph: FileGraph,
+  labels: Readonly<Record<string, string>>,
+  pruned: readonly string[],
+): BootcReview {
   const review: BootcReview = { labelOps: [], notes: [], warnings: [] };
   const encapsulated = entriesUnder(graph, 'sysroot/ostree/repo/objects') > 0;
   const stale = OSTREE_LABELS.filter((l) => l in labels);
   if (!encapsulated && stale.length > 0) {
     review.labelOps.push(...stale.map((l) => `${l}-`));
-    review.notes.push(`removed label${stale.length > 1 ? 's' : ''} ${stale.join(', ')}: the image has no /sysroot/ostree/repo commit, so it is no longer ostree-encapsulated`);
+    review.notes.push(
+      `removed label${stale.length > 1 ? 's' : ''} ${stale.join(', ')}: the image has no /sysroot/ostree/repo commit, so it is no longer ostree-encapsulated`,
+    );
   }
   const ostree = entriesUnder(graph, 'sysroot/ostree');
   const prunedSysroot = pruned.some((p) => /^\/sysroot\/?$|^\/sysroot\/ostree\/?$/.test(p));
   if (ostree > 0 && !prunedSysroot) {
-    review.warnings.push(`/sysroot/ostree holds ${ostree} entries (hardlinks of /usr's files, shipped twice); --prune /sysroot/ drops them, as chunkah's bootc build does`);
+    review.warnings.push(
+      `/sysroot/ostree holds ${ostree} entries (hardlinks of /usr's files, shipped twice); --prune /sysroot/ drops them, as chunkah's bootc build does`,
+    );
   }
   return review;
 }

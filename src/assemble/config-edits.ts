@@ -4,7 +4,7 @@ import type { ImageConfig } from '../oci/types.js';
 
 /**
  * What the user changes in the output image's config and manifest, with chunkah's flags and
- * semantics (coreos/chunkah src/cmd_build.rs): --config / --config-str, --label, --annotation,
+ * semantics (chunkah's cmd_build.rs): --config / --config-str, --label, --annotation,
  * SOURCE_DATE_EPOCH. Pure: the flags' text in, a new config and annotations out.
  */
 export type RuntimeConfig = NonNullable<ImageConfig['config']>;
@@ -27,7 +27,16 @@ export interface ImageEdits {
 }
 
 /** The runtime fields chunkah takes from a given config; Labels are merged separately. */
-const RUNTIME_FIELDS = ['User', 'WorkingDir', 'StopSignal', 'Entrypoint', 'Cmd', 'Env', 'ExposedPorts', 'Volumes'] as const;
+const RUNTIME_FIELDS = [
+  'User',
+  'WorkingDir',
+  'StopSignal',
+  'Entrypoint',
+  'Cmd',
+  'Env',
+  'ExposedPorts',
+  'Volumes',
+] as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -49,7 +58,10 @@ export function parseConfigOverride(text: string, where: string): ConfigOverride
   }
   if (!isObject(value)) throw new RechunkerError('USAGE', `${where}: expected a JSON object or an inspect array`);
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-  const strings = (v: unknown): Record<string, string> => (isObject(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string')) as Record<string, string> : {});
+  const strings = (v: unknown): Record<string, string> =>
+    isObject(v)
+      ? (Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === 'string')) as Record<string, string>)
+      : {};
   let out: ConfigOverride;
   if (isObject(value.Config)) {
     out = { config: value.Config as RuntimeConfig, annotations: strings(value.Annotations) };
@@ -73,7 +85,11 @@ export function parseConfigOverride(text: string, where: string): ConfigOverride
 }
 
 /** chunkah's parse_key_value_pairs: KEY=VALUE sets, KEY- removes, a lone - clears. */
-export function applyKeyValueOps(ops: readonly string[], base: Record<string, string>, flag: string): Record<string, string> {
+export function applyKeyValueOps(
+  ops: readonly string[],
+  base: Record<string, string>,
+  flag: string,
+): Record<string, string> {
   const map = { ...base };
   for (const op of ops) {
     const eq = op.indexOf('=');
@@ -99,12 +115,16 @@ export function editImage(image: ResolvedImage, edits: ImageEdits): ResolvedImag
   const src = image.config;
   const o = edits.override;
   const runtime: RuntimeConfig = { ...src.config };
-  if (o) for (const f of RUNTIME_FIELDS) if (o.config[f] !== undefined && o.config[f] !== null) (runtime as Record<string, unknown>)[f] = o.config[f];
-  const baseLabels = o && isObject(o.config.Labels) ? { ...src.config?.Labels, ...o.config.Labels } : { ...src.config?.Labels };
+  if (o)
+    for (const f of RUNTIME_FIELDS)
+      if (o.config[f] !== undefined && o.config[f] !== null) (runtime as Record<string, unknown>)[f] = o.config[f];
+  const baseLabels =
+    o && isObject(o.config.Labels) ? { ...src.config?.Labels, ...o.config.Labels } : { ...src.config?.Labels };
   const labels = applyKeyValueOps(edits.labels ?? [], baseLabels, '--label');
   if (Object.keys(labels).length > 0) runtime.Labels = labels;
   else delete runtime.Labels;
-  const created = edits.sourceDateEpoch !== undefined ? epochToCreated(edits.sourceDateEpoch) : o?.created ?? src.created;
+  const created =
+    edits.sourceDateEpoch !== undefined ? epochToCreated(edits.sourceDateEpoch) : (o?.created ?? src.created);
   const config: ImageConfig = {
     ...src,
     ...(o?.architecture ? { architecture: o.architecture } : {}),
@@ -112,7 +132,11 @@ export function editImage(image: ResolvedImage, edits: ImageEdits): ResolvedImag
     ...(created !== undefined ? { created } : {}),
     config: runtime,
   };
-  const annotations = applyKeyValueOps(edits.annotations ?? [], { ...image.manifest.annotations, ...o?.annotations }, '--annotation');
+  const annotations = applyKeyValueOps(
+    edits.annotations ?? [],
+    { ...image.manifest.annotations, ...o?.annotations },
+    '--annotation',
+  );
   const manifest = { ...image.manifest };
   if (Object.keys(annotations).length > 0) manifest.annotations = annotations;
   else delete manifest.annotations;

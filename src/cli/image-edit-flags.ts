@@ -11,7 +11,8 @@ import { RechunkerError } from '../errors.js';
  */
 export const imageEditFlags = {
   prune: Flags.string({
-    description: 'leave PATH (absolute) and all under it out of the image; PATH/ keeps the directory and drops its contents (repeatable)',
+    description:
+      'leave PATH (absolute) and all under it out of the image; PATH/ keeps the directory and drops its contents (repeatable)',
     helpValue: 'PATH',
     multiple: true,
     multipleNonGreedy: true,
@@ -29,13 +30,15 @@ export const imageEditFlags = {
     multipleNonGreedy: true,
   }),
   config: Flags.string({
-    description: 'take Env, Cmd, Entrypoint, User, WorkingDir, Labels... from FILE: an OCI config or podman/docker inspect output',
+    description:
+      'take Env, Cmd, Entrypoint, User, WorkingDir, Labels... from FILE: an OCI config or podman/docker inspect output',
     helpValue: 'FILE',
     exclusive: ['config-str'],
   }),
   'config-str': Flags.string({ description: 'as --config, the JSON given inline', helpValue: 'JSON' }),
   'keep-host-xattrs': Flags.boolean({
-    description: 'keep security.selinux and trusted.* xattrs read from rootfs: and containers-storage: (left out by default)',
+    description:
+      'keep security.selinux and trusted.* xattrs read from rootfs: and containers-storage: (left out by default)',
     default: false,
   }),
 };
@@ -66,7 +69,11 @@ export async function imageEditOptions(flags: {
     try {
       text = await readFile(flags.config, 'utf8');
     } catch (e) {
-      throw new RechunkerError('USAGE', `--config ${flags.config}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });
+      throw new RechunkerError(
+        'USAGE',
+        `--config ${flags.config}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+        { cause: e },
+      );
     }
     override = parseConfigOverride(text, `--config ${flags.config}`);
   } else if (flags['config-str'] !== undefined) {

@@ -62,14 +62,25 @@ export async function checkDestination(text: string, opts: TransportOptions = {}
       if (ref.file === '-') return;
       return writable(text, path.dirname(path.resolve(ref.file)), 'the directory of the archive,');
     case 'containers-storage': {
-      if (!(await hasCommand('skopeo'))) throw new RechunkerError('UNSUPPORTED', `${text}: writing into containers-storage needs skopeo, which is not installed`);
+      if (!(await hasCommand('skopeo')))
+        throw new RechunkerError(
+          'UNSUPPORTED',
+          `${text}: writing into containers-storage needs skopeo, which is not installed`,
+        );
       if (ref.store) await writable(text, ref.store.root, 'the store');
       return;
     }
     case 'docker': {
-      const [{ RegistryClient, parseDockerReference }, { probePush }] = await Promise.all([import('../registry/index.js'), import('../registry/push-probe.js')]);
+      const [{ RegistryClient, parseDockerReference }, { probePush }] = await Promise.all([
+        import('../registry/index.js'),
+        import('../registry/push-probe.js'),
+      ]);
       const dref = parseDockerReference(ref.rest);
-      const client = new RegistryClient(dref.registry, { ...registryOptions(opts, 'dest'), retry: { attempts: 1 }, timeoutMs: PROBE_TIMEOUT_MS });
+      const client = new RegistryClient(dref.registry, {
+        ...registryOptions(opts, 'dest'),
+        retry: { attempts: 1 },
+        timeoutMs: PROBE_TIMEOUT_MS,
+      });
       try {
         await probePush(client, dref.repository);
       } finally {
@@ -90,10 +101,17 @@ const UNPACK_FACTOR = 3;
  * resolve, no layer read): uncompressed layers count as they are, compressed ones three times.
  * A tree source has no cheap estimate and is not checked.
  */
-export async function checkWorkRoom(source: ImageSource | TreeSource, platform: Platform, workDir: string | undefined): Promise<void> {
+export async function checkWorkRoom(
+  source: ImageSource | TreeSource,
+  platform: Platform,
+  workDir: string | undefined,
+): Promise<void> {
   if (source.kind !== 'image') return;
   const image = await source.resolve(platform);
-  const need = image.manifest.layers.reduce((n, l) => n + l.size * (/tar$/.test(l.mediaType ?? '') ? 1 : UNPACK_FACTOR), 0);
+  const need = image.manifest.layers.reduce(
+    (n, l) => n + l.size * (/tar$/.test(l.mediaType ?? '') ? 1 : UNPACK_FACTOR),
+    0,
+  );
   const dir = workDir ?? defaultWorkParent();
   let free: number;
   try {
@@ -103,6 +121,9 @@ export async function checkWorkRoom(source: ImageSource | TreeSource, platform: 
     return;
   }
   if (free < need) {
-    throw new RechunkerError('IO', `work directory ${dir}: ${formatBytes(free)} free, about ${formatBytes(need)} needed to unpack ${source.name}; choose another with --work-dir`);
+    throw new RechunkerError(
+      'IO',
+      `work directory ${dir}: ${formatBytes(free)} free, about ${formatBytes(need)} needed to unpack ${source.name}; choose another with --work-dir`,
+    );
   }
 }

@@ -43,7 +43,10 @@ export function treeEditor(source: string, opts: ImageEditOptions, report: EditR
     if (!opts.keepHostXattrs && HOST_SOURCES.has(parseReference(source).transport)) {
       const { files, names } = stripHostXattrs(graph);
       report.hostXattrFiles = files;
-      if (files > 0) report.notes.push(`left out ${[...names].sort().join(', ')} on ${files} files, as bootc expects (--keep-host-xattrs keeps them)`);
+      if (files > 0)
+        report.notes.push(
+          `left out ${[...names].sort().join(', ')} on ${files} files, as bootc expects (--keep-host-xattrs keeps them)`,
+        );
     }
     return warnings;
   };
@@ -66,6 +69,7 @@ export function finishImage(
   const first = editImage(image, edits);
   const bootc = reviewBootc(graph, first.config.config?.Labels ?? {}, opts.prune ?? []);
   report.notes.push(...bootc.notes);
-  const edited = bootc.labelOps.length > 0 ? editImage(image, { ...edits, labels: [...edits.labels, ...bootc.labelOps] }) : first;
+  const edited =
+    bootc.labelOps.length > 0 ? editImage(image, { ...edits, labels: [...edits.labels, ...bootc.labelOps] }) : first;
   return { image: edited, warnings: bootc.warnings };
 }

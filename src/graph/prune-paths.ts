@@ -15,7 +15,8 @@ export interface PruneResult {
 }
 
 export function normalizePrunePath(spec: string): { path: string; keepDir: boolean } {
-  if (!spec.startsWith('/')) throw new RechunkerError('USAGE', `--prune ${spec}: the path must be absolute (e.g. /sysroot/)`);
+  if (!spec.startsWith('/'))
+    throw new RechunkerError('USAGE', `--prune ${spec}: the path must be absolute (e.g. /sysroot/)`);
   const keepDir = spec.endsWith('/');
   const parts = spec.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new RechunkerError('USAGE', `--prune ${spec}: ".." is not allowed`);
@@ -34,7 +35,11 @@ export function prunePaths(graph: FileGraph, specs: readonly string[]): PruneRes
       continue;
     }
     if (keepDir) {
-      if (!isDir(node)) throw new RechunkerError('USAGE', `--prune ${spec}: not a directory in the image (drop the trailing / to remove it)`);
+      if (!isDir(node))
+        throw new RechunkerError(
+          'USAGE',
+          `--prune ${spec}: not a directory in the image (drop the trailing / to remove it)`,
+        );
       for (const _ of graph.walk(node)) removed++;
       node.children.clear();
       continue;

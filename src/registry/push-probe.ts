@@ -12,14 +12,28 @@ export async function probePush(client: RegistryClient, repo: string): Promise<v
   client.declarePush(repo);
   const what = `${client.where(repo)}: push check`;
   const scopes = client.scopesFor(repo);
-  const res = await client.conn.send({ method: 'POST', target: `/v2/${repo}/blobs/uploads/`, repo, scopes, what, attempts: 1 });
+  const res = await client.conn.send({
+    method: 'POST',
+    target: `/v2/${repo}/blobs/uploads/`,
+    repo,
+    scopes,
+    what,
+    attempts: 1,
+  });
   if (res.status !== 202) throw await responseError(res, what, 'cannot start a blob upload');
   discard(res.body);
   const loc = res.headers.location;
   if (!loc) return;
   // The cancel is a courtesy: a registry that refuses it expires the empty upload itself.
   try {
-    const del = await client.conn.send({ method: 'DELETE', target: new URL(loc, res.url), repo, scopes, what, attempts: 1 });
+    const del = await client.conn.send({
+      method: 'DELETE',
+      target: new URL(loc, res.url),
+      repo,
+      scopes,
+      what,
+      attempts: 1,
+    });
     discard(del.body);
   } catch {
     // see above

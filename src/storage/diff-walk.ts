@@ -27,7 +27,8 @@ async function readXattrs(file: string, isLink: boolean): Promise<Map<string, Bu
   } catch {
     return out;
   }
-  for (const name of names.sort()) out.set(Buffer.from(name, 'utf8').toString('latin1'), await getAttribute(file, name));
+  for (const name of names.sort())
+    out.set(Buffer.from(name, 'utf8').toString('latin1'), await getAttribute(file, name));
   return out;
 }
 
@@ -48,7 +49,9 @@ export async function* walkDiffDir(diffDir: string, where: string): AsyncGenerat
   const links = new Map<string, string>();
   const root = Buffer.from(diffDir, 'utf8').toString('latin1');
   async function* visit(rel: string): AsyncGenerator<TarWriteItem> {
-    const names = (await fs.readdir(Buffer.from(rel === '' ? root : `${root}/${rel}`, 'latin1'), { encoding: 'buffer' }))
+    const names = (
+      await fs.readdir(Buffer.from(rel === '' ? root : `${root}/${rel}`, 'latin1'), { encoding: 'buffer' })
+    )
       .map((n) => n.toString('latin1'))
       .sort();
     for (const name of names) {
@@ -65,14 +68,23 @@ export async function* walkDiffDir(diffDir: string, where: string): AsyncGenerat
       const all = await readXattrs(absText, type === 'symlink');
       for (const k of all.keys()) {
         if (/^(trusted|user)\.overlay\.(metacopy|redirect)$/.test(k)) {
-          throw new RechunkerError('UNSUPPORTED', `${where}: "${absText}" carries ${k} (overlayfs metacopy/redirect_dir) and the layer has no tar-split record to rebuild it from`);
+          throw new RechunkerError(
+            'UNSUPPORTED',
+            `${where}: "${absText}" carries ${k} (overlayfs metacopy/redirect_dir) and the layer has no tar-split record to rebuild it from`,
+          );
         }
       }
-      const opaque = type === 'dir' && [...all].some(([k, v]) => /^(trusted|user)\.overlay\.opaque$/.test(k) && v.toString() === 'y');
+      const opaque =
+        type === 'dir' &&
+        [...all].some(([k, v]) => /^(trusted|user)\.overlay\.opaque$/.test(k) && v.toString() === 'y');
       const xattrs = new Map([...all].filter(([k]) => !OVERLAY_XATTR.test(k)));
       const meta = {
-        mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid),
-        mtimeSec: Number(st.mtimeNs / 1_000_000_000n), mtimeNsec: Number(st.mtimeNs % 1_000_000_000n), xattrs,
+        mode: Number(st.mode & 0o7777n),
+        uid: Number(st.uid),
+        gid: Number(st.gid),
+        mtimeSec: Number(st.mtimeNs / 1_000_000_000n),
+        mtimeNsec: Number(st.mtimeNs % 1_000_000_000n),
+        xattrs,
       };
       const key = `${st.dev}:${st.ino}`;
       if (type === 'file' && st.nlink > 1n && links.has(key)) {
@@ -82,7 +94,10 @@ export async function* walkDiffDir(diffDir: string, where: string): AsyncGenerat
       if (type === 'file') {
         if (st.nlink > 1n) links.set(key, p);
         const size = Number(st.size);
-        yield { entry: newEntry(p, 'file', { ...meta, size }), body: size === 0 ? Buffer.alloc(0) : createReadStream(abs) };
+        yield {
+          entry: newEntry(p, 'file', { ...meta, size }),
+          body: size === 0 ? Buffer.alloc(0) : createReadStream(abs),
+        };
       } else if (type === 'symlink') {
         const target = (await fs.readlink(abs, { encoding: 'buffer' })).toString('latin1');
         yield { entry: newEntry(p, 'symlink', { ...meta, linkname: target }) };
@@ -91,7 +106,7 @@ export async function* walkDiffDir(diffDir: string, where: string): AsyncGenerat
         if (opaque) yield { entry: newEntry(`${p}/.wh..wh..opq`, 'file', { mode: 0o644 }) };
         yield* visit(p);
       } else {
-        yield { entry: newEntry(p, type, { ...meta, devmajor: major(st.rdev), devminor: minor(st.rdev)} ) };
+        yield { entry: newEntry(p, type, { ...meta, devmajor: major(st.rdev), devminor: minor(st.rdev) }) };
       }
     }
   }

@@ -61,12 +61,19 @@ function runSkopeo(cmd: string, args: string[], where: string): Promise<void> {
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'ENOENT' ? `${cmd} is not installed (it writes into containers-storage; install skopeo)` : e.message;
+      const why =
+        e.code === 'ENOENT' ? `${cmd} is not installed (it writes into containers-storage; install skopeo)` : e.message;
       reject(new RechunkerError('UNSUPPORTED', `${where}: ${why}`, { cause: e }));
     });
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new RechunkerError('IO', `${where}: skopeo copy into the store failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`));
+      else
+        reject(
+          new RechunkerError(
+            'IO',
+            `${where}: skopeo copy into the store failed (exit ${code}): ${stderr.trim().split('\n').pop() ?? ''}`,
+          ),
+        );
     });
   });
 }

@@ -27,21 +27,31 @@ export class StorageSource implements ImageSource {
   private readonly index: StoreIndex;
   private readonly layers = new Map<string, { layer: StoredLayer; split: boolean; lowers: StoredLayer[] }>();
 
-  constructor(readonly name: string, root: string, private readonly image: string, driver = 'overlay') {
-    if (driver !== 'overlay') throw new RechunkerError('UNSUPPORTED', `${name}: only the overlay storage driver can be read (not ${driver})`);
+  constructor(
+    readonly name: string,
+    root: string,
+    private readonly image: string,
+    driver = 'overlay',
+  ) {
+    if (driver !== 'overlay')
+      throw new RechunkerError('UNSUPPORTED', `${name}: only the overlay storage driver can be read (not ${driver})`);
     this.index = new StoreIndex(root, driver, name);
   }
 
   async resolve(): Promise<ResolvedImage> {
     const image = await this.index.findImage(this.image);
     const stored = JSON.parse((await this.index.bigData(image, 'manifest')).toString('utf8')) as Manifest;
-    if (!stored.config?.digest) throw new RechunkerError('BAD_MANIFEST', `${this.name}: the stored manifest has no config`);
+    if (!stored.config?.digest)
+      throw new RechunkerError('BAD_MANIFEST', `${this.name}: the stored manifest has no config`);
     let configBytes = await this.index.bigData(image, stored.config.digest);
     const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
     const chain = await this.index.layerChain(image);
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (chain.length !== diffIds.length) {
-      throw new RechunkerError('BAD_MANIFEST', `${this.name}: the config lists ${diffIds.length} layers, the store ${chain.length}`);
+      throw new RechunkerError(
+        'BAD_MANIFEST',
+        `${this.name}: the config lists ${diffIds.length} layers, the store ${chain.length}`,
+      );
     }
     const layers: Descriptor[] = [];
     let rewritten = false;
@@ -64,8 +74,13 @@ export class StorageSource implements ImageSource {
       diffIds[i] = digest;
       layers.push({ mediaType: MediaType.OciLayer, digest, size: size! });
     }
-    if (rewritten) configBytes = Buffer.from(JSON.stringify({ ...config, rootfs: { type: 'layers', diff_ids: diffIds } }));
-    const configDesc: Descriptor = { mediaType: MediaType.OciConfig, digest: sha256(configBytes), size: configBytes.length };
+    if (rewritten)
+      configBytes = Buffer.from(JSON.stringify({ ...config, rootfs: { type: 'layers', diff_ids: diffIds } }));
+    const configDesc: Descriptor = {
+      mediaType: MediaType.OciConfig,
+      digest: sha256(configBytes),
+      size: configBytes.length,
+    };
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: MediaType.OciManifest,
@@ -74,18 +89,33 @@ export class StorageSource implements ImageSource {
       ...(stored.annotations ? { annotations: stored.annotations } : {}),
     };
     const manifestBytes = Buffer.from(JSON.stringify(manifest));
-    return { manifest, manifestBytes, manifestDigest: sha256(manifestBytes), config: JSON.parse(configBytes.toString('utf8')) as ImageConfig, configBytes };
+    return {
+      manifest,
+      manifestBytes,
+      manifestDigest: sha256(manifestBytes),
+      config: JSON.parse(configBytes.toString('utf8')) as ImageConfig,
+      configBytes,
+    };
   }
 
   async openBlob(desc: Descriptor): Promise<Readable> {
     const entry = this.layers.get(desc.digest);
-    if (!entry) throw new RechunkerError('NOT_FOUND', `${this.name}: no layer ${desc.digest} (resolve the image first)`);
+    if (!entry)
+      throw new RechunkerError('NOT_FOUND', `${this.name}: no layer ${desc.digest} (resolve the image first)`);
     const { layer, split, lowers } = entry;
     const bytes = split
-      ? assembleTarSplit(this.index.tarSplitFile(layer), this.index.diffDir(layer), lowers.map((l) => this.index.diffDir(l)))
+      ? assembleTarSplit(
+          this.index.tarSplitFile(layer),
+          this.index.diffDir(layer),
+          lowers.map((l) => this.index.diffDir(l)),
+        )
       : writeTar(walkDiffDir(this.index.diffDir(layer), this.name));
     const what = `layer ${layer.id.slice(0, 12)}${split ? ' rebuilt from its tar-split record' : ''}`;
-    return pipeline(Readable.from(bytes, { objectMode: false }), new VerifyStream(desc.digest, desc.size, what), () => {});
+    return pipeline(
+      Readable.from(bytes, { objectMode: false }),
+      new VerifyStream(desc.digest, desc.size, what),
+      () => {},
+    );
   }
 
   async close(): Promise<void> {}

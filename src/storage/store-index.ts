@@ -48,7 +48,11 @@ export function candidateNames(name: string): string[] {
 }
 
 export class StoreIndex {
-  constructor(readonly root: string, readonly driver: string, private readonly where: string) {}
+  constructor(
+    readonly root: string,
+    readonly driver: string,
+    private readonly where: string,
+  ) {}
 
   private async readJson<T>(file: string): Promise<T> {
     let text: string;
@@ -57,14 +61,22 @@ export class StoreIndex {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
-        throw new RechunkerError('NOT_FOUND', `${this.where}: no ${this.driver} store at ${this.root} (${file} is missing)`, { cause: e });
+        throw new RechunkerError(
+          'NOT_FOUND',
+          `${this.where}: no ${this.driver} store at ${this.root} (${file} is missing)`,
+          { cause: e },
+        );
       }
-      throw new RechunkerError('IO', `${this.where}: cannot read ${path.join(this.root, file)}: ${code ?? String(e)}`, { cause: e });
+      throw new RechunkerError('IO', `${this.where}: cannot read ${path.join(this.root, file)}: ${code ?? String(e)}`, {
+        cause: e,
+      });
     }
     try {
       return JSON.parse(text) as T;
     } catch (e) {
-      throw new RechunkerError('BAD_MANIFEST', `${this.where}: ${path.join(this.root, file)} is not valid JSON`, { cause: e });
+      throw new RechunkerError('BAD_MANIFEST', `${this.where}: ${path.join(this.root, file)} is not valid JSON`, {
+        cause: e,
+      });
     }
   }
 
@@ -86,22 +98,28 @@ export class StoreIndex {
     }
     for (const name of candidateNames(ref)) {
       const at = name.indexOf('@');
-      const hit = at < 0
-        ? images.find((i) => i.names?.includes(name))
-        : images.find((i) => {
-          const digest = name.slice(at + 1);
-          const repo = name.slice(0, at);
-          const named = i.names?.some((n) => n === repo || n.startsWith(`${repo}:`)) ?? false;
-          return named && (i.digest === digest || (i.digests?.includes(digest) ?? false));
-        });
+      const hit =
+        at < 0
+          ? images.find((i) => i.names?.includes(name))
+          : images.find((i) => {
+              const digest = name.slice(at + 1);
+              const repo = name.slice(0, at);
+              const named = i.names?.some((n) => n === repo || n.startsWith(`${repo}:`)) ?? false;
+              return named && (i.digest === digest || (i.digests?.includes(digest) ?? false));
+            });
       if (hit) return hit;
     }
     if (/^[0-9a-f]{3,63}$/.test(ref)) {
       const byPrefix = images.filter((i) => i.id.startsWith(ref));
       if (byPrefix.length === 1) return byPrefix[0]!;
-      if (byPrefix.length > 1) throw new RechunkerError('NOT_FOUND', `${this.where}: id prefix "${ref}" names ${byPrefix.length} images`);
+      if (byPrefix.length > 1)
+        throw new RechunkerError('NOT_FOUND', `${this.where}: id prefix "${ref}" names ${byPrefix.length} images`);
     }
-    const known = images.flatMap((i) => i.names ?? []).slice(0, 8).join(', ') || 'none';
+    const known =
+      images
+        .flatMap((i) => i.names ?? [])
+        .slice(0, 8)
+        .join(', ') || 'none';
     throw new RechunkerError('NOT_FOUND', `${this.where}: no image "${spec}" in ${this.root} (images: ${known})`);
   }
 
@@ -113,7 +131,8 @@ export class StoreIndex {
     for (let id: string | undefined = image.layer; id; ) {
       const layer = byId.get(id);
       if (!layer) throw new RechunkerError('NOT_FOUND', `${this.where}: layer ${id} is not in layers.json`);
-      if (chain.length > 10000) throw new RechunkerError('BAD_MANIFEST', `${this.where}: the layers' parents form a loop`);
+      if (chain.length > 10000)
+        throw new RechunkerError('BAD_MANIFEST', `${this.where}: the layers' parents form a loop`);
       chain.push(layer);
       id = layer.parent;
     }
@@ -125,7 +144,9 @@ export class StoreIndex {
     try {
       return await fs.readFile(file);
     } catch (e) {
-      throw new RechunkerError('NOT_FOUND', `${this.where}: image ${image.id.slice(0, 12)} has no "${key}" (${file})`, { cause: e });
+      throw new RechunkerError('NOT_FOUND', `${this.where}: image ${image.id.slice(0, 12)} has no "${key}" (${file})`, {
+        cause: e,
+      });
     }
   }
 

@@ -22,7 +22,11 @@ export async function defaultStoreLocation(env: NodeJS.ProcessEnv = process.env)
   const rootless = process.getuid?.() !== 0;
   const home = env.HOME ?? os.homedir();
   const userConf = path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'containers', 'storage.conf');
-  const files = env.CONTAINERS_STORAGE_CONF ? [env.CONTAINERS_STORAGE_CONF] : rootless ? [userConf, '/etc/containers/storage.conf'] : ['/etc/containers/storage.conf'];
+  const files = env.CONTAINERS_STORAGE_CONF
+    ? [env.CONTAINERS_STORAGE_CONF]
+    : rootless
+      ? [userConf, '/etc/containers/storage.conf']
+      : ['/etc/containers/storage.conf'];
   let conf = '';
   for (const f of files) {
     conf = await fs.readFile(f, 'utf8').catch(() => '');
@@ -30,8 +34,11 @@ export async function defaultStoreLocation(env: NodeJS.ProcessEnv = process.env)
   }
   const uid = process.getuid?.() ?? 0;
   const root = rootless
-    ? setting(conf, 'rootless_storage_path') ?? path.join(env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'containers', 'storage')
-    : setting(conf, 'graphroot') ?? '/var/lib/containers/storage';
-  const runroot = rootless ? path.join(env.XDG_RUNTIME_DIR ?? `/run/user/${uid}`, 'containers') : setting(conf, 'runroot') ?? '/run/containers/storage';
+    ? (setting(conf, 'rootless_storage_path') ??
+      path.join(env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'containers', 'storage'))
+    : (setting(conf, 'graphroot') ?? '/var/lib/containers/storage');
+  const runroot = rootless
+    ? path.join(env.XDG_RUNTIME_DIR ?? `/run/user/${uid}`, 'containers')
+    : (setting(conf, 'runroot') ?? '/run/containers/storage');
   return { driver: setting(conf, 'driver') ?? 'overlay', root, runroot };
 }

@@ -30,7 +30,10 @@ const READ_WHOLE = 1 << 20;
 
 /** The entry's path under the diff dir; a name that climbs out is refused, not followed. */
 export function contentPath(diffDir: string, name: Buffer): string {
-  const parts = name.toString('latin1').split('/').filter((p) => p !== '' && p !== '.');
+  const parts = name
+    .toString('latin1')
+    .split('/')
+    .filter((p) => p !== '' && p !== '.');
   if (parts.some((p) => p === '..')) {
     throw new RechunkerError('UNSAFE_PATH', `tar-split names "${name.toString('utf8')}", which leaves the layer`);
   }
@@ -46,7 +49,10 @@ async function explainSizeMismatch(file: string, shown: string, want: number, go
     // no such xattr: an edited or truncated file
   }
   const why = metacopy ? ' (an overlayfs metacopy entry: its data lives in a lower layer)' : '';
-  return new RechunkerError('DIGEST_MISMATCH', `"${shown}" is ${got} bytes in the diff dir, the layer's tar recorded ${want}${why}`);
+  return new RechunkerError(
+    'DIGEST_MISMATCH',
+    `"${shown}" is ${got} bytes in the diff dir, the layer's tar recorded ${want}${why}`,
+  );
 }
 
 /**
@@ -55,7 +61,11 @@ async function explainSizeMismatch(file: string, shown: string, want: number, go
  * overlayFileGetter does, the content of such a file is taken from the first lower layer that
  * has it, at the path its `trusted.overlay.redirect` names when it has one.
  */
-export async function* assembleTarSplit(tarSplitFile: string, diffDir: string, lowerDirs: readonly string[] = []): AsyncGenerator<Buffer> {
+export async function* assembleTarSplit(
+  tarSplitFile: string,
+  diffDir: string,
+  lowerDirs: readonly string[] = [],
+): AsyncGenerator<Buffer> {
   const lines = createInterface({ input: createReadStream(tarSplitFile).pipe(createGunzip()), crlfDelay: Infinity });
   for await (const line of lines) {
     if (line === '') continue;
@@ -95,11 +105,16 @@ async function metacopy(file: string): Promise<boolean> {
 /** The lower file holding a metacopy entry's data (its redirect, else the same path). */
 async function dataOf(upper: string, name: Buffer, lowerDirs: readonly string[]): Promise<string> {
   const redirect = await xattr(upper, 'trusted.overlay.redirect');
-  const rel = redirect && redirect[0] === 0x2f
-    ? redirect
-    : redirect
-      ? Buffer.concat([Buffer.from(path.posix.dirname(name.toString('latin1')), 'latin1'), Buffer.from('/'), redirect])
-      : name;
+  const rel =
+    redirect && redirect[0] === 0x2f
+      ? redirect
+      : redirect
+        ? Buffer.concat([
+            Buffer.from(path.posix.dirname(name.toString('latin1')), 'latin1'),
+            Buffer.from('/'),
+            redirect,
+          ])
+        : name;
   for (const dir of lowerDirs) {
     const candidate = contentPath(dir, rel);
     try {
@@ -109,16 +124,23 @@ async function dataOf(upper: string, name: Buffer, lowerDirs: readonly string[])
     }
     if (!(await metacopy(candidate))) return candidate;
   }
-  throw new RechunkerError('NOT_FOUND', `"${name.toString('utf8')}" is an overlayfs metacopy entry and no lower layer holds its data`);
+  throw new RechunkerError(
+    'NOT_FOUND',
+    `"${name.toString('utf8')}" is an overlayfs metacopy entry and no lower layer holds its data`,
+  );
 }
 
 async function* fileContent(file: string, shown: string, size: number): AsyncGenerator<Buffer> {
   const target = Buffer.from(file, 'latin1');
-  let st;
+  let st: import('node:fs').Stats;
   try {
     st = await fs.lstat(target);
   } catch (e) {
-    throw new RechunkerError('NOT_FOUND', `"${shown}" is in the layer's tar but not in its diff dir ${path.dirname(file)}`, { cause: e });
+    throw new RechunkerError(
+      'NOT_FOUND',
+      `"${shown}" is in the layer's tar but not in its diff dir ${path.dirname(file)}`,
+      { cause: e },
+    );
   }
   if (!st.isFile() || st.size !== size) throw await explainSizeMismatch(file, shown, size, st.isFile() ? st.size : -1);
   if (size <= READ_WHOLE) {

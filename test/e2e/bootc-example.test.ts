@@ -14,7 +14,9 @@ test('examples/bootc/run-example.sh builds, rechunks and verifies', async (t) =>
   const skip = (await corpusSkipReason()) ?? (!(await has('skopeo')) ? 'skopeo is not installed' : undefined);
   if (skip) return t.skip(skip);
   const script = path.join(repoRoot, 'examples', 'bootc', 'run-example.sh');
-  const r = await run('sh', [script], { env: { ...process.env, RECHUNKER: `${process.execPath} ${path.join(repoRoot, 'bin', 'run.js')}` } });
+  const r = await run('sh', [script], {
+    env: { ...process.env, RECHUNKER: `${process.execPath} ${path.join(repoRoot, 'bin', 'run.js')}` },
+  });
   assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /no differences/);
   assert.match(r.stdout, /example ok: \d+ layers/);

@@ -22,7 +22,11 @@ describe('containers-storage: with a podman store', () => {
     return `containers-storage:[overlay@${path.join(dir, 'root')}+${path.join(dir, 'run')}]${image}`;
   };
 
-  async function rechunk(src: string, dest: string, ...flags: string[]): Promise<{ manifestDigest: string; layers: { digest: string }[] }> {
+  async function rechunk(
+    src: string,
+    dest: string,
+    ...flags: string[]
+  ): Promise<{ manifestDigest: string; layers: { digest: string }[] }> {
     const r = await runCli(['rechunk', src, dest, '--quiet', '--json', '--no-prior', ...flags]);
     assert.equal(r.code, 0, `rechunk ${src} ${dest} failed: ${r.stderr}${r.stdout}`);
     return JSON.parse(r.stdout) as { manifestDigest: string; layers: { digest: string }[] };
@@ -35,8 +39,15 @@ describe('containers-storage: with a podman store', () => {
     const out = path.join(suite.out, 'layout');
     const fromStore = await rechunk(storeRef('localhost/os:updated'), `oci:${out}:cs`);
     const fromLayout = await rechunk(`oci:${corpusLayout()}:updated`, `oci:${out}:oci`);
-    assert.deepEqual(fromStore.layers.map((l) => l.digest), fromLayout.layers.map((l) => l.digest));
-    assert.equal(fromStore.manifestDigest, fromLayout.manifestDigest, 'same config too: the store keeps the config as pulled');
+    assert.deepEqual(
+      fromStore.layers.map((l) => l.digest),
+      fromLayout.layers.map((l) => l.digest),
+    );
+    assert.equal(
+      fromStore.manifestDigest,
+      fromLayout.manifestDigest,
+      'same config too: the store keeps the config as pulled',
+    );
     // By id and by short name as well: podman's lookups.
     const byId = await rechunk(storeRef(id), `oci:${out}:byid`);
     assert.equal(byId.manifestDigest, fromLayout.manifestDigest);
@@ -46,10 +57,15 @@ describe('containers-storage: with a podman store', () => {
     if (suite.skip) return t.skip(suite.skip);
     if (!(await has('skopeo'))) return t.skip('skopeo is not installed');
     const written = await rechunk(`oci:${corpusLayout()}:updated`, storeRef('localhost/os:rechunked'));
-    const images = JSON.parse(await suite.podman!.podman(['images', '--format', 'json'])) as Array<{ Id: string; Names?: string[] }>;
+    const images = JSON.parse(await suite.podman!.podman(['images', '--format', 'json'])) as Array<{
+      Id: string;
+      Names?: string[];
+    }>;
     const img = images.find((i) => i.Names?.includes('localhost/os:rechunked'));
     assert.ok(img, `localhost/os:rechunked in ${JSON.stringify(images.map((i) => i.Names))}`);
-    const inspect = JSON.parse(await suite.podman!.podman(['image', 'inspect', img.Id])) as Array<{ RootFS: { Layers: string[] } }>;
+    const inspect = JSON.parse(await suite.podman!.podman(['image', 'inspect', img.Id])) as Array<{
+      RootFS: { Layers: string[] };
+    }>;
     assert.equal(inspect[0]!.RootFS.Layers.length, written.layers.length);
     const mounted = await snapshotTree(await suite.podman!.mount(img.Id));
     const diffs = compareTrees(await trueTree('updated'), mounted, { ignore: corpusIgnore });
@@ -63,7 +79,20 @@ describe('containers-storage: with a podman store', () => {
     const { spawn } = await import('node:child_process');
     const { repoRoot } = await import('../helpers/cli.js');
     const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), 'rechunk', `oci:${corpusLayout()}:base`, 'oci-archive:-', '--no-prior', '--quiet', '--max-layers', '8'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(repoRoot, 'bin', 'run.js'),
+          'rechunk',
+          `oci:${corpusLayout()}:base`,
+          'oci-archive:-',
+          '--no-prior',
+          '--quiet',
+          '--max-layers',
+          '8',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       const file = (async () => (await fs.open(archive, 'w')).createWriteStream())();
       void file.then((w) => child.stdout.pipe(w));
       let stderr = '';

@@ -54,7 +54,17 @@ describe('the destination is checked before the work', () => {
 
   async function failsFast(dest: string, code: string, pattern: RegExp, ...flags: string[]): Promise<void> {
     const started = Date.now();
-    const r = await runCli(['rechunk', `oci:${corpusLayout()}:updated`, dest, '--quiet', '--no-prior', '--work-dir', work, '--tls-verify=false', ...flags]);
+    const r = await runCli([
+      'rechunk',
+      `oci:${corpusLayout()}:updated`,
+      dest,
+      '--quiet',
+      '--no-prior',
+      '--work-dir',
+      work,
+      '--tls-verify=false',
+      ...flags,
+    ]);
     // The CLI's own start (node, oclif) is not the check's: it is taken off.
     const took = Date.now() - started - startup;
     assert.equal(r.code, 1, `${dest}: ${r.stderr}`);
@@ -97,7 +107,15 @@ describe('the destination is checked before the work', () => {
       return t.skip('cannot mount a tmpfs here');
     }
     try {
-      const r = await runCli(['rechunk', `oci:${corpusLayout()}:updated`, `oci:${path.join(tmp, 'out')}:t`, '--quiet', '--no-prior', '--work-dir', small]);
+      const r = await runCli([
+        'rechunk',
+        `oci:${corpusLayout()}:updated`,
+        `oci:${path.join(tmp, 'out')}:t`,
+        '--quiet',
+        '--no-prior',
+        '--work-dir',
+        small,
+      ]);
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /\[IO\].*free, about .* needed/);
       assert.deepEqual(await fs.readdir(small), []);
@@ -114,9 +132,16 @@ describe('the destination is checked before the work', () => {
     const uploads = path.join(basic!.dir, 'storage/docker/registry/v2/repositories/os/_uploads');
     const left = (await fs.readdir(uploads, { recursive: true }).catch(() => [])) as string[];
     assert.ok(left.length > 0, 'the upload was started');
-    assert.deepEqual(left.filter((p) => /(^|\/)(data|startedat)$/.test(p)), [], `cancelled: ${left.join(', ')}`);
+    assert.deepEqual(
+      left.filter((p) => /(^|\/)(data|startedat)$/.test(p)),
+      [],
+      `cancelled: ${left.join(', ')}`,
+    );
     const started = Date.now();
-    await assert.rejects(checkDestination(`docker://${basic!.host}/os:t`, { creds: 'tester:nope', tlsVerify: false }), /AUTH|401/);
+    await assert.rejects(
+      checkDestination(`docker://${basic!.host}/os:t`, { creds: 'tester:nope', tlsVerify: false }),
+      /AUTH|401/,
+    );
     assert.ok(Date.now() - started < LIMIT_MS);
   });
 });

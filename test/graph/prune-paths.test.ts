@@ -7,7 +7,11 @@ import { stripHostXattrs } from '../../src/graph/strip-xattrs.js';
 import { newEntry } from '../../src/tar/entry.js';
 
 /** A graph of dirs and files; `link` paths share the named path's inode (a hardlink set). */
-function graphOf(paths: string[], links: Record<string, string> = {}, xattrs: Record<string, Record<string, string>> = {}): FileGraph {
+function graphOf(
+  paths: string[],
+  links: Record<string, string> = {},
+  xattrs: Record<string, Record<string, string>> = {},
+): FileGraph {
   const g = new FileGraph();
   const inodes = new Map<string, Inode>();
   for (const p of paths) {
@@ -18,10 +22,17 @@ function graphOf(paths: string[], links: Record<string, string> = {}, xattrs: Re
     for (const part of parts.slice(0, -1)) parent = parent.children.get(part) as DirNode;
     const name = parts[parts.length - 1]!;
     const x = new Map(Object.entries(xattrs[clean] ?? {}).map(([k, v]) => [k, Buffer.from(v)] as const));
-    const inode = links[clean] ? inodes.get(links[clean]!)! : inodeFromEntry(newEntry(clean, dir ? 'dir' : 'file', { xattrs: x }), null);
+    const inode = links[clean]
+      ? inodes.get(links[clean]!)!
+      : inodeFromEntry(newEntry(clean, dir ? 'dir' : 'file', { xattrs: x }), null);
     if (links[clean]) inode.linked = true;
     inodes.set(clean, inode);
-    parent.children.set(name, dir ? { name, parent, children: new Map(), inode, layer: 0, implied: false } : { name, parent, children: null, inode, layer: 0 });
+    parent.children.set(
+      name,
+      dir
+        ? { name, parent, children: new Map(), inode, layer: 0, implied: false }
+        : { name, parent, children: null, inode, layer: 0 },
+    );
   }
   return g;
 }
@@ -29,7 +40,16 @@ function graphOf(paths: string[], links: Record<string, string> = {}, xattrs: Re
 const paths = (g: FileGraph) => [...g.walk()].map(([p, n]) => (isDir(n) ? `${p}/` : p));
 
 test('--prune PATH drops it and all under it; PATH/ keeps the directory', () => {
-  const g = graphOf(['sysroot/', 'sysroot/ostree/', 'sysroot/ostree/a', 'usr/', 'usr/b', 'var/', 'var/cache/', 'var/cache/x']);
+  const g = graphOf([
+    'sysroot/',
+    'sysroot/ostree/',
+    'sysroot/ostree/a',
+    'usr/',
+    'usr/b',
+    'var/',
+    'var/cache/',
+    'var/cache/x',
+  ]);
   const r = prunePaths(g, ['/sysroot/', '/var/cache', '/nope']);
   assert.deepEqual(paths(g), ['sysroot/', 'usr/', 'usr/b', 'var/']);
   assert.equal(r.removed, 4);
@@ -51,7 +71,15 @@ test('--prune paths must be absolute and stay inside the tree', () => {
 });
 
 test('security.selinux and trusted.* are left out, counted per file; other xattrs stay', () => {
-  const g = graphOf(['a', 'b', 'c'], {}, { a: { 'security.selinux': 'x', 'security.capability': 'c' }, b: { 'trusted.overlay.opaque': 'y' }, c: { 'user.component': 'p' } });
+  const g = graphOf(
+    ['a', 'b', 'c'],
+    {},
+    {
+      a: { 'security.selinux': 'x', 'security.capability': 'c' },
+      b: { 'trusted.overlay.opaque': 'y' },
+      c: { 'user.component': 'p' },
+    },
+  );
   const r = stripHostXattrs(g);
   assert.equal(r.files, 2);
   assert.deepEqual([...r.names].sort(), ['security.selinux', 'trusted.overlay.opaque']);
@@ -61,8 +89,19 @@ test('security.selinux and trusted.* are left out, counted per file; other xattr
 });
 
 test('bootc: ostree labels go when there is no ostree repo, and an unpruned /sysroot/ostree is a warning', () => {
-  const labels = { 'containers.bootc': '1', 'ostree.bootable': 'true', 'ostree.commit': 'abc', 'ostree.final-diffid': 'sha256:x' };
-  const withRepo = graphOf(['sysroot/', 'sysroot/ostree/', 'sysroot/ostree/repo/', 'sysroot/ostree/repo/objects/', 'sysroot/ostree/repo/objects/o']);
+  const labels = {
+    'containers.bootc': '1',
+    'ostree.bootable': 'true',
+    'ostree.commit': 'abc',
+    'ostree.final-diffid': 'sha256:x',
+  };
+  const withRepo = graphOf([
+    'sysroot/',
+    'sysroot/ostree/',
+    'sysroot/ostree/repo/',
+    'sysroot/ostree/repo/objects/',
+    'sysroot/ostree/repo/objects/o',
+  ]);
   const kept = reviewBootc(withRepo, labels, []);
   assert.deepEqual(kept.labelOps, []);
   assert.match(kept.warnings.join(), /\/sysroot\/ostree holds 3 entries/);

@@ -6,7 +6,15 @@ import { gzipSync } from 'node:zlib';
 import { sha256 } from '../../src/oci/digest.js';
 import { bigDataFileName } from '../../src/storage/store-index.js';
 
-const num = (b: Buffer, at: number, len: number) => parseInt(b.subarray(at, at + len).toString('latin1').replace(/\0.*$/, '').trim() || '0', 8);
+const num = (b: Buffer, at: number, len: number) =>
+  parseInt(
+    b
+      .subarray(at, at + len)
+      .toString('latin1')
+      .replace(/\0.*$/, '')
+      .trim() || '0',
+    8,
+  );
 
 /** Cut a plain ustar archive (no PAX, no long names) into tar-split's JSON lines. */
 export function tarSplitOf(tar: Buffer): string {
@@ -40,7 +48,11 @@ export interface FakeLayer {
   tarSplit?: boolean;
 }
 
-export async function writeFakeStore(root: string, name: string, layers: FakeLayer[]): Promise<{ imageId: string; diffIds: string[] }> {
+export async function writeFakeStore(
+  root: string,
+  name: string,
+  layers: FakeLayer[],
+): Promise<{ imageId: string; diffIds: string[] }> {
   const diffIds = layers.map((l) => sha256(l.tar));
   const ids = diffIds.map((d) => d.slice(7));
   await fs.mkdir(path.join(root, 'overlay-layers'), { recursive: true });
@@ -58,12 +70,27 @@ export async function writeFakeStore(root: string, name: string, layers: FakeLay
       await fs.mkdir(path.dirname(path.join(diff, p)), { recursive: true });
       await fs.writeFile(path.join(diff, p), body);
     }
-    if (l.tarSplit !== false) await fs.writeFile(path.join(root, 'overlay-layers', `${ids[i]}.tar-split.gz`), gzipSync(tarSplitOf(l.tar)));
+    if (l.tarSplit !== false)
+      await fs.writeFile(path.join(root, 'overlay-layers', `${ids[i]}.tar-split.gz`), gzipSync(tarSplitOf(l.tar)));
   }
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Env: ['A=1'] }, rootfs: { type: 'layers', diff_ids: diffIds } }));
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      config: { Env: ['A=1'] },
+      rootfs: { type: 'layers', diff_ids: diffIds },
+    }),
+  );
   const configDigest = sha256(config);
   const imageId = configDigest.slice(7);
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length }, layers: [] }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+      layers: [],
+    }),
+  );
   const dir = path.join(root, 'overlay-images', imageId);
   await fs.mkdir(dir, { recursive: true });
   await fs.writeFile(path.join(dir, 'manifest'), manifest);

@@ -12,15 +12,23 @@ import { readTar } from '../../src/tar/reader.js';
 import { collect, makeTar } from '../helpers/make-tar.js';
 import { writeFakeStore } from './fake-store.js';
 
-
 async function tmp(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), 'rechunker-cs-test-'));
 }
 
 test('containers-storage references parse as skopeo spells them', () => {
-  assert.deepEqual(parseReference('containers-storage:localhost/os:1'), { transport: 'containers-storage', text: 'containers-storage:localhost/os:1', image: 'localhost/os:1' });
+  assert.deepEqual(parseReference('containers-storage:localhost/os:1'), {
+    transport: 'containers-storage',
+    text: 'containers-storage:localhost/os:1',
+    image: 'localhost/os:1',
+  });
   const full = parseReference('containers-storage:[overlay@/var/r+/run/rr:overlay.mountopt=x]localhost/os:updated');
-  assert.deepEqual(full, { transport: 'containers-storage', text: full.text, store: { driver: 'overlay', root: '/var/r', runroot: '/run/rr' }, image: 'localhost/os:updated' });
+  assert.deepEqual(full, {
+    transport: 'containers-storage',
+    text: full.text,
+    store: { driver: 'overlay', root: '/var/r', runroot: '/run/rr' },
+    image: 'localhost/os:updated',
+  });
   assert.deepEqual((parseReference('containers-storage:[/r]x') as { store: unknown }).store, { root: '/r' });
   assert.throws(() => parseReference('containers-storage:[overlay@rel+/rr]x'), /absolute/);
   assert.throws(() => parseReference('containers-storage:[/r'), /closing/);
@@ -50,10 +58,15 @@ async function layerTar(): Promise<Buffer> {
 test('a layer with a tar-split record is rebuilt byte for byte from it and the diff dir', async () => {
   const root = await tmp();
   const tar = await layerTar();
-  const { diffIds } = await writeFakeStore(root, 'localhost/os:1', [{ tar, files: { 'etc/a': 'hello\n', 'etc/big': big, 'etc/empty': '' } }]);
+  const { diffIds } = await writeFakeStore(root, 'localhost/os:1', [
+    { tar, files: { 'etc/a': 'hello\n', 'etc/big': big, 'etc/empty': '' } },
+  ]);
   const src = new StorageSource('cs', root, 'os:1');
   const image = await src.resolve();
-  assert.deepEqual(image.manifest.layers.map((l) => [l.digest, l.size]), [[diffIds[0], tar.length]]);
+  assert.deepEqual(
+    image.manifest.layers.map((l) => [l.digest, l.size]),
+    [[diffIds[0], tar.length]],
+  );
   assert.deepEqual(image.config.config?.Env, ['A=1']);
   assert.equal(image.manifest.config.digest.slice(7), (await src.resolve()).manifest.config.digest.slice(7));
   const rebuilt = await collect(await src.openBlob(image.manifest.layers[0]!));
@@ -64,18 +77,28 @@ test('a layer with a tar-split record is rebuilt byte for byte from it and the d
 test('a diff dir whose file differs from the tar-split record fails, naming the file', async () => {
   const root = await tmp();
   const tar = await layerTar();
-  await writeFakeStore(root, 'localhost/os:1', [{ tar, files: { 'etc/a': 'hello!!\n', 'etc/big': big, 'etc/empty': '' } }]);
+  await writeFakeStore(root, 'localhost/os:1', [
+    { tar, files: { 'etc/a': 'hello!!\n', 'etc/big': big, 'etc/empty': '' } },
+  ]);
   const src = new StorageSource('cs', root, 'localhost/os:1');
   const image = await src.resolve();
-  await assert.rejects(collect(await src.openBlob(image.manifest.layers[0]!)), (e: Error & { code?: string }) => e.code === 'DIGEST_MISMATCH' && /"etc\/a" is 8 bytes/.test(e.message));
+  await assert.rejects(
+    collect(await src.openBlob(image.manifest.layers[0]!)),
+    (e: Error & { code?: string }) => e.code === 'DIGEST_MISMATCH' && /"etc\/a" is 8 bytes/.test(e.message),
+  );
   await fs.rm(root, { recursive: true });
 });
 
 test('an unknown image is NOT_FOUND and lists what the store holds', async () => {
   const root = await tmp();
-  await writeFakeStore(root, 'localhost/os:1', [{ tar: await layerTar(), files: { 'etc/a': 'hello\n', 'etc/big': big, 'etc/empty': '' } }]);
+  await writeFakeStore(root, 'localhost/os:1', [
+    { tar: await layerTar(), files: { 'etc/a': 'hello\n', 'etc/big': big, 'etc/empty': '' } },
+  ]);
   await assert.rejects(new StorageSource('cs', root, 'nope').resolve(), /no image "nope".*localhost\/os:1/);
-  await assert.rejects(new StorageSource('cs', '/nonexistent-store', 'x').resolve(), (e: Error & { code?: string }) => e.code === 'NOT_FOUND');
+  await assert.rejects(
+    new StorageSource('cs', '/nonexistent-store', 'x').resolve(),
+    (e: Error & { code?: string }) => e.code === 'NOT_FOUND',
+  );
   await fs.rm(root, { recursive: true });
 });
 
@@ -104,20 +127,31 @@ test('without tar-split the diff dir is walked: 0/0 devices are whiteouts, opaqu
 });
 
 async function diffDirOf(root: string): Promise<string> {
-  const layers = JSON.parse(await fs.readFile(path.join(root, 'overlay-layers/layers.json'), 'utf8')) as Array<{ id: string }>;
+  const layers = JSON.parse(await fs.readFile(path.join(root, 'overlay-layers/layers.json'), 'utf8')) as Array<{
+    id: string;
+  }>;
   return path.join(root, 'overlay', layers[0]!.id, 'diff');
 }
 
 test('an overlayfs metacopy entry takes its data from the lower layer (at its redirect), as containers/storage does', async (t) => {
   if (process.getuid?.() !== 0) return t.skip('needs root for trusted.* xattrs');
   const root = await tmp();
-  const lower = await makeTar([{ path: 'etc', type: 'dir' }, { path: 'etc/a', body: 'hello\n' }]);
-  const upper = await makeTar([{ path: 'etc', type: 'dir' }, { path: 'etc/a', body: 'hello\n', mode: 0o600 }, { path: 'etc/b', body: 'hello\n' }]);
+  const lower = await makeTar([
+    { path: 'etc', type: 'dir' },
+    { path: 'etc/a', body: 'hello\n' },
+  ]);
+  const upper = await makeTar([
+    { path: 'etc', type: 'dir' },
+    { path: 'etc/a', body: 'hello\n', mode: 0o600 },
+    { path: 'etc/b', body: 'hello\n' },
+  ]);
   await writeFakeStore(root, 'localhost/os:1', [
     { tar: lower, files: { 'etc/a': 'hello\n' } },
     { tar: upper, files: { 'etc/a': '', 'etc/b': '' } },
   ]);
-  const layers = JSON.parse(await fs.readFile(path.join(root, 'overlay-layers/layers.json'), 'utf8')) as Array<{ id: string }>;
+  const layers = JSON.parse(await fs.readFile(path.join(root, 'overlay-layers/layers.json'), 'utf8')) as Array<{
+    id: string;
+  }>;
   const diff = path.join(root, 'overlay', layers[1]!.id, 'diff');
   for (const f of ['etc/a', 'etc/b']) {
     await fs.truncate(path.join(diff, f), 6);
