@@ -38,7 +38,15 @@ export class StorageSource implements ImageSource {
     this.index = new StoreIndex(root, driver, name);
   }
 
-  async resolve(): Promise<ResolvedImage> {
+  private resolved: Promise<ResolvedImage> | undefined;
+
+  /** Once per source: a layer without tar-split is walked and hashed here, which is not free. */
+  resolve(): Promise<ResolvedImage> {
+    this.resolved ??= this.resolveOnce();
+    return this.resolved;
+  }
+
+  private async resolveOnce(): Promise<ResolvedImage> {
     const image = await this.index.findImage(this.image);
     const stored = JSON.parse((await this.index.bigData(image, 'manifest')).toString('utf8')) as Manifest;
     if (!stored.config?.digest)
