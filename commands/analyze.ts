@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import type { AnalyzeReport } from '../src/analyze/analyze-report.js';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
-import { analyzeImages, type IndexOnlyResult } from '../src/engine/analyze-images.js';
+import type { IndexOnlyResult } from '../src/engine/analyze-images.js';
 import { formatBytes } from '../src/util/format-bytes.js';
 
 export default class Analyze extends BaseCommand {
@@ -41,6 +41,8 @@ references reads every image the index holds.`;
 
   async run(): Promise<AnalyzeReport | IndexOnlyResult> {
     const { argv, flags } = await this.parse(Analyze);
+    // The engine loads with the command's run, not with its help or the manifest.
+    const { analyzeImages } = await import('../src/engine/analyze-images.js');
     const result = await analyzeImages({
       refs: argv as string[],
       platform: platformOf(flags.platform),

@@ -6,8 +6,8 @@ import { referencesHelp } from '../src/cli/references.js';
 import { transferLine } from '../src/cli/transfer-line.js';
 import { parsePlatform } from '../src/oci/platform.js';
 import { formatBytes } from '../src/util/format-bytes.js';
-import { copyImage, type CopyResult } from '../src/engine/copy.js';
-import { DEFAULT_JOBS } from '../src/registry/index.js';
+import type { CopyResult } from '../src/engine/copy.js';
+import { DEFAULT_JOBS } from '../src/oci/transport.js';
 
 export default class Copy extends BaseCommand {
   static override summary = 'Copy an image between transports, layers unchanged';
@@ -50,6 +50,8 @@ ${referencesHelp({ rootfs: false })}`);
   async run(): Promise<CopyResult> {
     const { args, flags } = await this.parse(Copy);
     const transport = transportOptions(flags, flags.jobs);
+    // The engine loads with the command's run, not with its help or the manifest.
+    const { copyImage } = await import('../src/engine/copy.js');
     const result = await copyImage({
       source: args.source,
       destination: args.destination,

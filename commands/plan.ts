@@ -4,7 +4,7 @@ import { prose } from '../src/cli/prose.js';
 import { referencesHelp } from '../src/cli/references.js';
 import { planningFlags, platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
 import { formatBytes } from '../src/util/format-bytes.js';
-import { previewPlan, type PreviewPlanResult } from '../src/engine/preview-plan.js';
+import type { PreviewPlanResult } from '../src/engine/preview-plan.js';
 
 export default class Plan extends BaseCommand {
   static override summary = 'Show how rechunk would pack an image, and what an update is expected to download';
@@ -35,6 +35,8 @@ ${referencesHelp()}`);
 
   async run(): Promise<PreviewPlanResult> {
     const { args, flags } = await this.parse(Plan);
+    // The engine loads with the command's run, not with its help or the manifest.
+    const { previewPlan } = await import('../src/engine/preview-plan.js');
     const result = await previewPlan({
       source: args.source,
       platform: platformOf(flags.platform),

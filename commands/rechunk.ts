@@ -7,7 +7,7 @@ import { transferLine } from '../src/cli/transfer-line.js';
 import { formatBytes } from '../src/util/format-bytes.js';
 import { imageEditFlags, imageEditOptions } from '../src/cli/image-edit-flags.js';
 import { RechunkerError } from '../src/errors.js';
-import { rechunk, type RechunkResult } from '../src/engine/rechunk.js';
+import type { RechunkResult } from '../src/engine/rechunk.js';
 import { DIR_MTIME_MODES } from '../src/parents/index.js';
 
 export default class Rechunk extends BaseCommand {
@@ -73,6 +73,8 @@ ${referencesHelp()}`);
     if (toStdout && this.jsonEnabled()) throw new RechunkerError('USAGE', '--json and oci-archive:- both write to stdout; choose one');
     checkCompressionLevel(flags.compression, flags['compression-level']);
     const transport = transportOptions(flags);
+    // The engine loads with the command's run, not with its help or the manifest.
+    const { rechunk } = await import('../src/engine/rechunk.js');
     const result = await rechunk({
       source: args.source,
       destination: args.destination,

@@ -4,7 +4,7 @@ import { formatPlatform, hostPlatform, requirePlatform } from '../oci/platform.j
 import { describesImage, MediaType, type Descriptor, type Platform } from '../oci/types.js';
 import type { ImageSource, StoredManifest } from '../oci/transport.js';
 import { parseManifest } from '../oci/validate.js';
-import { DEFAULT_JOBS } from '../registry/index.js';
+import { DEFAULT_JOBS } from '../oci/transport.js';
 import { mapLimit } from '../util/concurrency.js';
 import { silentProgress, type Progress } from '../progress.js';
 import { BlobTally, tallySink, type TransferSummary } from './blob-tally.js';

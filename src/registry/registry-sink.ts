@@ -6,7 +6,8 @@ import type { BlobOutcome, ImageSink } from '../oci/transport.js';
 import { createLimit, type Limit } from '../util/concurrency.js';
 import { RegistryClient } from './client.js';
 import { formatDockerReference, type DockerReference } from './docker-reference.js';
-import { DEFAULT_JOBS, toReference, type RegistryOptions } from './registry-source.js';
+import { DEFAULT_JOBS } from '../oci/transport.js';
+import { toReference, type RegistryOptions } from './registry-source.js';
 
 export interface RegistrySinkOptions extends RegistryOptions {
   /**
