@@ -20,7 +20,9 @@ Models (--model):
             (containers/storage), merged top-down (overlayfs): what podman and moby show today
   delegate  as overlay, but an implied directory takes its metadata from the nearest lower layer
             that defines it (dirmeta_delegate, containers/container-libs PR #701)
-  all       the three
+  containerd  as overlay, but an implied directory takes mode, owner and xattrs from the nearest
+            lower layer that has it, mtime the time of unpacking: what containerd's overlayfs shows
+  all       the four
 
 A directory shown with the unpacker's default metadata is reported as "shadowed (default
 metadata)" with mtime "unpack-time". A root filesystem (rootfs:DIR) is the same tree under every

@@ -8,7 +8,7 @@ import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 import { compareTrees, type CompareOptions, type Difference } from '../verify/compare.js';
 import { flattenGraph, type FlatTree } from '../verify/flat-tree.js';
 import { readLayerTrees } from '../verify/layer-trees.js';
-import { mergeOverlay } from '../verify/merge-overlay.js';
+import { mergeOverlay, type OverlayModel } from '../verify/merge-overlay.js';
 
 /**
  * How an unpacker turns layers into a tree:
@@ -16,9 +16,12 @@ import { mergeOverlay } from '../verify/merge-overlay.js';
  * - `overlay`: each layer in its own directory, implied parents made as containers/storage makes
  *   them (0755, root, time of unpacking), merged top-down as overlayfs merges;
  * - `delegate`: as overlay, but an implied directory takes its metadata from the nearest lower
- *   layer that defines it (dirmeta_delegate), else falls back to overlay's default.
+ *   layer that defines it (dirmeta_delegate), else falls back to overlay's default;
+ * - `containerd`: as overlay, but an implied directory takes mode, owner and xattrs from the nearest
+ *   lower layer that has it, its mtime the time of unpacking (containerd's overlayfs snapshotter).
+ * moby's overlay2 makes implied directories as containers/storage does: `overlay` models it.
  */
-export const VERIFY_MODELS = ['oci', 'overlay', 'delegate'] as const;
+export const VERIFY_MODELS = ['oci', 'overlay', 'delegate', 'containerd'] as const;
 export type VerifyModel = (typeof VERIFY_MODELS)[number];
 
 export interface VerifyOptions {
@@ -95,7 +98,7 @@ async function flattenSide(ref: string, opts: VerifyOptions, store: ContentStore
     }
     if (perLayer.length > 0 && source.kind === 'image') {
       const layers = await readLayerTrees(source, image, store, progress);
-      for (const m of perLayer) trees.set(m, mergeOverlay(layers, m as 'overlay' | 'delegate'));
+      for (const m of perLayer) trees.set(m, mergeOverlay(layers, m as OverlayModel));
     }
     const mode = image.manifest.annotations?.[PARENT_DIRS_ANNOTATION];
     return { report: { reference: ref, layers: image.manifest.layers.length, ...(mode ? { parentDirs: mode } : {}) }, trees };

@@ -1,8 +1,8 @@
 import { isDir, type DirNode, type Node } from '../graph/file-graph.js';
-import { defaultedDir, flatEntry, linkSets, type FlatTree } from './flat-tree.js';
+import { defaultedDir, flatEntry, linkSets, UNPACK_TIME, type FlatEntry, type FlatTree } from './flat-tree.js';
 import type { LayerTree } from './layer-trees.js';
 
-export type OverlayModel = 'overlay' | 'delegate';
+export type OverlayModel = 'overlay' | 'delegate' | 'containerd';
 
 interface Level {
   dir: DirNode;
@@ -20,6 +20,9 @@ interface Level {
  * `delegate`: such a directory takes the metadata of the nearest lower layer that defines it
  * (dirmeta_delegate, containers/container-libs PR #701), and falls back to the overlay
  * behaviour when none does.
+ * `containerd`: containerd's applier (archive.Apply with the lower layers as parents, its
+ * mkparent) copies mode, owner and xattrs but trusted.* from the nearest lower layer that has the
+ * directory; the child it then creates bumps the mtime to the time of unpacking. Seen on 1.6.
  */
 export function mergeOverlay(layers: readonly LayerTree[], model: OverlayModel): FlatTree {
   const tree: FlatTree = new Map();
@@ -62,12 +65,14 @@ export function mergeOverlay(layers: readonly LayerTree[], model: OverlayModel):
   return tree;
 }
 
-function dirMeta(stack: Level[], model: OverlayModel) {
+function dirMeta(stack: Level[], model: OverlayModel): FlatEntry {
   const top = stack[0]!.dir;
   if (!top.implied) return flatEntry(top.inode, false);
-  if (model === 'delegate') {
-    const def = stack.find((s) => !s.dir.implied);
-    if (def) return flatEntry(def.dir.inode, false);
-  }
-  return defaultedDir();
+  const def = model === 'overlay' ? undefined : stack.find((s) => !s.dir.implied);
+  if (!def) return defaultedDir();
+  const meta = flatEntry(def.dir.inode, false);
+  if (model === 'delegate') return meta;
+  const xattrs = new Map([...meta.xattrs].filter(([name]) => !name.startsWith('trusted.')));
+  // Made by the unpacker, so counted as defaulted: verify reports it as shadowed when it differs.
+  return { ...meta, mtime: UNPACK_TIME, xattrs, defaulted: true };
 }

@@ -32,7 +32,7 @@ describe('rechunker verify (cli)', () => {
     const j = await runCli(['verify', `oci:${work}:split`, `oci:${work}:flat`, '--model', 'all', '--json']);
     assert.equal(j.code, 1);
     const result = JSON.parse(j.stdout) as VerifyResult;
-    assert.deepEqual(result.models.map((m) => [m.model, m.differences.length]), [['oci', 0], ['overlay', 1], ['delegate', 0]]);
+    assert.deepEqual(result.models.map((m) => [m.model, m.differences.length]), [['oci', 0], ['overlay', 1], ['delegate', 0], ['containerd', 1]]);
     assert.equal(result.a.layers, 2);
   });
 
