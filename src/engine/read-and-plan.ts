@@ -53,10 +53,23 @@ export async function readAndPlan(
   return { ...analysis, plan };
 }
 
-/** Above this many layers rechunk warns: moby's overlay2 stacks at most 128. */
-const WARN_LAYERS = 128;
+/**
+ * The most layers each runtime stacks; an image with more fails to pull there (moby: "max depth
+ * exceeded", its overlay2 maxDepth). containerd's overlayfs snapshotter has no limit of its own
+ * beyond the kernel overlayfs's stack depth, so it is not listed.
+ */
+export const RUNTIME_LAYER_LIMITS: ReadonlyArray<{ runtime: string; layers: number }> = [
+  { runtime: "moby's overlay2 (docker)", layers: 128 },
+  { runtime: 'containers/storage (podman, CRI-O)', layers: 500 },
+];
 
-function layerCountWarning(maxLayers: number): string | undefined {
-  if (maxLayers <= WARN_LAYERS) return undefined;
-  return `${maxLayers} layers: above ${WARN_LAYERS} some runtimes and registries fail or slow down`;
+/** Above this many layers rechunk warns: the lowest of the limits. */
+export const WARN_LAYERS = Math.min(...RUNTIME_LAYER_LIMITS.map((l) => l.layers));
+
+/** The warning for a --max-layers some runtime cannot stack, naming each such runtime and its limit. */
+export function layerCountWarning(maxLayers: number): string | undefined {
+  const over = RUNTIME_LAYER_LIMITS.filter((l) => maxLayers > l.layers);
+  if (over.length === 0) return undefined;
+  const limits = over.map((l) => `${l.runtime} stacks at most ${l.layers}`).join(', ');
+  return `--max-layers ${maxLayers}: ${limits}; an image with more layers fails to pull there`;
 }
