@@ -28,7 +28,8 @@ module.exports = {
     })),
     {
       name: 'pure-stage-imports-no-backend',
-      comment: 'the pure stages (components, plan, parents, assemble, verify, analyze) work on interfaces, never on a backend',
+      comment:
+        'the pure stages (components, plan, parents, assemble, verify, analyze) work on interfaces, never on a backend',
       severity: 'error',
       from: { path: `^src/(${pureStages.join('|')})/` },
       to: { path: `^src/(${backends.join('|')})/` },

@@ -26,11 +26,29 @@ interface Run {
 
 function analyze(args: string[]): Run {
   const t = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, '--import', 'tsx', path.join(root, 'test/analyze/run-analyze.ts'), '--json', '--quiet', ...args], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(
+    '/usr/bin/time',
+    [
+      '-f',
+      '%M',
+      process.execPath,
+      '--import',
+      'tsx',
+      path.join(root, 'test/analyze/run-analyze.ts'),
+      '--json',
+      '--quiet',
+      ...args,
+    ],
+    { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
   if (r.status !== 0) throw new Error(`analyze failed: ${r.stderr}`);
   const kib = Number(r.stderr.trim().split('\n').pop());
-  return { seconds, maxRssMiB: Math.round(kib / 1024), layersIndexed: (JSON.parse(r.stdout) as { index: { layersIndexed: number } }).index.layersIndexed };
+  return {
+    seconds,
+    maxRssMiB: Math.round(kib / 1024),
+    layersIndexed: (JSON.parse(r.stdout) as { index: { layersIndexed: number } }).index.layersIndexed,
+  };
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -39,29 +57,48 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 async function makeImages(dir: string, n: number): Promise<string[]> {
   const blobs = path.join(dir, 'blobs', 'sha256');
   await fs.mkdir(blobs, { recursive: true });
-  const index = JSON.parse(await fs.readFile(path.join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations: Record<string, string> }[] };
+  const index = JSON.parse(await fs.readFile(path.join(layout, 'index.json'), 'utf8')) as {
+    manifests: { digest: string; annotations: Record<string, string> }[];
+  };
   const put = async (b: Buffer) => (await fs.writeFile(path.join(blobs, sha(b)), b), `sha256:${sha(b)}`);
   const manifests = [];
   for (let i = 0; i < n; i++) {
     const tag = i % 2 === 0 ? 'base' : 'updated';
     const m = index.manifests.find((x) => x.annotations['org.opencontainers.image.ref.name'] === tag)!;
     const manifest = JSON.parse(await fs.readFile(path.join(layout, 'blobs', 'sha256', m.digest.slice(7)), 'utf8'));
-    const config = JSON.parse(await fs.readFile(path.join(layout, 'blobs', 'sha256', manifest.config.digest.slice(7)), 'utf8'));
+    const config = JSON.parse(
+      await fs.readFile(path.join(layout, 'blobs', 'sha256', manifest.config.digest.slice(7)), 'utf8'),
+    );
     for (const l of manifest.layers) {
-      await fs.link(path.join(layout, 'blobs', 'sha256', l.digest.slice(7)), path.join(blobs, l.digest.slice(7))).catch(() => {});
+      await fs
+        .link(path.join(layout, 'blobs', 'sha256', l.digest.slice(7)), path.join(blobs, l.digest.slice(7)))
+        .catch(() => {});
     }
     const body = Buffer.from(`build ${i}\n`.repeat(1000 + i));
     const chunks: Buffer[] = [];
-    for await (const c of writeTar([{ entry: newEntry('etc/build-id', 'file', { size: body.length }), body }])) chunks.push(c);
+    for await (const c of writeTar([{ entry: newEntry('etc/build-id', 'file', { size: body.length }), body }]))
+      chunks.push(c);
     const tar = Buffer.concat(chunks);
     const gz = zlib.gzipSync(tar, { level: 6 });
     const layerDigest = await put(gz);
     config.rootfs.diff_ids.push(`sha256:${sha(tar)}`);
     const configBytes = Buffer.from(JSON.stringify(config));
     const configDigest = await put(configBytes);
-    const out = { ...manifest, config: { ...manifest.config, digest: configDigest, size: configBytes.length }, layers: [...manifest.layers, { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: gz.length }] };
+    const out = {
+      ...manifest,
+      config: { ...manifest.config, digest: configDigest, size: configBytes.length },
+      layers: [
+        ...manifest.layers,
+        { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: gz.length },
+      ],
+    };
     const mb = Buffer.from(JSON.stringify(out));
-    manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: await put(mb), size: mb.length, annotations: { 'org.opencontainers.image.ref.name': `v${i}` } });
+    manifests.push({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: await put(mb),
+      size: mb.length,
+      annotations: { 'org.opencontainers.image.ref.name': `v${i}` },
+    });
   }
   await fs.writeFile(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   await fs.writeFile(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests }));
@@ -75,15 +112,23 @@ try {
   const first = analyze(['--index', path.join(work, 'idx4'), '--series', ...tags]);
   const second = analyze(['--index', path.join(work, 'idx4'), '--series', ...tags]);
   console.log('corpus, 4 tags, --series       seconds  peak RSS MiB  layers indexed');
-  console.log(`  first run (index)           ${mb(first.seconds).padStart(7)}  ${String(first.maxRssMiB).padStart(12)}  ${first.layersIndexed}`);
-  console.log(`  second run (index only)     ${mb(second.seconds).padStart(7)}  ${String(second.maxRssMiB).padStart(12)}  ${second.layersIndexed}`);
+  console.log(
+    `  first run (index)           ${mb(first.seconds).padStart(7)}  ${String(first.maxRssMiB).padStart(12)}  ${first.layersIndexed}`,
+  );
+  console.log(
+    `  second run (index only)     ${mb(second.seconds).padStart(7)}  ${String(second.maxRssMiB).padStart(12)}  ${second.layersIndexed}`,
+  );
   console.log(`  speed-up                    ${(first.seconds / second.seconds).toFixed(1)}x`);
   const refs = await makeImages(path.join(work, 'twenty'), 20);
   const a = analyze(['--index', path.join(work, 'idx20'), '--series', ...refs]);
   const b = analyze(['--index', path.join(work, 'idx20'), '--series', ...refs]);
   console.log('20 images (corpus base/updated + one small layer each)');
-  console.log(`  first run                   ${mb(a.seconds).padStart(7)}  ${String(a.maxRssMiB).padStart(12)}  ${a.layersIndexed}`);
-  console.log(`  second run                  ${mb(b.seconds).padStart(7)}  ${String(b.maxRssMiB).padStart(12)}  ${b.layersIndexed}`);
+  console.log(
+    `  first run                   ${mb(a.seconds).padStart(7)}  ${String(a.maxRssMiB).padStart(12)}  ${a.layersIndexed}`,
+  );
+  console.log(
+    `  second run                  ${mb(b.seconds).padStart(7)}  ${String(b.maxRssMiB).padStart(12)}  ${b.layersIndexed}`,
+  );
 } finally {
   await fs.rm(work, { recursive: true, force: true });
 }

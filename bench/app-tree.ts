@@ -40,7 +40,8 @@ async function writeApp(rootfs: string): Promise<void> {
     await fs.utimes(file, MTIME, MTIME);
   }
   for (const d of ['opt/app/node_modules', 'opt/app', 'opt']) await fs.utimes(path.join(rootfs, d), MTIME, MTIME);
-  for (let p = 0; p < 60; p++) await fs.utimes(path.join(rootfs, 'opt', 'app', 'node_modules', `pkg${p}`), MTIME, MTIME);
+  for (let p = 0; p < 60; p++)
+    await fs.utimes(path.join(rootfs, 'opt', 'app', 'node_modules', `pkg${p}`), MTIME, MTIME);
 }
 
 async function main(): Promise<void> {
@@ -52,12 +53,25 @@ async function main(): Promise<void> {
     }
     const out = path.join(work, 'out');
     await run(process.execPath, [cli, 'rechunk', `rootfs:${path.join(work, 'base')}`, `oci:${out}:base`, '--quiet']);
-    await run(process.execPath, [cli, 'rechunk', `rootfs:${path.join(work, 'updated')}`, `oci:${out}:updated`, '--prior', `oci:${out}:base`, '--quiet']);
+    await run(process.execPath, [
+      cli,
+      'rechunk',
+      `rootfs:${path.join(work, 'updated')}`,
+      `oci:${out}:updated`,
+      '--prior',
+      `oci:${out}:base`,
+      '--quiet',
+    ]);
     const corpus = path.join(corpusDir, 'oci');
-    const lowerBound = diffLayerBytes(await manifestLayers(corpus, 'base'), await manifestLayers(corpus, 'updated-diff'));
+    const lowerBound = diffLayerBytes(
+      await manifestLayers(corpus, 'base'),
+      await manifestLayers(corpus, 'updated-diff'),
+    );
     const c = updateCost(await manifestLayers(out, 'base'), await manifestLayers(out, 'updated'));
     const manifest = await manifestOf(out, 'updated');
-    const holder = manifest.layers.findIndex((l) => (l.annotations?.[COMPONENTS_ANNOTATION] ?? '').split(',').some((n) => n.startsWith('tree:opt')));
+    const holder = manifest.layers.findIndex((l) =>
+      (l.annotations?.[COMPONENTS_ANNOTATION] ?? '').split(',').some((n) => n.startsWith('tree:opt')),
+    );
     const mb = (n: number): string => (n / 1e6).toFixed(2);
     process.stdout.write(
       [

@@ -46,8 +46,12 @@ interface Row {
 
 /** Push and pull one image (a tag in an OCI layout) with both tools. */
 async function compare(label: string, layout: string, tag: string, tmp: string): Promise<Row> {
-  const rc = (args: string[]) => measure(process.execPath, [cli, 'copy', ...args, '--tls-verify=false', '--quiet']).then((m) => m.wallSeconds);
-  const sk = (args: string[]) => measure('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', '--src-tls-verify=false', ...args]).then((m) => m.wallSeconds);
+  const rc = (args: string[]) =>
+    measure(process.execPath, [cli, 'copy', ...args, '--tls-verify=false', '--quiet']).then((m) => m.wallSeconds);
+  const sk = (args: string[]) =>
+    measure('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', '--src-tls-verify=false', ...args]).then(
+      (m) => m.wallSeconds,
+    );
   const src = `oci:${layout}:${tag}`;
   const pushOurs = await best((i) => freshRegistry((h) => rc([src, `docker://${h}/ours${i}:img`])));
   const pushSkopeo = await best((i) => freshRegistry((h) => sk([src, `docker://${h}/skopeo${i}:img`])));
@@ -77,7 +81,10 @@ async function compare(label: string, layout: string, tag: string, tmp: string):
 async function prepare(label: string, source: string, layout: string): Promise<{ label: string; layout: string }> {
   const made = await measure(process.execPath, [cli, 'rechunk', source, `oci:${layout}:img`, '--quiet', '--json']);
   const layers = (JSON.parse(made.stdout) as { layers: { size: number }[] }).layers;
-  return { label: `${label} (${layers.length} layers, ${(layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)} MB)`, layout };
+  return {
+    label: `${label} (${layers.length} layers, ${(layers.reduce((n, l) => n + l.size, 0) / 1e6).toFixed(1)} MB)`,
+    layout,
+  };
 }
 
 async function main(): Promise<void> {
@@ -95,8 +102,12 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|---|');
     for (const img of images) {
       const r = await compare(img.label, img.layout, 'img', tmp);
-      console.log(`| ${r.label} | oci layout -> registry | ${r.pushOurs.toFixed(2)} s | ${r.pushSkopeo.toFixed(2)} s | ${(r.pushOurs / r.pushSkopeo).toFixed(2)}x |`);
-      console.log(`| ${r.label} | registry -> oci layout | ${r.pullOurs.toFixed(2)} s | ${r.pullSkopeo.toFixed(2)} s | ${(r.pullOurs / r.pullSkopeo).toFixed(2)}x |`);
+      console.log(
+        `| ${r.label} | oci layout -> registry | ${r.pushOurs.toFixed(2)} s | ${r.pushSkopeo.toFixed(2)} s | ${(r.pushOurs / r.pushSkopeo).toFixed(2)}x |`,
+      );
+      console.log(
+        `| ${r.label} | registry -> oci layout | ${r.pullOurs.toFixed(2)} s | ${r.pullSkopeo.toFixed(2)} s | ${(r.pullOurs / r.pullSkopeo).toFixed(2)}x |`,
+      );
     }
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });

@@ -16,7 +16,9 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'bin', 'run.js');
 const corpus = path.join(process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus', 'oci');
-const compression = process.argv.includes('--compression') ? process.argv[process.argv.indexOf('--compression') + 1]! : 'gzip';
+const compression = process.argv.includes('--compression')
+  ? process.argv[process.argv.indexOf('--compression') + 1]!
+  : 'gzip';
 
 interface Variant {
   label: string;
@@ -36,12 +38,20 @@ interface Result {
 
 function rechunk(args: string[]): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, 'rechunk', ...args, '--quiet', '--json', '--compression', compression], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [cli, 'rechunk', ...args, '--quiet', '--json', '--compression', compression],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(stdout) as Result) : reject(new Error(`rechunk ${args.join(' ')}: exit ${code}: ${stderr}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(stdout) as Result)
+        : reject(new Error(`rechunk ${args.join(' ')}: exit ${code}: ${stderr}`)),
+    );
   });
 }
 
@@ -57,13 +67,23 @@ function warned(r: Result, prefix: string): number | undefined {
 async function main(): Promise<void> {
   const tmp = await fs.mkdtemp(path.join(process.env.RECHUNKER_BENCH_TMP ?? '/var/tmp', 'rechunker-bench-pd-'));
   try {
-    console.log(`# parent-dirs update cost: corpus base -> updated (${compression}, ${os.availableParallelism()} cores, ${new Date().toISOString().slice(0, 10)})\n`);
-    console.log('| mode | layers | directory entries | reused layers | download for the update | whole image | what today\'s runtimes get wrong |');
+    console.log(
+      `# parent-dirs update cost: corpus base -> updated (${compression}, ${os.availableParallelism()} cores, ${new Date().toISOString().slice(0, 10)})\n`,
+    );
+    console.log(
+      "| mode | layers | directory entries | reused layers | download for the update | whole image | what today's runtimes get wrong |",
+    );
     console.log('|---|---|---|---|---|---|---|');
     for (const [i, v] of VARIANTS.entries()) {
       const layout = path.join(tmp, `v${i}`);
       const base = await rechunk([`oci:${corpus}:base`, `oci:${layout}:base`, ...v.flags]);
-      const updated = await rechunk([`oci:${corpus}:updated`, `oci:${layout}:updated`, '--prior', `oci:${layout}:base`, ...v.flags]);
+      const updated = await rechunk([
+        `oci:${corpus}:updated`,
+        `oci:${layout}:updated`,
+        '--prior',
+        `oci:${layout}:base`,
+        ...v.flags,
+      ]);
       const have = new Set(base.layers.map((l) => l.digest));
       const fresh = updated.layers.filter((l) => !have.has(l.digest));
       const total = updated.layers.reduce((n, l) => n + l.size, 0);
@@ -71,8 +91,15 @@ async function main(): Promise<void> {
       const dirEntries = await countDirEntries(layout, updated);
       const shadowed = warned(updated, '--parent-dirs delegate:');
       const clamped = warned(updated, '--dir-mtime clamp:');
-      const fidelity = shadowed !== undefined ? `${shadowed} directories shown with default metadata` : clamped !== undefined ? `${clamped} directory mtimes replaced by 1970-01-01` : 'nothing';
-      console.log(`| ${v.label} | ${updated.layers.length} | ${dirEntries} | ${updated.layers.length - fresh.length} of ${updated.layers.length} | ${mb(download)} (${fresh.length} layers) | ${mb(total)} | ${fidelity} |`);
+      const fidelity =
+        shadowed !== undefined
+          ? `${shadowed} directories shown with default metadata`
+          : clamped !== undefined
+            ? `${clamped} directory mtimes replaced by 1970-01-01`
+            : 'nothing';
+      console.log(
+        `| ${v.label} | ${updated.layers.length} | ${dirEntries} | ${updated.layers.length - fresh.length} of ${updated.layers.length} | ${mb(download)} (${fresh.length} layers) | ${mb(total)} | ${fidelity} |`,
+      );
       await fs.rm(layout, { recursive: true, force: true });
     }
   } finally {

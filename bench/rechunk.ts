@@ -33,12 +33,17 @@ async function manifestLayers(layoutDir: string, tag: string): Promise<string[]>
   return manifest.layers.map((l) => blob(l.digest));
 }
 
-async function floor(inputLayers: string[], outputLayers: string[], tmp: string): Promise<{ seconds: number; decompress: number; compress: number; outputBytes: number }> {
+async function floor(
+  inputLayers: string[],
+  outputLayers: string[],
+  tmp: string,
+): Promise<{ seconds: number; decompress: number; compress: number; outputBytes: number }> {
   let decompress = 0;
   for (const f of inputLayers) decompress += (await measure('sh', ['-c', `gzip -dc "$0" > /dev/null`, f])).wallSeconds;
   const raw = path.join(tmp, 'output.tar');
   const out = await fs.open(raw, 'w');
-  for (const f of outputLayers) for await (const chunk of createReadStream(f).pipe(zlib.createGunzip())) await out.write(chunk as Buffer);
+  for (const f of outputLayers)
+    for await (const chunk of createReadStream(f).pipe(zlib.createGunzip())) await out.write(chunk as Buffer);
   await out.close();
   const outputBytes = (await fs.stat(raw)).size;
   const compress = (await measure('sh', ['-c', `pigz -p 2 -6 -c "$0" > /dev/null`, raw])).wallSeconds;
@@ -48,8 +53,20 @@ async function floor(inputLayers: string[], outputLayers: string[], tmp: string)
 
 async function run(label: string, layoutDir: string, tag: string, tmp: string): Promise<string> {
   const outDir = path.join(tmp, `out-${tag}`);
-  const m = await measure(process.execPath, [cli, 'rechunk', `oci:${layoutDir}:${tag}`, `oci:${outDir}:${tag}`, '--quiet', '--json']);
-  const result = JSON.parse(m.stdout) as { layers: unknown[]; largestLayer: number; medianLayer: number; files: number };
+  const m = await measure(process.execPath, [
+    cli,
+    'rechunk',
+    `oci:${layoutDir}:${tag}`,
+    `oci:${outDir}:${tag}`,
+    '--quiet',
+    '--json',
+  ]);
+  const result = JSON.parse(m.stdout) as {
+    layers: unknown[];
+    largestLayer: number;
+    medianLayer: number;
+    files: number;
+  };
   const f = await floor(await manifestLayers(layoutDir, tag), await manifestLayers(outDir, tag), tmp);
   await fs.rm(outDir, { recursive: true, force: true });
   const ratio = m.wallSeconds / f.seconds;
@@ -63,7 +80,16 @@ async function run(label: string, layoutDir: string, tag: string, tmp: string): 
 async function rebuild(layoutDir: string, tmp: string): Promise<string> {
   const outDir = path.join(tmp, 'out-rebuild');
   await measure(process.execPath, [cli, 'rechunk', `oci:${layoutDir}:base`, `oci:${outDir}:base`, '--quiet']);
-  const args = [cli, 'rechunk', `oci:${layoutDir}:updated`, `oci:${outDir}:updated`, '--prior', `oci:${outDir}:base`, '--quiet', '--json'];
+  const args = [
+    cli,
+    'rechunk',
+    `oci:${layoutDir}:updated`,
+    `oci:${outDir}:updated`,
+    '--prior',
+    `oci:${outDir}:base`,
+    '--quiet',
+    '--json',
+  ];
   const m = await measure(process.execPath, args);
   const result = JSON.parse(m.stdout) as { layers: { digest: string; reused: boolean }[]; files: number };
   const blob = (d: string) => path.join(outDir, 'blobs', 'sha256', d.slice(7));
@@ -79,8 +105,12 @@ async function main(): Promise<void> {
   const tmp = await fs.mkdtemp(path.join(process.env.RECHUNKER_BENCH_TMP ?? '/var/tmp', 'rechunker-bench-'));
   const rows: string[] = [];
   try {
-    console.log(`# rechunk benchmark (${os.cpus().length} cores, node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`);
-    console.log('| image | files | uncompressed | layers | wall | floor (gunzip + pigz -p 2) | wall / floor | peak RSS |');
+    console.log(
+      `# rechunk benchmark (${os.cpus().length} cores, node ${process.version}, ${new Date().toISOString().slice(0, 10)})\n`,
+    );
+    console.log(
+      '| image | files | uncompressed | layers | wall | floor (gunzip + pigz -p 2) | wall / floor | peak RSS |',
+    );
     console.log('|---|---|---|---|---|---|---|---|');
     const corpusLayout = path.join(corpus, 'oci');
     if (await fs.stat(path.join(corpusLayout, 'index.json')).catch(() => null)) {

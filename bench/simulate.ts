@@ -69,11 +69,19 @@ interface Step {
   costs: Record<string, { blob: number; chain: number; reused: number; layers: number }>;
 }
 
-const toComponent = (c: SimComponent): Component => ({ name: c.name, kind: c.kind, group: c.group, paths: [], size: c.size, meta: { changeTimes: c.changeTimes } });
+const toComponent = (c: SimComponent): Component => ({
+  name: c.name,
+  kind: c.kind,
+  group: c.group,
+  paths: [],
+  size: c.size,
+  meta: { changeTimes: c.changeTimes },
+});
 const fpOf = (c: SimComponent): string => `${c.name}@${c.version}`;
 
 function transition(prev: Plan, next: Plan): { blob: number; chain: number; reused: number; layers: number } {
-  const sig = (p: Plan, i: number): string => p.layers[i]!.components.map((n) => `${n}=${p.components[n]!.fingerprint}`).join(',');
+  const sig = (p: Plan, i: number): string =>
+    p.layers[i]!.components.map((n) => `${n}=${p.components[n]!.fingerprint}`).join(',');
   const old = new Set(prev.layers.map((_, i) => sig(prev, i)));
   let blob = 0;
   let chain = 0;
@@ -93,12 +101,38 @@ function transition(prev: Plan, next: Plan): { blob: number; chain: number; reus
  * Our packer given each source package's true change probability instead of an estimate: what
  * no estimate can beat, so the gap to it is what better prediction could still win.
  */
-function truePlan(comps: readonly SimComponent[], truth: ReadonlyMap<string, number>, prior: Plan | undefined, budget: number): Plan {
-  const pcs: PlanComponent[] = comps.map((c) => ({ name: c.name, size: c.size, changeProbability: Math.min(0.98, Math.max(0.002, truth.get(c.group)!)), history: '', group: c.group }));
-  const components = Object.fromEntries(comps.map((c) => [c.name, { fingerprint: fpOf(c), size: c.size, changeProbability: 0, history: '' }]));
-  const changed = new Set(comps.filter((c) => prior?.components[c.name] !== undefined && prior.components[c.name]!.fingerprint !== fpOf(c)).map((c) => c.name));
+function truePlan(
+  comps: readonly SimComponent[],
+  truth: ReadonlyMap<string, number>,
+  prior: Plan | undefined,
+  budget: number,
+): Plan {
+  const pcs: PlanComponent[] = comps.map((c) => ({
+    name: c.name,
+    size: c.size,
+    changeProbability: Math.min(0.98, Math.max(0.002, truth.get(c.group)!)),
+    history: '',
+    group: c.group,
+  }));
+  const components = Object.fromEntries(
+    comps.map((c) => [c.name, { fingerprint: fpOf(c), size: c.size, changeProbability: 0, history: '' }]),
+  );
+  const changed = new Set(
+    comps
+      .filter((c) => prior?.components[c.name] !== undefined && prior.components[c.name]!.fingerprint !== fpOf(c))
+      .map((c) => c.name),
+  );
   const layers = (prior && packWithPrior(pcs, changed, prior, budget).layers) || packFresh(pcs, budget);
-  return { version: 2, maxLayers: budget + 1, layers, components, packer: 'rechunker', expectedCost: 0, expectedLowerBound: 0, notes: [] };
+  return {
+    version: 2,
+    maxLayers: budget + 1,
+    layers,
+    components,
+    packer: 'rechunker',
+    expectedCost: 0,
+    expectedLowerBound: 0,
+    notes: [],
+  };
 }
 
 /** Each source package's bytes and version signature: it is reused when the signature is the same. */
@@ -116,8 +150,15 @@ function bySource(comps: readonly SimComponent[]): Map<string, { size: number; s
  * to a chain download), ordered bottom-up by the true rates (the exchange order of cost.ts, best
  * in expectation), so everything from the lowest changed or removed source up is downloaded.
  */
-function chainFloor(before: Map<string, { size: number; sig: string }>, after: Map<string, { size: number; sig: string }>, truth: ReadonlyMap<string, number>): number {
-  const order = [...before.entries()].sort(([ga, a], [gb, b]) => chainKey(truth.get(ga)!, a.size) - chainKey(truth.get(gb)!, b.size) || b.size - a.size || (ga < gb ? -1 : 1));
+function chainFloor(
+  before: Map<string, { size: number; sig: string }>,
+  after: Map<string, { size: number; sig: string }>,
+  truth: ReadonlyMap<string, number>,
+): number {
+  const order = [...before.entries()].sort(
+    ([ga, a], [gb, b]) =>
+      chainKey(truth.get(ga)!, a.size) - chainKey(truth.get(gb)!, b.size) || b.size - a.size || (ga < gb ? -1 : 1),
+  );
   const first = order.findIndex(([g, s]) => after.get(g)?.sig !== s.sig);
   const kept = new Set(order.slice(0, first < 0 ? order.length : first).map(([g]) => g));
   let bytes = 0;
@@ -132,7 +173,13 @@ export function simulate(start: SimComponent[], seed = 1): Step[] {
   // The truth, per source package: what the changelog says, times lognormal noise (sigma 0.8).
   const truth = new Map<string, number>();
   for (const c of comps) {
-    if (!truth.has(c.group)) truth.set(c.group, c.kind === 'pkgdb' ? 1 : Math.min(0.95, metadataProbability(toComponent(c), t0) * Math.exp(0.8 * gaussian(rand))));
+    if (!truth.has(c.group))
+      truth.set(
+        c.group,
+        c.kind === 'pkgdb'
+          ? 1
+          : Math.min(0.95, metadataProbability(toComponent(c), t0) * Math.exp(0.8 * gaussian(rand))),
+      );
   }
   const variants: { name: string; packer: PackerName | 'true-rates'; prior: boolean }[] = [
     { name: 'ours (prior)', packer: 'rechunker', prior: true },
@@ -143,7 +190,14 @@ export function simulate(start: SimComponent[], seed = 1): Step[] {
   const plan = (v: (typeof variants)[number], prior: Plan | undefined): Plan =>
     v.packer === 'true-rates'
       ? truePlan(comps, truth, prior, LAYER_BUDGET)
-      : planLayers({ components: comps.map(toComponent), layerBudget: LAYER_BUDGET, maxLayers: LAYER_BUDGET + 1, fingerprints: new Map(comps.map((c) => [c.name, fpOf(c)])), packer: v.packer, ...(v.prior && prior ? { prior } : {}) });
+      : planLayers({
+          components: comps.map(toComponent),
+          layerBudget: LAYER_BUDGET,
+          maxLayers: LAYER_BUDGET + 1,
+          fingerprints: new Map(comps.map((c) => [c.name, fpOf(c)])),
+          packer: v.packer,
+          ...(v.prior && prior ? { prior } : {}),
+        });
   let plans = variants.map((v) => plan(v, undefined));
   const steps: Step[] = [];
   let serial = 0;
@@ -155,7 +209,8 @@ export function simulate(start: SimComponent[], seed = 1): Step[] {
     const sources = (): string[] => [...new Set(comps.filter((c) => c.kind === 'deb').map((c) => c.group))];
     const removable = sources();
     const removed = new Set<string>();
-    for (let k = 0; k < REMOVED_PER_VERSION && removable.length > 0; k++) removed.add(removable[Math.floor(rand() * removable.length)]!);
+    for (let k = 0; k < REMOVED_PER_VERSION && removable.length > 0; k++)
+      removed.add(removable[Math.floor(rand() * removable.length)]!);
     comps = comps.filter((c) => !removed.has(c.group));
     let anyPackage = removed.size > 0;
     const changedSources = new Set<string>();
@@ -177,7 +232,13 @@ export function simulate(start: SimComponent[], seed = 1): Step[] {
       const group = `deb:new-${version}-${++serial}`;
       truth.set(group, truth.get(model)!);
       for (const m of comps.filter((c) => c.group === model)) {
-        const c: SimComponent = { ...m, name: `${group}/${m.name.slice(4)}`, group, version: 0, changeTimes: m.changeTimes.map((t) => t + version * INTERVAL) };
+        const c: SimComponent = {
+          ...m,
+          name: `${group}/${m.name.slice(4)}`,
+          group,
+          version: 0,
+          changeTimes: m.changeTimes.map((t) => t + version * INTERVAL),
+        };
         comps.push(c);
         lowerBound += c.size;
       }
@@ -192,7 +253,15 @@ export function simulate(start: SimComponent[], seed = 1): Step[] {
     const next = variants.map((v, i) => plan(v, plans[i]));
     const costs: Step['costs'] = {};
     variants.forEach((v, i) => (costs[v.name] = transition(plans[i]!, next[i]!)));
-    steps.push({ version, changed, added: NEW_PER_VERSION, removed: removed.size, lowerBound, chainFloor: chainFloor(before, bySource(comps), truth), costs });
+    steps.push({
+      version,
+      changed,
+      added: NEW_PER_VERSION,
+      removed: removed.size,
+      lowerBound,
+      chainFloor: chainFloor(before, bySource(comps), truth),
+      costs,
+    });
     plans = next;
   }
   return steps;
@@ -204,10 +273,25 @@ async function loadComponents(file: string | undefined): Promise<SimComponent[]>
   else {
     const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
     const corpus = path.join(process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus', 'oci');
-    text = (await promisify(execFile)(process.execPath, [path.join(root, 'bin', 'run.js'), 'plan', `oci:${corpus}:base`, '--json', '--quiet'], { maxBuffer: 256 * 1024 * 1024 })).stdout;
+    text = (
+      await promisify(execFile)(
+        process.execPath,
+        [path.join(root, 'bin', 'run.js'), 'plan', `oci:${corpus}:base`, '--json', '--quiet'],
+        { maxBuffer: 256 * 1024 * 1024 },
+      )
+    ).stdout;
   }
-  const r = JSON.parse(text) as { components: { name: string; kind: ComponentKind; group?: string; size: number; changeTimes: number[] }[] };
-  return r.components.map((c) => ({ name: c.name, kind: c.kind, group: c.group ?? c.name, size: c.size, changeTimes: c.changeTimes ?? [], version: 0 }));
+  const r = JSON.parse(text) as {
+    components: { name: string; kind: ComponentKind; group?: string; size: number; changeTimes: number[] }[];
+  };
+  return r.components.map((c) => ({
+    name: c.name,
+    kind: c.kind,
+    group: c.group ?? c.name,
+    size: c.size,
+    changeTimes: c.changeTimes ?? [],
+    version: 0,
+  }));
 }
 
 async function main(): Promise<void> {
@@ -234,9 +318,13 @@ async function main(): Promise<void> {
       totals[n]!.chain += c.chain;
       return `${mb(c.blob)} (${(c.blob / s.lowerBound).toFixed(2)}) | ${mb(c.chain)} (${(c.chain / s.lowerBound).toFixed(2)}) | ${c.reused}/${c.layers}`;
     });
-    lines.push(`| ${s.version} | ${s.changed}+${s.added} | ${mb(s.lowerBound)} | ${mb(s.chainFloor)} (${(s.chainFloor / s.lowerBound).toFixed(2)}) | ${cells.join(' | ')} |`);
+    lines.push(
+      `| ${s.version} | ${s.changed}+${s.added} | ${mb(s.lowerBound)} | ${mb(s.chainFloor)} (${(s.chainFloor / s.lowerBound).toFixed(2)}) | ${cells.join(' | ')} |`,
+    );
   }
-  lines.push(`| total | | ${mb(lbTotal)} | ${mb(floorTotal)} (${(floorTotal / lbTotal).toFixed(2)}) | ${names.map((n) => `${mb(totals[n]!.blob)} (${(totals[n]!.blob / lbTotal).toFixed(2)}) | ${mb(totals[n]!.chain)} (${(totals[n]!.chain / lbTotal).toFixed(2)}) |`).join(' | ')} |`);
+  lines.push(
+    `| total | | ${mb(lbTotal)} | ${mb(floorTotal)} (${(floorTotal / lbTotal).toFixed(2)}) | ${names.map((n) => `${mb(totals[n]!.blob)} (${(totals[n]!.blob / lbTotal).toFixed(2)}) | ${mb(totals[n]!.chain)} (${(totals[n]!.chain / lbTotal).toFixed(2)}) |`).join(' | ')} |`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

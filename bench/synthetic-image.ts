@@ -14,9 +14,15 @@ import { writeTar, type TarWriteItem } from '../src/tar/writer.js';
  * each, with a status file and .list files, one gzip layer. Contents are pseudo-random words, so
  * they compress about as well as binaries do (roughly 2-3x). Deterministic for the same arguments.
  */
-export async function makeSyntheticImage(dir: string, tag: string, packages: number, filesPerPackage: number, meanFileBytes: number): Promise<{ files: number; bytes: number }> {
+export async function makeSyntheticImage(
+  dir: string,
+  tag: string,
+  packages: number,
+  filesPerPackage: number,
+  meanFileBytes: number,
+): Promise<{ files: number; bytes: number }> {
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const words = Array.from({ length: 4096 }, () => Math.floor(rand() * 2 ** 32).toString(36));
   const body = (n: number) => {
     const parts: string[] = [];
@@ -32,7 +38,8 @@ export async function makeSyntheticImage(dir: string, tag: string, packages: num
   let bytes = 0;
   function* items(): Generator<TarWriteItem> {
     const dirEntry = (p: string) => ({ entry: newEntry(p, 'dir', { mtimeSec: 1_700_000_000 }) });
-    for (const d of ['usr', 'usr/lib', 'usr/share', 'var', 'var/lib', 'var/lib/dpkg', 'var/lib/dpkg/info']) yield dirEntry(d);
+    for (const d of ['usr', 'usr/lib', 'usr/share', 'var', 'var/lib', 'var/lib/dpkg', 'var/lib/dpkg/info'])
+      yield dirEntry(d);
     const status: string[] = [];
     for (let p = 0; p < packages; p++) {
       const name = `pkg${String(p).padStart(4, '0')}`;
@@ -59,13 +66,23 @@ export async function makeSyntheticImage(dir: string, tag: string, packages: num
   const tmp = path.join(dir, 'blobs', 'sha256', '.tmp-synthetic');
   const tar = new HashCounter();
   const gz = new HashCounter();
-  await pipeline(Readable.from(writeTar(items()), { objectMode: false }), tar, zlib.createGzip({ level: 1 }), gz, createWriteStream(tmp));
+  await pipeline(
+    Readable.from(writeTar(items()), { objectMode: false }),
+    tar,
+    zlib.createGzip({ level: 1 }),
+    gz,
+    createWriteStream(tmp),
+  );
   const layer = { mediaType: MediaType.OciLayerGzip, digest: gz.digest(), size: gz.bytes };
   await layout.adoptFile(tmp, layer);
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [tar.digest()] } }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [tar.digest()] } }),
+  );
   const configDesc = { mediaType: MediaType.OciConfig, digest: sha256(config), size: config.length };
   await layout.writeBlobBytes(config, configDesc.digest);
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: [layer] }));
+  const manifest = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: [layer] }),
+  );
   await layout.writeBlobBytes(manifest, sha256(manifest));
   await layout.setManifest({ mediaType: MediaType.OciManifest, digest: sha256(manifest), size: manifest.length }, tag);
   return { files, bytes };

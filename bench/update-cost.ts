@@ -36,7 +36,10 @@ async function readJsonBlob<T>(layoutDir: string, digest: string): Promise<T> {
   return JSON.parse(await fs.readFile(path.join(layoutDir, 'blobs', 'sha256', digest.slice(7)), 'utf8')) as T;
 }
 
-export async function manifestOf(layoutDir: string, tag: string): Promise<{ config: { digest: string }; layers: (LayerRef & { annotations?: Record<string, string> })[] }> {
+export async function manifestOf(
+  layoutDir: string,
+  tag: string,
+): Promise<{ config: { digest: string }; layers: (LayerRef & { annotations?: Record<string, string> })[] }> {
   const index = JSON.parse(await fs.readFile(path.join(layoutDir, 'index.json'), 'utf8')) as Index;
   const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
   if (!entry) throw new Error(`no tag ${tag} in ${layoutDir}`);
@@ -66,20 +69,36 @@ const BUCKETS = [0, 0.07, 0.1, 0.15, 0.25, 0.5, 1.01];
 async function calibration(out: string, from: string, to: string): Promise<string[]> {
   const a = (await recordedPlan(out, from)).components!;
   const b = (await recordedPlan(out, to)).components!;
-  const rows = ['| predicted P(change) | components | changed | predicted mean | observed | changed components |', '|---|---:|---:|---:|---:|---|'];
+  const rows = [
+    '| predicted P(change) | components | changed | predicted mean | observed | changed components |',
+    '|---|---:|---:|---:|---:|---|',
+  ];
   for (let i = 0; i + 1 < BUCKETS.length; i++) {
-    const inBucket = Object.entries(a).filter(([, r]) => r.changeProbability >= BUCKETS[i]! && r.changeProbability < BUCKETS[i + 1]!);
+    const inBucket = Object.entries(a).filter(
+      ([, r]) => r.changeProbability >= BUCKETS[i]! && r.changeProbability < BUCKETS[i + 1]!,
+    );
     if (inBucket.length === 0) continue;
     const changed = inBucket.filter(([n, r]) => b[n]?.fingerprint !== r.fingerprint).map(([n]) => n);
     const mean = inBucket.reduce((s, [, r]) => s + r.changeProbability, 0) / inBucket.length;
     const shown = changed.length > 8 ? [...changed.slice(0, 8), `+${changed.length - 8} more`] : changed;
-    rows.push(`| ${BUCKETS[i]!.toFixed(2)}-${Math.min(1, BUCKETS[i + 1]!).toFixed(2)} | ${inBucket.length} | ${changed.length} | ${mean.toFixed(3)} | ${(changed.length / inBucket.length).toFixed(3)} | ${shown.join(' ')} |`);
+    rows.push(
+      `| ${BUCKETS[i]!.toFixed(2)}-${Math.min(1, BUCKETS[i + 1]!).toFixed(2)} | ${inBucket.length} | ${changed.length} | ${mean.toFixed(3)} | ${(changed.length / inBucket.length).toFixed(3)} | ${shown.join(' ')} |`,
+    );
   }
   return rows;
 }
 
 async function rechunk(packer: string, out: string, tag: string, prior?: string): Promise<void> {
-  const args = [cli, 'rechunk', `oci:${corpus}:${tag}`, `oci:${out}:${tag}`, '--packer', packer, '--quiet', ...(prior ? ['--prior', `oci:${out}:${prior}`] : ['--no-prior'])];
+  const args = [
+    cli,
+    'rechunk',
+    `oci:${corpus}:${tag}`,
+    `oci:${out}:${tag}`,
+    '--packer',
+    packer,
+    '--quiet',
+    ...(prior ? ['--prior', `oci:${out}:${prior}`] : ['--no-prior']),
+  ];
   await run(process.execPath, args, { maxBuffer: 64 * 1024 * 1024 });
 }
 
@@ -103,9 +122,14 @@ async function main(): Promise<void> {
     const lines: string[] = [];
     const results: Record<string, Record<string, UpdateCost & { lowerBound: number }>> = {};
     for (const step of STEPS) {
-      const lowerBound = diffLayerBytes(await manifestLayers(corpus, step.boundFrom), await manifestLayers(corpus, step.bound));
+      const lowerBound = diffLayerBytes(
+        await manifestLayers(corpus, step.boundFrom),
+        await manifestLayers(corpus, step.bound),
+      );
       lines.push(`### ${step.from} -> ${step.to} (lower bound: ${mb(lowerBound)} MB, the corpus's diff layers)`, '');
-      lines.push('| packing | layers | image MB | blob-reuse download MB | x lower bound | layers reused (blob) | bytes reused | chain-reuse download MB | x lower bound | layers reused (chain) |');
+      lines.push(
+        '| packing | layers | image MB | blob-reuse download MB | x lower bound | layers reused (blob) | bytes reused | chain-reuse download MB | x lower bound | layers reused (chain) |',
+      );
       lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
       for (const packer of PACKERS) {
         const out = path.join(work, packer);
@@ -115,7 +139,11 @@ async function main(): Promise<void> {
           `| ${packer === 'rechunker' ? 'ours (--prior)' : packer === 'chunkah' ? 'chunkah-style' : 'single layer'} | ${c.layers} | ${mb(c.imageBytes)} | ${mb(c.blobDownload)} | ${(c.blobDownload / lowerBound).toFixed(3)} | ${c.blobReusedLayers}/${c.layers} (${pct(c.blobReusedLayers, c.layers)}) | ${pct(c.blobReusedBytes, c.imageBytes)} | ${mb(c.chainDownload)} | ${(c.chainDownload / lowerBound).toFixed(2)} | ${c.chainReusedLayers}/${c.layers} |`,
         );
       }
-      lines.push('', `How our predictions for ${step.from} fared (components of removed packages count as changed):`, '');
+      lines.push(
+        '',
+        `How our predictions for ${step.from} fared (components of removed packages count as changed):`,
+        '',
+      );
       lines.push(...(await calibration(path.join(work, 'rechunker'), step.from, step.to)), '');
     }
     const text = lines.join('\n');

@@ -12,7 +12,8 @@ import { DEFAULT_JOBS } from '../src/oci/transport.js';
 export default class Copy extends BaseCommand {
   static override summary = 'Copy an image between transports, layers unchanged';
 
-  static override description = prose(`Copies SOURCE to DESTINATION without repacking: blobs first, verified as they stream,
+  static override description =
+    prose(`Copies SOURCE to DESTINATION without repacking: blobs first, verified as they stream,
 manifests last with their bytes unchanged, so both ends report the same digest. A multi-platform
 index is copied whole, every image and the index itself (as skopeo copy --all); --platform copies
 one image, and is an error when SOURCE is a single image of another platform. Blobs the
@@ -40,7 +41,12 @@ ${referencesHelp({ rootfs: false })}`);
     }),
     ...transportFlags,
     ...sideTransportFlags,
-    jobs: Flags.integer({ description: 'blobs transferred in parallel (1-64)', default: DEFAULT_JOBS, min: 1, max: 64 }),
+    jobs: Flags.integer({
+      description: 'blobs transferred in parallel (1-64)',
+      default: DEFAULT_JOBS,
+      min: 1,
+      max: 64,
+    }),
     'work-dir': Flags.string({
       description: 'directory where an oci-archive: is unpacked or staged (default: $TMPDIR, else /var/tmp)',
       helpValue: 'DIR',
@@ -62,7 +68,8 @@ ${referencesHelp({ rootfs: false })}`);
     });
     await writeDigestFile(flags.digestfile, result.manifestDigest);
     this.log(`${result.destination} ${result.manifestDigest}`);
-    const images = result.platforms.length > 1 ? `${result.platforms.length} images (${result.platforms.join(', ')}), ` : '';
+    const images =
+      result.platforms.length > 1 ? `${result.platforms.length} images (${result.platforms.join(', ')}), ` : '';
     this.log(`${images}${result.blobs} blobs, ${formatBytes(result.bytes)}`);
     this.log(transferLine(result.transfer));
     return result;

@@ -9,7 +9,8 @@ import type { PreviewPlanResult } from '../src/engine/preview-plan.js';
 export default class Plan extends BaseCommand {
   static override summary = 'Show how rechunk would pack an image, and what an update is expected to download';
 
-  static override description = prose(`Reads SOURCE, finds its components and their change history (changelogs, user.update-interval,
+  static override description =
+    prose(`Reads SOURCE, finds its components and their change history (changelogs, user.update-interval,
 and with --prior the plan a previous rechunked build recorded), and prints the layers rechunk would
 write: their components, sizes and change probabilities, and the expected bytes an update downloads.
 Writes nothing.
@@ -29,7 +30,10 @@ ${referencesHelp()}`);
   static override flags = {
     ...planningFlags,
     platform: platformFlag,
-    paths: Flags.boolean({ description: 'also list every component\'s paths (COMPONENT<tab>PATH lines; "paths" in --json)', default: false }),
+    paths: Flags.boolean({
+      description: 'also list every component\'s paths (COMPONENT<tab>PATH lines; "paths" in --json)',
+      default: false,
+    }),
     ...transportFlags,
   };
 
@@ -50,13 +54,22 @@ ${referencesHelp()}`);
       transport: transportOptions(flags),
     });
     const { plan, predicted } = result;
-    this.log(`${plan.layers.length} component layers (+${result.extraLayers} for directories) from ${result.components.length} components, ${formatBytes(predicted.imageSize)}`);
+    this.log(
+      `${plan.layers.length} component layers (+${result.extraLayers} for directories) from ${result.components.length} components, ${formatBytes(predicted.imageSize)}`,
+    );
     this.log('layer  size        P(change)  components');
     plan.layers.forEach((l, i) => {
-      const names = l.components.length > 6 ? `${l.components.slice(0, 6).join(' ')} (+${l.components.length - 6} more)` : l.components.join(' ');
-      this.log(`${String(i).padStart(5)}  ${formatBytes(l.size).padEnd(10)}  ${(l.changeProbability ?? 0).toFixed(3).padStart(9)}  ${names}`);
+      const names =
+        l.components.length > 6
+          ? `${l.components.slice(0, 6).join(' ')} (+${l.components.length - 6} more)`
+          : l.components.join(' ');
+      this.log(
+        `${String(i).padStart(5)}  ${formatBytes(l.size).padEnd(10)}  ${(l.changeProbability ?? 0).toFixed(3).padStart(9)}  ${names}`,
+      );
     });
-    this.log(`expected download per update: ${formatBytes(predicted.expectedCost)} uncompressed (~${formatBytes(predicted.compressedCost)} compressed); one layer per component would be ${formatBytes(predicted.expectedLowerBound)}`);
+    this.log(
+      `expected download per update: ${formatBytes(predicted.expectedCost)} uncompressed (~${formatBytes(predicted.compressedCost)} compressed); one layer per component would be ${formatBytes(predicted.expectedLowerBound)}`,
+    );
     for (const c of result.components) for (const p of c.paths ?? []) this.log(`${c.name}\t${p}`);
     return result;
   }

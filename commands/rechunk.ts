@@ -1,7 +1,15 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { prose } from '../src/cli/prose.js';
-import { planningFlags, platformFlag, platformOf, sideTransportFlags, transportFlags, transportOptions, writeDigestFile } from '../src/cli/flags.js';
+import {
+  planningFlags,
+  platformFlag,
+  platformOf,
+  sideTransportFlags,
+  transportFlags,
+  transportOptions,
+  writeDigestFile,
+} from '../src/cli/flags.js';
 import { referencesHelp } from '../src/cli/references.js';
 import { transferLine } from '../src/cli/transfer-line.js';
 import { formatBytes } from '../src/util/format-bytes.js';
@@ -13,7 +21,8 @@ import { DIR_MTIME_MODES } from '../src/parents/index.js';
 export default class Rechunk extends BaseCommand {
   static override summary = 'Repack an image into at most N size-balanced layers grouped by component';
 
-  static override description = prose(`Reads SOURCE, flattens its layers into one file tree (OCI whiteout semantics), groups files by the
+  static override description =
+    prose(`Reads SOURCE, flattens its layers into one file tree (OCI whiteout semantics), groups files by the
 package or component that owns them, packs the groups into at most --max-layers layers, and writes
 a new image to DESTINATION. Output is byte-for-byte reproducible for the same input and flags.
 
@@ -42,16 +51,28 @@ ${referencesHelp()}`);
   static override flags = {
     ...planningFlags,
     platform: platformFlag,
-    compression: Flags.option({ description: 'layer compression', options: ['gzip', 'zstd', 'none'] as const, default: 'gzip' })(),
-    'compression-level': Flags.integer({ description: 'gzip 1-9 (default 6), zstd 1-19 (default 3); not with --compression none' }),
+    compression: Flags.option({
+      description: 'layer compression',
+      options: ['gzip', 'zstd', 'none'] as const,
+      default: 'gzip',
+    })(),
+    'compression-level': Flags.integer({
+      description: 'gzip 1-9 (default 6), zstd 1-19 (default 3); not with --compression none',
+    }),
     'source-date-epoch': Flags.integer({
-      description: "clamp mtimes later than this (seconds since 1970) and make it the config's created time; off unless given",
+      description:
+        "clamp mtimes later than this (seconds since 1970) and make it the config's created time; off unless given",
       env: 'SOURCE_DATE_EPOCH',
       min: 0,
     }),
-    jobs: Flags.integer({ description: 'layers compressed in parallel, 1-64 (default: the number of cores, at least 2)', min: 1, max: 64 }),
+    jobs: Flags.integer({
+      description: 'layers compressed in parallel, 1-64 (default: the number of cores, at least 2)',
+      min: 1,
+      max: 64,
+    }),
     'dir-mtime': Flags.option({
-      description: 'keep true directory mtimes, or clamp them all to 1970-01-01 (stable every-layer layers, at the cost of fidelity)',
+      description:
+        'keep true directory mtimes, or clamp them all to 1970-01-01 (stable every-layer layers, at the cost of fidelity)',
       options: DIR_MTIME_MODES,
       default: 'keep',
     })(),
@@ -59,18 +80,24 @@ ${referencesHelp()}`);
     ...sideTransportFlags,
     ...imageEditFlags,
     prior: Flags.string({
-      description: 'previous rechunked build (any reference): keep its components in their layers; default: the rechunked image already at DESTINATION',
+      description:
+        'previous rechunked build (any reference): keep its components in their layers; default: the rechunked image already at DESTINATION',
       helpValue: 'REF',
       exclusive: ['no-prior'],
     }),
-    'no-prior': Flags.boolean({ description: 'ignore the rechunked image already at DESTINATION: plan from scratch', default: false }),
+    'no-prior': Flags.boolean({
+      description: 'ignore the rechunked image already at DESTINATION: plan from scratch',
+      default: false,
+    }),
   };
 
   async run(): Promise<RechunkResult> {
     const { args, flags } = await this.parse(Rechunk);
-    if (args.source === args.destination) throw new RechunkerError('USAGE', 'source and destination are the same reference');
+    if (args.source === args.destination)
+      throw new RechunkerError('USAGE', 'source and destination are the same reference');
     const toStdout = /^oci-archive:-(:|$)/.test(args.destination);
-    if (toStdout && this.jsonEnabled()) throw new RechunkerError('USAGE', '--json and oci-archive:- both write to stdout; choose one');
+    if (toStdout && this.jsonEnabled())
+      throw new RechunkerError('USAGE', '--json and oci-archive:- both write to stdout; choose one');
     checkCompressionLevel(flags.compression, flags['compression-level']);
     const transport = transportOptions(flags);
     // The engine loads with the command's run, not with its help or the manifest.
@@ -98,9 +125,13 @@ ${referencesHelp()}`);
     const say = toStdout ? (line: string) => this.logToStderr(line) : (line: string) => this.log(line);
     say(`${result.destination} ${result.manifestDigest}`);
     await writeDigestFile(flags.digestfile, result.manifestDigest);
-    say(`${result.layers.length} layers from ${result.components} components (${result.files} files, ${result.directories} directories); largest ${formatBytes(result.largestLayer)}, median ${formatBytes(result.medianLayer)}`);
+    say(
+      `${result.layers.length} layers from ${result.components} components (${result.files} files, ${result.directories} directories); largest ${formatBytes(result.largestLayer)}, median ${formatBytes(result.medianLayer)}`,
+    );
     const newLayers = result.layers.length - result.layersReused;
-    say(`${formatBytes(result.layers.reduce((n, l) => n + l.size, 0))} of layers compressed: ${result.layersReused} reused (already at the destination), ${newLayers} new`);
+    say(
+      `${formatBytes(result.layers.reduce((n, l) => n + l.size, 0))} of layers compressed: ${result.layersReused} reused (already at the destination), ${newLayers} new`,
+    );
     say(transferLine(result.transfer));
     return result;
   }

@@ -19,22 +19,37 @@ import { writeTar, type TarWriteItem } from '../src/tar/writer.js';
 
 const T0 = 1_700_000_000;
 const CAP_NET_RAW = Buffer.from('0100000200200000000000000000000000000000', 'hex');
-const ACL = Buffer.from('02000000' + '01000700ffffffff' + '04000500ffffffff' + '0800050004000000' + '10000500ffffffff' + '20000500ffffffff', 'hex');
+const ACL = Buffer.from(
+  '02000000' + '01000700ffffffff' + '04000500ffffffff' + '0800050004000000' + '10000500ffffffff' + '20000500ffffffff',
+  'hex',
+);
 
 function item(p: string, type: EntryType, init: Partial<TarEntry> = {}, body?: string | Buffer): TarWriteItem {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  return { entry: newEntry(p, type, { mtimeSec: T0, size: bytes?.length ?? 0, ...init }), ...(bytes ? { body: bytes } : {}) };
+  return {
+    entry: newEntry(p, type, { mtimeSec: T0, size: bytes?.length ?? 0, ...init }),
+    ...(bytes ? { body: bytes } : {}),
+  };
 }
 
 const dir = (p: string, init: Partial<TarEntry> = {}) => item(p, 'dir', init);
 const file = (p: string, body: string | Buffer, init: Partial<TarEntry> = {}) => item(p, 'file', init, body);
 
 function dpkg(packages: { name: string; version: string; source?: string; files: string[] }[]): TarWriteItem[] {
-  const status = packages.map((p) => `Package: ${p.name}\nStatus: install ok installed\nArchitecture: amd64\n${p.source ? `Source: ${p.source}\n` : ''}Version: ${p.version}\n`).join('\n');
-  return [file('var/lib/dpkg/status', status), ...packages.map((p) => file(`var/lib/dpkg/info/${p.name}.list`, p.files.map((f) => `/${f}\n`).join('')))];
+  const status = packages
+    .map(
+      (p) =>
+        `Package: ${p.name}\nStatus: install ok installed\nArchitecture: amd64\n${p.source ? `Source: ${p.source}\n` : ''}Version: ${p.version}\n`,
+    )
+    .join('\n');
+  return [
+    file('var/lib/dpkg/status', status),
+    ...packages.map((p) => file(`var/lib/dpkg/info/${p.name}.list`, p.files.map((f) => `/${f}\n`).join(''))),
+  ];
 }
 
-const lorem = (n: number, seed: string) => Buffer.from(Array.from({ length: n }, (_, i) => `${seed} line ${i}\n`).join(''));
+const lorem = (n: number, seed: string) =>
+  Buffer.from(Array.from({ length: n }, (_, i) => `${seed} line ${i}\n`).join(''));
 
 const base: TarWriteItem[] = [
   dir('dev'),
@@ -63,7 +78,17 @@ const base: TarWriteItem[] = [
   dir('var/lib/dpkg'),
   dir('var/lib/dpkg/info'),
   ...dpkg([
-    { name: 'hello', version: '1.0-1', files: ['usr/bin/hello', 'usr/bin/hello-again', 'usr/bin/sh', 'usr/share/doc/hello/README', 'usr/share/doc/hello/old.txt'] },
+    {
+      name: 'hello',
+      version: '1.0-1',
+      files: [
+        'usr/bin/hello',
+        'usr/bin/hello-again',
+        'usr/bin/sh',
+        'usr/share/doc/hello/README',
+        'usr/share/doc/hello/old.txt',
+      ],
+    },
     { name: 'iputils-ping', version: '3:20221126-1', source: 'iputils', files: ['usr/bin/ping'] },
     { name: 'libfoo1', version: '2.1-3', source: 'foo', files: ['usr/lib/libfoo.so.1'] },
   ]),
@@ -79,7 +104,11 @@ const update: TarWriteItem[] = [
   file('etc/skel/.wh..wh..opq', ''),
   file('etc/skel/.profile', '# new skeleton\n', { mtimeSec: T0 + 86400 }),
   ...dpkg([
-    { name: 'hello', version: '1.1-1', files: ['usr/bin/hello', 'usr/bin/hello-again', 'usr/bin/sh', 'usr/share/doc/hello/README'] },
+    {
+      name: 'hello',
+      version: '1.1-1',
+      files: ['usr/bin/hello', 'usr/bin/hello-again', 'usr/bin/sh', 'usr/share/doc/hello/README'],
+    },
     { name: 'iputils-ping', version: '3:20221126-1', source: 'iputils', files: ['usr/bin/ping'] },
     { name: 'libfoo1', version: '2.1-3', source: 'foo', files: ['usr/lib/libfoo.so.1'] },
   ]).map((i) => ({ ...i, entry: { ...i.entry, mtimeSec: T0 + 86400 } })),
@@ -101,18 +130,37 @@ export async function makeSample(dest: string): Promise<string> {
     await layout.writeBlobBytes(gz, sha256(gz));
     layers.push({ mediaType: MediaType.OciLayerGzip, digest: sha256(gz), size: gz.length });
   }
-  const config = Buffer.from(JSON.stringify({
-    created: '2023-11-15T22:13:20Z',
-    architecture: 'amd64',
-    os: 'linux',
-    config: { Env: ['PATH=/usr/bin'], Cmd: ['/usr/bin/sh'], Labels: { 'org.opencontainers.image.title': 'rechunker sample' } },
-    rootfs: { type: 'layers', diff_ids: tars.map((t) => sha256(t)) },
-    history: [{ created: '2023-11-14T22:13:20Z', created_by: 'base' }, { created: '2023-11-15T22:13:20Z', created_by: 'RUN apt-get upgrade' }],
-  }));
+  const config = Buffer.from(
+    JSON.stringify({
+      created: '2023-11-15T22:13:20Z',
+      architecture: 'amd64',
+      os: 'linux',
+      config: {
+        Env: ['PATH=/usr/bin'],
+        Cmd: ['/usr/bin/sh'],
+        Labels: { 'org.opencontainers.image.title': 'rechunker sample' },
+      },
+      rootfs: { type: 'layers', diff_ids: tars.map((t) => sha256(t)) },
+      history: [
+        { created: '2023-11-14T22:13:20Z', created_by: 'base' },
+        { created: '2023-11-15T22:13:20Z', created_by: 'RUN apt-get upgrade' },
+      ],
+    }),
+  );
   await layout.writeBlobBytes(config, sha256(config));
-  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config: { mediaType: MediaType.OciConfig, digest: sha256(config), size: config.length }, layers }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, digest: sha256(config), size: config.length },
+      layers,
+    }),
+  );
   await layout.writeBlobBytes(manifest, sha256(manifest));
-  await layout.setManifest({ mediaType: MediaType.OciManifest, digest: sha256(manifest), size: manifest.length }, 'latest');
+  await layout.setManifest(
+    { mediaType: MediaType.OciManifest, digest: sha256(manifest), size: manifest.length },
+    'latest',
+  );
   return sha256(manifest);
 }
 

@@ -36,13 +36,18 @@ export class RechunkerError extends Error {
 export function withContext(err: unknown, where: string): RechunkerError {
   if (err instanceof RechunkerError) {
     if (err.message.startsWith(`${where}: `)) return err;
-    const wrapped = new RechunkerError(err.code, `${where}: ${err.message}`, { cause: err.cause, exitCode: err.exitCode });
+    const wrapped = new RechunkerError(err.code, `${where}: ${err.message}`, {
+      cause: err.cause,
+      exitCode: err.exitCode,
+    });
     return wrapped;
   }
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'ENOENT') return new RechunkerError('NOT_FOUND', `${where}: ${e.message}`, { cause: err });
   if (e?.code === 'Z_BUF_ERROR' || e?.code === 'Z_DATA_ERROR' || /unexpected end of file/i.test(e?.message ?? '')) {
-    return new RechunkerError('CORRUPT_BLOB', `${where}: compressed data is corrupt or truncated (${e.message})`, { cause: err });
+    return new RechunkerError('CORRUPT_BLOB', `${where}: compressed data is corrupt or truncated (${e.message})`, {
+      cause: err,
+    });
   }
   if (typeof e?.code === 'string' && e.code.startsWith('E')) {
     return new RechunkerError('IO', `${where}: ${e.message}`, { cause: err });

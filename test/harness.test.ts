@@ -56,7 +56,10 @@ describe('harness against the corpus and podman', () => {
     assert.equal(diffs.length, 0, formatDifferences(diffs));
     // The ignore list is exactly the build marker: without it, that is the only difference.
     const raw = compareTrees(expected, tree);
-    assert.deepEqual(raw.map((d) => [d.path, d.fields.map((f) => f.field)]), [['.done', ['missing']]]);
+    assert.deepEqual(
+      raw.map((d) => [d.path, d.fields.map((f) => f.field)]),
+      [['.done', ['missing']]],
+    );
     t.diagnostic(`${expected.size} entries, 0 differences, ${Date.now() - started} ms`);
   });
 
@@ -67,7 +70,10 @@ describe('harness against the corpus and podman', () => {
     assertOnlyImpliedDirectories(diffs, pulledAtNs);
     // The README's figure for this corpus is ~77; a rebuilt corpus may differ a little.
     assert.ok(diffs.length >= 20, `expected dozens of shadowed directories, got ${formatDifferences(diffs)}`);
-    assert.ok(diffs.some((d) => d.path === 'usr'), 'usr is one of the implied directories');
+    assert.ok(
+      diffs.some((d) => d.path === 'usr'),
+      'usr is one of the implied directories',
+    );
     t.diagnostic(`${diffs.length} directory mtime differences`);
   });
 
@@ -76,7 +82,10 @@ describe('harness against the corpus and podman', () => {
     const [expected, { tree, pulledAtNs }] = await Promise.all([trueTree('derived'), mountedTree('derived')]);
     const diffs = compareTrees(expected, tree, { ignore: corpusIgnore });
     assertOnlyImpliedDirectories(diffs, pulledAtNs);
-    assert.ok(diffs.some((d) => d.path === 'etc'), `etc must be shadowed (the motd edit implies it):\n${formatDifferences(diffs)}`);
+    assert.ok(
+      diffs.some((d) => d.path === 'etc'),
+      `etc must be shadowed (the motd edit implies it):\n${formatDifferences(diffs)}`,
+    );
     t.diagnostic(`${diffs.length} directory mtime differences`);
   });
 
@@ -88,7 +97,10 @@ describe('harness against the corpus and podman', () => {
     assert.equal(cap, expected.get('usr/bin/ping')!.xattrs.get('security.capability'));
     const acls = [...tree].filter(([, e]) => e.xattrs.has('system.posix_acl_access')).map(([p]) => p);
     assert.ok(acls.length > 0, 'some path has system.posix_acl_access');
-    assert.ok(acls.includes('var/log/journal'), `var/log/journal carries the ACL in the corpus; found ${acls.join(', ')}`);
+    assert.ok(
+      acls.includes('var/log/journal'),
+      `var/log/journal carries the ACL in the corpus; found ${acls.join(', ')}`,
+    );
     // getfattr must not follow symlinks: usr/bin/ping4 -> ping would otherwise show ping's capability.
     const linked = [...expected].filter(([, e]) => e.type === 'symlink' && e.xattrs.size > 0).map(([p]) => p);
     assert.deepEqual(linked, []);
@@ -126,7 +138,11 @@ test('compareTrees reports a mode, an xattr, a symlink target and a broken hardl
       await symlink('target-one', path.join(root, 'link'));
       await writeFile(path.join(root, 'h1'), 'same');
       await writeFile(Buffer.concat([Buffer.from(`${root}/`), oddName]), 'odd');
-      await setfattr(Buffer.concat([Buffer.from(`${root}/`), oddName]).toString('latin1'), 'user.odd\\name', '0x00ff0a');
+      await setfattr(
+        Buffer.concat([Buffer.from(`${root}/`), oddName]).toString('latin1'),
+        'user.odd\\name',
+        '0x00ff0a',
+      );
       await setfattr(path.join(root, 'xattr'), 'user.test', '0x0001');
       await setfattr(path.join(root, 'xattr'), 'user.kept', '0x02');
     }
@@ -137,7 +153,8 @@ test('compareTrees reports a mode, an xattr, a symlink target and a broken hardl
     await rm(path.join(b, 'link'));
     await symlink('target-two', path.join(b, 'link'));
     for (const root of [a, b]) {
-      for (const p of ['sub/mode', 'xattr', 'link', 'h1', 'h2', 'sub', '.']) await lutimes(path.join(root, p), 1_700_000_000, 1_700_000_000.5);
+      for (const p of ['sub/mode', 'xattr', 'link', 'h1', 'h2', 'sub', '.'])
+        await lutimes(path.join(root, p), 1_700_000_000, 1_700_000_000.5);
       await lutimes(Buffer.concat([Buffer.from(`${root}/`), oddName]), 1, 1);
     }
     const [sa, sb] = await Promise.all([snapshotTree(a), snapshotTree(b)]);
@@ -146,15 +163,22 @@ test('compareTrees reports a mode, an xattr, a symlink target and a broken hardl
     assert.deepEqual(sa.get('h1')?.hardlinks, ['h1', 'h2']);
 
     const diffs = compareTrees(sa, sb);
-    const summary = diffs.map((d) => [d.path, d.fields.map((f) => f.names ? `${f.field}:${f.names.join(',')}` : f.field)]);
+    const summary = diffs.map((d) => [
+      d.path,
+      d.fields.map((f) => (f.names ? `${f.field}:${f.names.join(',')}` : f.field)),
+    ]);
     // A broken set changes the set of both its members, so h1 and h2 are both reported.
-    assert.deepEqual(summary, [
-      ['h1', ['hardlinks']],
-      ['h2', ['hardlinks']],
-      ['link', ['symlink']],
-      ['sub/mode', ['mode']],
-      ['xattr', ['xattrs:user.test']],
-    ], formatDifferences(diffs));
+    assert.deepEqual(
+      summary,
+      [
+        ['h1', ['hardlinks']],
+        ['h2', ['hardlinks']],
+        ['link', ['symlink']],
+        ['sub/mode', ['mode']],
+        ['xattr', ['xattrs:user.test']],
+      ],
+      formatDifferences(diffs),
+    );
     assert.equal(compareTrees(sa, sa).length, 0);
     assert.equal(compareTrees(sa, sb, { ignore: (p) => p === 'h2' || p === 'h1' }).length, 3);
     assert.match(formatDifferences(diffs, 2), /^5 difference\(s\):\n.*\n.*\n {2}\.\.\. and 3 more$/);
@@ -165,10 +189,19 @@ test('compareTrees reports a mode, an xattr, a symlink target and a broken hardl
 
 async function setfattr(file: string, name: string, value: string): Promise<void> {
   // execFile passes arguments as UTF-8; a latin1 path must go through as its raw bytes, so use the shell's printf.
-  const res = await run('sh', ['-c', 'setfattr -n "$1" -v "$2" "$(printf "%b" "$3")"', 'sh', name, value, toPrintfEscapes(file)]);
+  const res = await run('sh', [
+    '-c',
+    'setfattr -n "$1" -v "$2" "$(printf "%b" "$3")"',
+    'sh',
+    name,
+    value,
+    toPrintfEscapes(file),
+  ]);
   if (res.code !== 0) throw new Error(`setfattr ${name} on ${JSON.stringify(file)}: ${res.stderr}`);
 }
 
 function toPrintfEscapes(latin1: string): string {
-  return [...latin1].map((c) => (/[A-Za-z0-9/._-]/.test(c) ? c : `\\0${c.charCodeAt(0).toString(8).padStart(3, '0')}`)).join('');
+  return [...latin1]
+    .map((c) => (/[A-Za-z0-9/._-]/.test(c) ? c : `\\0${c.charCodeAt(0).toString(8).padStart(3, '0')}`))
+    .join('');
 }

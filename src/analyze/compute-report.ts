@@ -1,5 +1,12 @@
 import type { AnalyzeReport } from './analyze-report.js';
-import { dedupFigures, loadFileTable, lowerBound, relayering, topDuplicatedPaths, topDuplicatedTypes } from './dedup-figures.js';
+import {
+  dedupFigures,
+  loadFileTable,
+  lowerBound,
+  relayering,
+  topDuplicatedPaths,
+  topDuplicatedTypes,
+} from './dedup-figures.js';
 import { imageFigures } from './image-figures.js';
 import type { ParquetIndex } from './parquet-index.js';
 import { seriesSteps, type PlanBudget } from './series-figures.js';
@@ -12,7 +19,10 @@ export async function computeReport(
   opts: { series: boolean; budget: PlanBudget },
   stats: AnalyzeReport['index'],
 ): Promise<AnalyzeReport> {
-  await loadFileTable(index.db, images.map((s) => index.imageFilesPath(s.manifestDigest)));
+  await loadFileTable(
+    index.db,
+    images.map((s) => index.imageFilesPath(s.manifestDigest)),
+  );
   const report: AnalyzeReport = {
     images: images.map(imageFigures),
     dedup: await dedupFigures(index.db, images),

@@ -12,7 +12,9 @@ const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
  */
 export async function loadFileTable(db: DuckDBConnection, files: readonly string[]): Promise<void> {
   const parts = files.map((f, i) => `SELECT ${i} AS image, * FROM read_parquet(${sqlString(f)})`);
-  await db.run(`CREATE OR REPLACE TEMP TABLE f AS ${parts.length > 0 ? parts.join(' UNION ALL ') : 'SELECT 0 AS image, NULL::VARCHAR AS path, 0::BIGINT AS size, NULL::VARCHAR AS digest, 0::BIGINT AS compressed_size, 0 AS inode, true AS first, NULL::VARCHAR AS component WHERE false'}`);
+  await db.run(
+    `CREATE OR REPLACE TEMP TABLE f AS ${parts.length > 0 ? parts.join(' UNION ALL ') : 'SELECT 0 AS image, NULL::VARCHAR AS path, 0::BIGINT AS size, NULL::VARCHAR AS digest, 0::BIGINT AS compressed_size, 0 AS inode, true AS first, NULL::VARCHAR AS component WHERE false'}`,
+  );
 }
 
 async function rows(db: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
@@ -24,7 +26,10 @@ const ratio = (a: number, b: number) => (b === 0 ? 1 : Math.round((a / b) * 1000
 /** File-level against layer-level deduplication. */
 export async function dedupFigures(db: DuckDBConnection, images: readonly ImageSummary[]): Promise<DedupFigures> {
   const [t] = await rows(db, `SELECT coalesce(sum(size), 0) AS bytes, count(*) AS n FROM f WHERE first`);
-  const [d] = await rows(db, `SELECT coalesce(sum(size), 0) AS bytes, count(*) AS n FROM (SELECT digest, any_value(size) AS size FROM f GROUP BY digest)`);
+  const [d] = await rows(
+    db,
+    `SELECT coalesce(sum(size), 0) AS bytes, count(*) AS n FROM (SELECT digest, any_value(size) AS size FROM f GROUP BY digest)`,
+  );
   const layers = new Map<string, number>();
   let totalBytes = 0;
   let totalCount = 0;
@@ -36,9 +41,24 @@ export async function dedupFigures(db: DuckDBConnection, images: readonly ImageS
     }
   }
   const distinctBytes = [...layers.values()].reduce((s, n) => s + n, 0);
-  const files = { totalBytes: Number(t!.bytes), distinctBytes: Number(d!.bytes), totalCount: Number(t!.n), distinctCount: Number(d!.n), ratio: 0 };
+  const files = {
+    totalBytes: Number(t!.bytes),
+    distinctBytes: Number(d!.bytes),
+    totalCount: Number(t!.n),
+    distinctCount: Number(d!.n),
+    ratio: 0,
+  };
   files.ratio = ratio(files.totalBytes, files.distinctBytes);
-  return { files, layers: { totalBytes, distinctBytes, totalCount, distinctCount: layers.size, ratio: ratio(totalBytes, distinctBytes) } };
+  return {
+    files,
+    layers: {
+      totalBytes,
+      distinctBytes,
+      totalCount,
+      distinctCount: layers.size,
+      ratio: ratio(totalBytes, distinctBytes),
+    },
+  };
 }
 
 /**
@@ -46,22 +66,28 @@ export async function dedupFigures(db: DuckDBConnection, images: readonly ImageS
  * a path held by 4 images with one content counts 3 copies' bytes.
  */
 export async function topDuplicatedPaths(db: DuckDBConnection): Promise<DuplicatedPath[]> {
-  const r = await rows(db, `
+  const r = await rows(
+    db,
+    `
     SELECT path, count(*) AS copies, sum(size) - sum(distinct_size) AS dup FROM (
       SELECT path, size, CASE WHEN row_number() OVER (PARTITION BY path, digest ORDER BY image) = 1 THEN size ELSE 0 END AS distinct_size
       FROM f WHERE first)
-    GROUP BY path HAVING dup > 0 ORDER BY dup DESC, path LIMIT ${TOP}`);
+    GROUP BY path HAVING dup > 0 ORDER BY dup DESC, path LIMIT ${TOP}`,
+  );
   return r.map((x) => ({ path: String(x.path), copies: Number(x.copies), duplicatedBytes: Number(x.dup) }));
 }
 
 /** File name extensions by duplicated bytes (within and across images), a hardlink set once. */
 export async function topDuplicatedTypes(db: DuckDBConnection): Promise<DuplicatedType[]> {
-  const r = await rows(db, `
+  const r = await rows(
+    db,
+    `
     SELECT ext, count(*) AS files, sum(size) - sum(distinct_size) AS dup FROM (
       SELECT lower(regexp_extract(regexp_extract(path, '[^/]*$'), '\\.([A-Za-z0-9_+-]{1,16})$', 1)) AS ext, size,
         CASE WHEN row_number() OVER (PARTITION BY digest ORDER BY image, path) = 1 THEN size ELSE 0 END AS distinct_size
       FROM f WHERE first)
-    GROUP BY ext HAVING dup > 0 ORDER BY dup DESC, ext LIMIT ${TOP}`);
+    GROUP BY ext HAVING dup > 0 ORDER BY dup DESC, ext LIMIT ${TOP}`,
+  );
   return r.map((x) => ({ type: String(x.ext), files: Number(x.files), duplicatedBytes: Number(x.dup) }));
 }
 
@@ -71,11 +97,18 @@ export async function topDuplicatedTypes(db: DuckDBConnection): Promise<Duplicat
  * by k images saves k - 1 copies of its bytes.
  */
 export async function relayering(db: DuckDBConnection): Promise<Relayering> {
-  const r = await rows(db, `
+  const r = await rows(
+    db,
+    `
     SELECT holders, count(*) AS contents, sum(size) AS bytes FROM (
       SELECT digest, any_value(size) AS size, list(DISTINCT image ORDER BY image) AS holders FROM f GROUP BY digest)
-    GROUP BY holders ORDER BY bytes DESC, contents DESC`);
-  const groups = r.map((x) => ({ images: (x.holders as number[]).map(Number), contents: Number(x.contents), bytes: Number(x.bytes) }));
+    GROUP BY holders ORDER BY bytes DESC, contents DESC`,
+  );
+  const groups = r.map((x) => ({
+    images: (x.holders as number[]).map(Number),
+    contents: Number(x.contents),
+    bytes: Number(x.bytes),
+  }));
   return {
     groups: groups.slice(0, GROUPS),
     layerCount: groups.length,
@@ -86,8 +119,11 @@ export async function relayering(db: DuckDBConnection): Promise<Relayering> {
 
 /** Contents of image `to` that image `from` does not hold, each gzip'd alone. */
 export async function lowerBound(db: DuckDBConnection, from: number, to: number): Promise<number> {
-  const [x] = await rows(db, `
+  const [x] = await rows(
+    db,
+    `
     SELECT coalesce(sum(c), 0) AS bytes FROM (SELECT digest, any_value(compressed_size) AS c FROM f WHERE image = ${to} GROUP BY digest)
-    WHERE digest NOT IN (SELECT digest FROM f WHERE image = ${from})`);
+    WHERE digest NOT IN (SELECT digest FROM f WHERE image = ${from})`,
+  );
   return Number(x!.bytes);
 }

@@ -7,7 +7,8 @@ const TOP_COMPONENTS = 10;
 export function imageFigures(s: ImageSummary): ImageFigures {
   const byKind: ImageFigures['componentsByKind'] = {};
   for (const c of s.components) {
-    const k = (byKind[c.kind] ??= { components: 0, bytes: 0 });
+    byKind[c.kind] ??= { components: 0, bytes: 0 };
+    const k = byKind[c.kind]!;
     k.components++;
     k.bytes += c.size;
   }
@@ -15,7 +16,12 @@ export function imageFigures(s: ImageSummary): ImageFigures {
   return {
     name: s.name,
     manifestDigest: s.manifestDigest,
-    layers: s.layers.map((l) => ({ digest: l.digest, compressedSize: l.compressedSize, contentBytes: l.contentBytes, entries: l.entries })),
+    layers: s.layers.map((l) => ({
+      digest: l.digest,
+      compressedSize: l.compressedSize,
+      contentBytes: l.contentBytes,
+      entries: l.entries,
+    })),
     compressedBytes: s.compressedBytes,
     uncompressedBytes: s.uncompressedBytes,
     files: s.files,

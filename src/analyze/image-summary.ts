@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
 import { detectComponents } from '../components/detect.js';
 import type { Component } from '../components/types.js';
-import { FileGraph, inodeToEntry, isDir, type Inode } from '../graph/file-graph.js';
+import { type FileGraph, inodeToEntry, isDir, type Inode } from '../graph/file-graph.js';
 import { fingerprintComponents } from '../plan/fingerprint.js';
 import { writeTar } from '../tar/writer.js';
 import { flattenIndex } from './index-flatten.js';
 import { indexTreeView } from './index-tree-view.js';
 import type { ComponentSummary, ImageFileRow, ImageSummary, IndexedLayer } from './index-schema.js';
-
 
 export async function summarizeImage(
   name: string,
@@ -39,7 +38,15 @@ export async function summarizeImage(
     if (first) inodeIds.set(inode, inodeIds.size);
     const facts = tree.contents.get(inode.content.sha256)!;
     const component = owner.get(p) ?? '';
-    files.push({ path: p, size: inode.size, digest: `sha256:${inode.content.sha256}`, compressedSize: facts.compressedSize, inode: inodeIds.get(inode)!, first, component });
+    files.push({
+      path: p,
+      size: inode.size,
+      digest: `sha256:${inode.content.sha256}`,
+      compressedSize: facts.compressedSize,
+      inode: inodeIds.get(inode)!,
+      first,
+      component,
+    });
     if (!first) continue;
     fileBytes += inode.size;
     compressedByComponent.set(component, (compressedByComponent.get(component) ?? 0) + facts.compressedSize);
@@ -52,7 +59,13 @@ export async function summarizeImage(
   const summary: ImageSummary = {
     name,
     manifestDigest,
-    layers: layers.map((l) => ({ digest: l.facts.layerDigest, mediaType: l.facts.mediaType, compressedSize: l.facts.compressedSize, contentBytes: l.facts.contentBytes, entries: l.facts.entries })),
+    layers: layers.map((l) => ({
+      digest: l.facts.layerDigest,
+      mediaType: l.facts.mediaType,
+      compressedSize: l.facts.compressedSize,
+      contentBytes: l.facts.contentBytes,
+      entries: l.facts.entries,
+    })),
     compressedBytes: layers.reduce((s, l) => s + l.facts.compressedSize, 0),
     uncompressedBytes: layers.reduce((s, l) => s + l.facts.contentBytes, 0),
     files: files.length,
@@ -92,7 +105,9 @@ function directoryFacts(graph: FileGraph): { fingerprint: string; compressedByte
     if (!isDir(node)) continue;
     const i = node.inode;
     dirs.push([p, i]);
-    h.update(`${p}\0${i.mode} ${i.uid} ${i.gid} ${i.mtimeSec}.${i.mtimeNsec} ${[...(i.xattrs?.keys() ?? [])].join(',')}\n`);
+    h.update(
+      `${p}\0${i.mode} ${i.uid} ${i.gid} ${i.mtimeSec}.${i.mtimeNsec} ${[...(i.xattrs?.keys() ?? [])].join(',')}\n`,
+    );
   }
   return {
     fingerprint: h.digest('hex').slice(0, 32),

@@ -39,7 +39,8 @@ export async function flattenIndex(name: string, layers: readonly IndexedLayer[]
   const store = {
     async put(_body: AsyncIterable<Buffer>, size: number): Promise<ContentRef> {
       const sha256 = current!.digest!.slice('sha256:'.length);
-      if (!contents.has(sha256)) contents.set(sha256, { size, compressedSize: current!.compressedSize ?? size, content: current!.content });
+      if (!contents.has(sha256))
+        contents.set(sha256, { size, compressedSize: current!.compressedSize ?? size, content: current!.content });
       else if (current!.content && !contents.get(sha256)!.content) contents.get(sha256)!.content = current!.content;
       return { sha256, offset: 0, size };
     },

@@ -85,7 +85,10 @@ export async function indexLayerEntries(items: AsyncIterable<TarReadItem>): Prom
   return rows;
 }
 
-async function streamFacts(body: AsyncIterable<Buffer>, keep: boolean): Promise<{ digest: string; compressed: number; content: Buffer | null }> {
+async function streamFacts(
+  body: AsyncIterable<Buffer>,
+  keep: boolean,
+): Promise<{ digest: string; compressed: number; content: Buffer | null }> {
   const hash = createHash('sha256');
   const z = zlib.createGzip({ level: GZIP_LEVEL });
   let compressed = 0;

@@ -15,7 +15,16 @@ import type { ComponentKind, ComponentMeta } from '../components/types.js';
 export const INDEX_VERSION = 1;
 
 export type IndexEntryType =
-  | 'file' | 'hardlink' | 'symlink' | 'dir' | 'chardev' | 'blockdev' | 'fifo' | 'whiteout' | 'opaque' | 'none';
+  | 'file'
+  | 'hardlink'
+  | 'symlink'
+  | 'dir'
+  | 'chardev'
+  | 'blockdev'
+  | 'fifo'
+  | 'whiteout'
+  | 'opaque'
+  | 'none';
 
 /** What the index knows of one layer blob. */
 export interface LayerFacts {

@@ -16,7 +16,10 @@ export function indexTreeView(tree: IndexedImageTree, name: string): GraphTreeVi
       const kept = tree.contents.get(ref.sha256)?.content;
       if (kept) return kept;
       const at = [...tree.graph.walk()].find(([, n]) => n.inode.content?.sha256 === ref.sha256)?.[0] ?? ref.sha256;
-      throw new RechunkerError('UNSUPPORTED', `${name}: the analyze index keeps no content for ${displayPath(at)}; component detection needs it (index-schema.ts keepsContent)`);
+      throw new RechunkerError(
+        'UNSUPPORTED',
+        `${name}: the analyze index keeps no content for ${displayPath(at)}; component detection needs it (index-schema.ts keepsContent)`,
+      );
     },
   } as Pick<ContentStore, 'readAll'> as ContentStore;
   return new GraphTreeView(tree.graph, store);

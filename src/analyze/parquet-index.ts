@@ -23,8 +23,18 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { RechunkerError } from '../errors.js';
-import { INDEX_COLUMNS, INDEX_VERSION, type ImageFileRow, type ImageSummary, type IndexedLayer, type IndexEntry, type LayerFacts, decodePath, encodePath, layerFileName } from './index-schema.js';
-
+import {
+  INDEX_COLUMNS,
+  INDEX_VERSION,
+  type ImageFileRow,
+  type ImageSummary,
+  type IndexedLayer,
+  type IndexEntry,
+  type LayerFacts,
+  decodePath,
+  encodePath,
+  layerFileName,
+} from './index-schema.js';
 
 type DuckModule = typeof import('@duckdb/node-api');
 
@@ -48,7 +58,12 @@ export class ParquetIndex {
     await fs.mkdir(path.join(dir, 'images'), { recursive: true });
     const duck = await import('@duckdb/node-api');
     // A small, fixed footprint: the figures are over a few hundred thousand rows at most.
-    const instance = await duck.DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '48MB', allocator_flush_threshold: '4MB', allocator_bulk_deallocation_flush_threshold: '4MB' });
+    const instance = await duck.DuckDBInstance.create(':memory:', {
+      threads: '1',
+      memory_limit: '48MB',
+      allocator_flush_threshold: '4MB',
+      allocator_bulk_deallocation_flush_threshold: '4MB',
+    });
     return new ParquetIndex(dir, duck, instance, await instance.connect());
   }
 
@@ -139,7 +154,10 @@ export class ParquetIndex {
     const at = (name: string, i: number) => cols[name]![i];
     const version = cols.index_version?.[0];
     if (version === undefined || Number(version) !== INDEX_VERSION) {
-      throw new RechunkerError('UNSUPPORTED', `${file}: index version ${String(version)}, this rechunker reads ${INDEX_VERSION}; remove the file to index the layer again`);
+      throw new RechunkerError(
+        'UNSUPPORTED',
+        `${file}: index version ${String(version)}, this rechunker reads ${INDEX_VERSION}; remove the file to index the layer again`,
+      );
     }
     const facts: LayerFacts = {
       layerDigest: String(at('layer_digest', 0)),
@@ -170,7 +188,9 @@ export class ParquetIndex {
 
   /** An image's summary and file table; the summary goes last, so it stands for a complete pair. */
   async writeImage(summary: ImageSummary, files: readonly ImageFileRow[]): Promise<void> {
-    await this.db.run('CREATE OR REPLACE TEMP TABLE stage_files (path VARCHAR, size BIGINT, digest VARCHAR, compressed_size BIGINT, inode INTEGER, first BOOLEAN, component VARCHAR)');
+    await this.db.run(
+      'CREATE OR REPLACE TEMP TABLE stage_files (path VARCHAR, size BIGINT, digest VARCHAR, compressed_size BIGINT, inode INTEGER, first BOOLEAN, component VARCHAR)',
+    );
     const a = await this.db.createAppender('stage_files');
     for (const f of files) {
       a.appendVarchar(encodePath(f.path).text);
@@ -208,8 +228,12 @@ export class ParquetIndex {
   async listImages(): Promise<ImageSummary[]> {
     const dir = path.join(this.dir, 'images');
     const names = (await fs.readdir(dir)).filter((n) => n.endsWith(`.v${INDEX_VERSION}.json`));
-    const all = await Promise.all(names.map(async (n) => JSON.parse(await fs.readFile(path.join(dir, n), 'utf8')) as ImageSummary));
-    return all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.manifestDigest < b.manifestDigest ? -1 : 1));
+    const all = await Promise.all(
+      names.map(async (n) => JSON.parse(await fs.readFile(path.join(dir, n), 'utf8')) as ImageSummary),
+    );
+    return all.sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : a.manifestDigest < b.manifestDigest ? -1 : 1,
+    );
   }
 
   async close(): Promise<void> {
@@ -221,7 +245,7 @@ export class ParquetIndex {
 const ENTRY_COLUMNS = INDEX_COLUMNS.map(([n]) => n);
 
 function toEntry(get: (column: string) => unknown): IndexEntry {
-  const r = ENTRY_COLUMNS.reduce<Record<string, unknown>>((o, k) => ((o[k] = get(k)), o), {});
+  const r: Record<string, unknown> = Object.fromEntries(ENTRY_COLUMNS.map((k) => [k, get(k)]));
   const bytes = r.path_bytes instanceof Uint8Array ? Buffer.from(r.path_bytes) : null;
   const names = (r.xattr_names as string[] | null) ?? [];
   const values = (r.xattr_values as Uint8Array[] | null) ?? [];

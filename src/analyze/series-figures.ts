@@ -13,7 +13,14 @@ export interface PlanBudget {
 
 function asComponent(c: ComponentSummary): Component {
   // The planner reads names, kinds, sizes, groups and metadata; paths only matter to writers.
-  return { name: c.name, kind: c.kind, paths: [], size: c.size, ...(c.group ? { group: c.group } : {}), ...(c.meta ? { meta: c.meta } : {}) };
+  return {
+    name: c.name,
+    kind: c.kind,
+    paths: [],
+    size: c.size,
+    ...(c.group ? { group: c.group } : {}),
+    ...(c.meta ? { meta: c.meta } : {}),
+  };
 }
 
 function plan(img: ImageSummary, budget: PlanBudget, prior?: Plan): Plan {
@@ -22,7 +29,16 @@ function plan(img: ImageSummary, budget: PlanBudget, prior?: Plan): Plan {
     layerBudget: budget.layerBudget,
     maxLayers: budget.maxLayers,
     fingerprints: new Map(img.components.map((c) => [c.name, c.fingerprint])),
-    ...(prior ? { prior: { version: prior.version, maxLayers: prior.maxLayers, layers: prior.layers, components: prior.components } } : {}),
+    ...(prior
+      ? {
+          prior: {
+            version: prior.version,
+            maxLayers: prior.maxLayers,
+            layers: prior.layers,
+            components: prior.components,
+          },
+        }
+      : {}),
   });
 }
 
@@ -34,7 +50,11 @@ function plan(img: ImageSummary, budget: PlanBudget, prior?: Plan): Plan {
  * A layer weighs what its files weigh gzip'd alone, and the layer of directories (the default
  * parent-directory mode) is downloaded when any directory's metadata changed.
  */
-export function seriesSteps(images: readonly ImageSummary[], budget: PlanBudget, lowerBounds: readonly number[]): SeriesStep[] {
+export function seriesSteps(
+  images: readonly ImageSummary[],
+  budget: PlanBudget,
+  lowerBounds: readonly number[],
+): SeriesStep[] {
   const steps: SeriesStep[] = [];
   let prior = images.length > 0 ? plan(images[0]!, budget) : undefined;
   for (let i = 1; i < images.length; i++) {
@@ -77,5 +97,8 @@ export function seriesSteps(images: readonly ImageSummary[], budget: PlanBudget,
 /** A layer's identity as far as its digest goes: its components and their contents. */
 function layerKey(names: readonly string[], img: ImageSummary): string {
   const fp = new Map(img.components.map((c) => [c.name, c.fingerprint]));
-  return [...names].sort().map((n) => `${n}=${fp.get(n) ?? '?'}`).join('\n');
+  return [...names]
+    .sort()
+    .map((n) => `${n}=${fp.get(n) ?? '?'}`)
+    .join('\n');
 }

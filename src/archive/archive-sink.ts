@@ -47,7 +47,11 @@ export class ArchiveSink implements ImageSink {
         } catch (e) {
           const why = e instanceof Error ? e.message : String(e);
           const code = e instanceof RechunkerError ? e.code : 'IO';
-          throw new RechunkerError(code, `${this.name}: ${this.file} exists and is not an OCI archive this tool can add to (${why}); remove it or choose another name`, { cause: e });
+          throw new RechunkerError(
+            code,
+            `${this.name}: ${this.file} exists and is not an OCI archive this tool can add to (${why}); remove it or choose another name`,
+            { cause: e },
+          );
         }
       }
       return new LayoutSink(this.name, tmp, this.tag, 'work directory');
@@ -76,7 +80,8 @@ export class ArchiveSink implements ImageSink {
     await sink.putManifest(bytes, mediaType, digest);
     const after = before ? await reachableBlobs(dir) : undefined;
     if (before && after) {
-      for (const d of before) if (!after.has(d)) await fs.rm(path.join(dir, 'blobs', 'sha256', d.slice(7)), { force: true });
+      for (const d of before)
+        if (!after.has(d)) await fs.rm(path.join(dir, 'blobs', 'sha256', d.slice(7)), { force: true });
     }
     // A missing parent directory is made, as an oci: destination's is, and goes again on failure.
     const made = await makeDirs(path.dirname(path.resolve(this.file))).catch((e: unknown) => {

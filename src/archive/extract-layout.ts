@@ -34,7 +34,11 @@ export async function extractLayout(file: string, dir: string, where = `oci-arch
     input = createReadStream(file, { highWaterMark: 1024 * 1024 });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new RechunkerError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `${where}: cannot read the archive: ${code ?? String(e)}`, { cause: e });
+    throw new RechunkerError(
+      code === 'ENOENT' ? 'NOT_FOUND' : 'IO',
+      `${where}: cannot read the archive: ${code ?? String(e)}`,
+      { cause: e },
+    );
   }
   let made = false;
   try {
@@ -42,7 +46,10 @@ export async function extractLayout(file: string, dir: string, where = `oci-arch
       const shown = displayPath(entry.path);
       if (entry.type === 'dir') continue;
       if (entry.type !== 'file') {
-        throw new RechunkerError('UNSAFE_PATH', `${where}: entry "${shown}" is a ${entry.type}; an OCI layout archive holds only regular files and directories`);
+        throw new RechunkerError(
+          'UNSAFE_PATH',
+          `${where}: entry "${shown}" is a ${entry.type}; an OCI layout archive holds only regular files and directories`,
+        );
       }
       let dest: string;
       const blob = BLOB.exec(entry.path);
@@ -54,7 +61,10 @@ export async function extractLayout(file: string, dir: string, where = `oci-arch
       } else if (TOP_FILES.has(entry.path)) {
         dest = path.join(dir, entry.path);
       } else if (entry.path.startsWith('blobs/')) {
-        throw new RechunkerError('BAD_TAR', `${where}: "${shown}" is not a blob name of an OCI layout (expected blobs/sha256/<64 hex digits>)`);
+        throw new RechunkerError(
+          'BAD_TAR',
+          `${where}: "${shown}" is not a blob name of an OCI layout (expected blobs/sha256/<64 hex digits>)`,
+        );
       } else {
         result.ignored.push(entry.path);
         continue;

@@ -34,7 +34,9 @@ async function* layoutItems(dir: string): AsyncGenerator<TarWriteItem> {
     const abs = path.join(dir, name);
     const st = await fs.stat(abs);
     const entry = newEntry(name, 'file', { mode: 0o644, size: st.size });
-    yield st.size === 0 ? { entry } : { entry, body: createReadStream(abs, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer> };
+    yield st.size === 0
+      ? { entry }
+      : { entry, body: createReadStream(abs, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer> };
   }
 }
 
@@ -46,7 +48,10 @@ export async function writeLayoutArchive(dir: string, file: string, name = `oci-
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     // 'wx': a fresh file of ours, never something already there (or a link planted under the name).
-    await pipeline(Readable.from(writeTar(layoutItems(dir)), { objectMode: false }), createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+    await pipeline(
+      Readable.from(writeTar(layoutItems(dir)), { objectMode: false }),
+      createWriteStream(tmp, { flags: 'wx', mode: 0o644 }),
+    );
     const handle = await fs.open(tmp, 'r');
     try {
       await handle.sync();

@@ -29,7 +29,12 @@ function describe(components: string[]): string {
  * Labels...) and replaces the filesystem description: new diff_ids, one history entry per layer,
  * and the plan in a label (plan/recorded-plan.ts).
  */
-export function assembleImage(input: ResolvedImage, layers: AssembledLayer[], planLabel: string, parentDirMode: string): AssembledImage {
+export function assembleImage(
+  input: ResolvedImage,
+  layers: AssembledLayer[],
+  planLabel: string,
+  parentDirMode: string,
+): AssembledImage {
   const src = input.config;
   const history: HistoryEntry[] = layers.map((l) => ({
     ...(src.created ? { created: src.created } : {}),
@@ -43,7 +48,11 @@ export function assembleImage(input: ResolvedImage, layers: AssembledLayer[], pl
     history,
   };
   const configBytes = Buffer.from(JSON.stringify(config));
-  const configDesc: Descriptor = { mediaType: MediaType.OciConfig, digest: sha256(configBytes), size: configBytes.length };
+  const configDesc: Descriptor = {
+    mediaType: MediaType.OciConfig,
+    digest: sha256(configBytes),
+    size: configBytes.length,
+  };
   const manifest: Manifest = {
     schemaVersion: 2,
     mediaType: MediaType.OciManifest,

@@ -46,7 +46,8 @@ export function reuseCandidates(
   if (ctx.priorCompression !== compressionKey(ctx.compression, ctx.level)) return layers.map(() => undefined);
   const mediaType = layerMediaType(ctx.compression);
   const byComponents = new Map<string, PriorLayer>();
-  for (const l of ctx.priorLayers) if (l.descriptor.mediaType === mediaType) byComponents.set(l.components.join(','), l);
+  for (const l of ctx.priorLayers)
+    if (l.descriptor.mediaType === mediaType) byComponents.set(l.components.join(','), l);
   return layers.map((layer) => {
     const prior = byComponents.get(layer.components.join(','));
     if (!prior) return undefined;

@@ -1,5 +1,5 @@
 import type { ContentStore } from '../graph/content-store.js';
-import { FileGraph, inodeToEntry, isDir, type Inode } from '../graph/file-graph.js';
+import { type FileGraph, inodeToEntry, isDir, type Inode } from '../graph/file-graph.js';
 import type { LayerPaths } from '../parents/strategy.js';
 import type { TarWriteItem } from '../tar/writer.js';
 
@@ -15,7 +15,12 @@ export interface EntryOptions {
  * Within a hardlink set the first path carries the content and the others link to it; the packer
  * guarantees the whole set is in this layer.
  */
-export function* layerEntries(graph: FileGraph, store: ContentStore, layer: LayerPaths, opts: EntryOptions): Generator<TarWriteItem> {
+export function* layerEntries(
+  graph: FileGraph,
+  store: ContentStore,
+  layer: LayerPaths,
+  opts: EntryOptions,
+): Generator<TarWriteItem> {
   const paths = [...layer.files, ...layer.dirs.filter((d) => d !== '.')].sort();
   if (layer.dirs.includes('.')) paths.unshift('.');
   const firstOfSet = new Map<Inode, string>();
@@ -23,7 +28,10 @@ export function* layerEntries(graph: FileGraph, store: ContentStore, layer: Laye
     const node = graph.get(path);
     if (!node) throw new Error(`internal: planned path ${path} is not in the graph`);
     const entry = inodeToEntry(path, node.inode);
-    if (opts.clampMtime !== undefined && (entry.mtimeSec > opts.clampMtime || (entry.mtimeSec === opts.clampMtime && entry.mtimeNsec > 0))) {
+    if (
+      opts.clampMtime !== undefined &&
+      (entry.mtimeSec > opts.clampMtime || (entry.mtimeSec === opts.clampMtime && entry.mtimeNsec > 0))
+    ) {
       entry.mtimeSec = opts.clampMtime;
       entry.mtimeNsec = 0;
     }

@@ -60,15 +60,33 @@ export async function hashTar(items: Iterable<TarWriteItem>): Promise<{ diffId: 
 }
 
 /** Stream entries through tar and the compressor into a file, hashing both sides on the way. */
-export async function writeLayer(items: Iterable<TarWriteItem>, workDir: string, compression: Compression, level?: number): Promise<BuiltLayer> {
+export async function writeLayer(
+  items: Iterable<TarWriteItem>,
+  workDir: string,
+  compression: Compression,
+  level?: number,
+): Promise<BuiltLayer> {
   const file = path.join(workDir, `layer-${randomBytes(6).toString('hex')}`);
   const tar = new HashCounter();
   const blob = new HashCounter();
   try {
-    await pipeline(Readable.from(writeTar(items), { objectMode: false }), tar, compressor(compression, level), blob, createWriteStream(file));
+    await pipeline(
+      Readable.from(writeTar(items), { objectMode: false }),
+      tar,
+      compressor(compression, level),
+      blob,
+      createWriteStream(file),
+    );
   } catch (e) {
     await fs.rm(file, { force: true });
     throw e;
   }
-  return { file, mediaType: layerMediaType(compression), digest: blob.digest(), size: blob.bytes, diffId: tar.digest(), uncompressedSize: tar.bytes };
+  return {
+    file,
+    mediaType: layerMediaType(compression),
+    digest: blob.digest(),
+    size: blob.bytes,
+    diffId: tar.digest(),
+    uncompressedSize: tar.bytes,
+  };
 }

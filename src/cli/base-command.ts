@@ -39,7 +39,12 @@ export abstract class BaseCommand extends Command {
     if (err instanceof RechunkerError) return this.fail(err.code, err.message, err.exitCode);
     // Flag and argument parsing errors: one line as every other error, not oclif's usage screen.
     if (err.oclif?.exit === 2 && (err as { code?: string }).code !== 'EEXIT') {
-      const what = err.message.split('\n').filter((l) => !/see more help/i.test(l)).map((l) => l.trim()).filter(Boolean).join(' ');
+      const what = err.message
+        .split('\n')
+        .filter((l) => !/see more help/i.test(l))
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .join(' ');
       const see = `(${this.flagGuess(what)}see ${this.config.bin} ${this.id ?? ''} --help)`;
       return this.fail('USAGE', `${what} ${see}`.replace(/ {2,}/g, ' '), 2);
     }
@@ -48,7 +53,8 @@ export abstract class BaseCommand extends Command {
     // A filesystem call that failed where no stage added context (destination, work directory):
     // the system's message names the call and the path, which is what the user needs.
     const sys = err as NodeJS.ErrnoException;
-    if (typeof sys.code === 'string' && typeof sys.syscall === 'string') return this.fail('IO', systemError(sys, this.workDir()), 1);
+    if (typeof sys.code === 'string' && typeof sys.syscall === 'string')
+      return this.fail('IO', systemError(sys, this.workDir()), 1);
     if (process.env.RECHUNKER_DEBUG) process.stderr.write(`${err.stack}\n`);
     return this.fail('INTERNAL', `${err.message} (this is a bug; RECHUNKER_DEBUG=1 shows where)`, 70);
   }

@@ -4,7 +4,7 @@ import type { Hook } from '@oclif/core';
  * oclif's command_not_found hook: an unknown command is a usage error in the one-line format of
  * every other error (or --json's object), exit 2, with the closest command when one is near.
  */
-const hook: Hook<'command_not_found'> = async function (opts) {
+const hook: Hook<'command_not_found'> = async (opts) => {
   const known = [...new Set([...opts.config.commandIDs, 'help'])].sort();
   // With spaces as the topic separator oclif joins the words after the command into the id.
   const typed = opts.id.split(':')[0]!;
@@ -12,7 +12,8 @@ const hook: Hook<'command_not_found'> = async function (opts) {
   const bin = opts.config.bin;
   const hint = guess ? `did you mean \`${bin} ${guess}\`? ` : '';
   const message = `unknown command "${typed}"; ${hint}(commands: ${known.join(', ')}; see ${bin} help)`;
-  if ((opts.argv ?? []).includes('--json')) process.stdout.write(JSON.stringify({ error: { code: 'USAGE', message } }) + '\n');
+  if ((opts.argv ?? []).includes('--json'))
+    process.stdout.write(JSON.stringify({ error: { code: 'USAGE', message } }) + '\n');
   else process.stderr.write(`${bin}: error [USAGE]: ${message}\n`);
   process.exitCode = 2;
   return undefined;

@@ -34,7 +34,8 @@ export const transportFlags = {
     helpValue: 'FILE',
   }),
   'tls-verify': Flags.boolean({
-    description: 'require https with a verified certificate (--tls-verify=false allows http and self-signed; loopback may use http)',
+    description:
+      'require https with a verified certificate (--tls-verify=false allows http and self-signed; loopback may use http)',
     default: true,
     allowNo: true,
   }),
@@ -53,10 +54,22 @@ export const transportFlags = {
 /** One side's own access, for commands with a source and a destination (skopeo copy's flags). */
 function sideFlags(side: 'src' | 'dest', what: string) {
   return {
-    [`${side}-creds`]: Flags.string({ description: `credentials USER:PASSWORD for the ${what} registry (default: --creds)`, helpValue: 'USER:PASS' }),
-    [`${side}-authfile`]: Flags.string({ description: `auth.json for the ${what} registry (default: --authfile)`, helpValue: 'FILE' }),
-    [`${side}-tls-verify`]: Flags.boolean({ description: `require https with a verified certificate at the ${what} (default: --tls-verify)`, allowNo: true }),
-    [`${side}-cert-dir`]: Flags.string({ description: `certificate directory for the ${what} registry (default: --cert-dir)`, helpValue: 'DIR' }),
+    [`${side}-creds`]: Flags.string({
+      description: `credentials USER:PASSWORD for the ${what} registry (default: --creds)`,
+      helpValue: 'USER:PASS',
+    }),
+    [`${side}-authfile`]: Flags.string({
+      description: `auth.json for the ${what} registry (default: --authfile)`,
+      helpValue: 'FILE',
+    }),
+    [`${side}-tls-verify`]: Flags.boolean({
+      description: `require https with a verified certificate at the ${what} (default: --tls-verify)`,
+      allowNo: true,
+    }),
+    [`${side}-cert-dir`]: Flags.string({
+      description: `certificate directory for the ${what} registry (default: --cert-dir)`,
+      helpValue: 'DIR',
+    }),
   };
 }
 
@@ -64,7 +77,10 @@ function sideFlags(side: 'src' | 'dest', what: string) {
 export const sideTransportFlags = {
   ...sideFlags('src', 'source'),
   ...sideFlags('dest', 'destination'),
-  digestfile: Flags.string({ description: "write the destination's manifest digest to FILE (for scripts)", helpValue: 'FILE' }),
+  digestfile: Flags.string({
+    description: "write the destination's manifest digest to FILE (for scripts)",
+    helpValue: 'FILE',
+  }),
 };
 
 /** Boolean flags that skopeo and podman users also spell with a value (`--tls-verify=false`). */
@@ -100,7 +116,8 @@ export function transportOptions(flags: TransportFlagValues, jobs?: number): Tra
     }
     if (creds !== undefined) out.creds = creds;
     const authfile = str(`${prefix}authfile`);
-    if (authfile !== undefined) out.authfile = mustExist(authfile, `--${prefix}authfile${prefix ? '' : ' (or $REGISTRY_AUTH_FILE)'}`);
+    if (authfile !== undefined)
+      out.authfile = mustExist(authfile, `--${prefix}authfile${prefix ? '' : ' (or $REGISTRY_AUTH_FILE)'}`);
     const certDir = str(`${prefix}cert-dir`);
     if (certDir !== undefined) out.certDir = mustExist(certDir, `--${prefix}cert-dir`);
     const tls = flags[`${prefix}tls-verify`];
@@ -131,7 +148,11 @@ export async function writeDigestFile(file: string | undefined, digest: string):
   try {
     await writeFile(file, digest);
   } catch (e) {
-    throw new RechunkerError('IO', `--digestfile ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+    throw new RechunkerError(
+      'IO',
+      `--digestfile ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
@@ -155,8 +176,14 @@ export const planningFlags = {
     default: DEFAULT_PARENT_DIR_MODE,
   })(),
   'work-dir': Flags.string({
-    description: "directory for temporary file contents, about the image's uncompressed size (default: $TMPDIR, else /var/tmp)",
+    description:
+      "directory for temporary file contents, about the image's uncompressed size (default: $TMPDIR, else /var/tmp)",
     helpValue: 'DIR',
   }),
-  packer: Flags.option({ description: 'packing algorithm (for benchmarks)', options: PACKERS, default: 'rechunker', hidden: true })(),
+  packer: Flags.option({
+    description: 'packing algorithm (for benchmarks)',
+    options: PACKERS,
+    default: 'rechunker',
+    hidden: true,
+  })(),
 };

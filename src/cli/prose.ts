@@ -7,7 +7,8 @@ export function prose(text: string): string {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     const prev = out[out.length - 1];
-    const joins = prev !== undefined && prev !== '' && line !== '' && !/^\s/.test(line) && !/^\s/.test(prev) && !prev.endsWith(':');
+    const joins =
+      prev !== undefined && prev !== '' && line !== '' && !/^\s/.test(line) && !/^\s/.test(prev) && !prev.endsWith(':');
     if (joins) out[out.length - 1] = `${prev} ${line}`;
     else out.push(line);
   }

@@ -7,7 +7,18 @@ import { gunzipSync } from 'node:zlib';
 import type { TreeView } from './types.js';
 
 const MONTHS: Record<string, number> = {
-  jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11,
+  jan: 0,
+  feb: 1,
+  mar: 2,
+  apr: 3,
+  may: 4,
+  jun: 5,
+  jul: 6,
+  aug: 7,
+  sep: 8,
+  oct: 9,
+  nov: 10,
+  dec: 11,
 };
 
 // Changelogs are small; a larger "gzip" is not one and must not blow up memory when inflated.
@@ -16,7 +27,9 @@ const MAX_LINK_HOPS = 40;
 
 /** Seconds since the epoch of one trailer's date, or undefined when it does not parse. */
 export function parseTrailerDate(text: string): number | undefined {
-  const m = /(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([+-])(\d{2}):?(\d{2})/.exec(text);
+  const m = /(\d{1,2})\s+([A-Za-z]{3})[a-z]*\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([+-])(\d{2}):?(\d{2})/.exec(
+    text,
+  );
   if (!m) return undefined;
   const month = MONTHS[m[2]!.toLowerCase()];
   if (month === undefined) return undefined;

@@ -2,7 +2,7 @@ import type { TreeNodeInfo, TreeView } from './types.js';
 import { RechunkerError } from '../errors.js';
 import { displayPath } from '../tar/entry.js';
 import type { ContentStore } from '../graph/content-store.js';
-import { FileGraph, isDir, type Inode } from '../graph/file-graph.js';
+import { type FileGraph, isDir, type Inode } from '../graph/file-graph.js';
 
 const MAX_SYMLINK_HOPS = 40;
 
@@ -10,7 +10,10 @@ const MAX_SYMLINK_HOPS = 40;
 export class GraphTreeView implements TreeView {
   private readonly links: Map<Inode, string[]>;
 
-  constructor(private readonly graph: FileGraph, private readonly store: ContentStore) {
+  constructor(
+    private readonly graph: FileGraph,
+    private readonly store: ContentStore,
+  ) {
     this.links = graph.hardlinkSets();
   }
 
@@ -27,13 +30,13 @@ export class GraphTreeView implements TreeView {
       size: inode.size,
       linkname: inode.linkname,
       xattrs: inode.xattrs ?? new Map(),
-      links: isDir(node) ? [path] : this.links.get(inode) ?? [path],
+      links: isDir(node) ? [path] : (this.links.get(inode) ?? [path]),
     };
   }
 
   async readFile(path: string): Promise<Buffer> {
     const node = this.graph.get(path);
-    if (!node || node.inode.type !== 'file' || !node.inode.content) {
+    if (node?.inode.type !== 'file' || !node.inode.content) {
       throw new RechunkerError('NOT_FOUND', `no regular file at ${displayPath(path)} in the image`);
     }
     return this.store.readAll(node.inode.content);
@@ -45,7 +48,7 @@ export class GraphTreeView implements TreeView {
     for (let i = 0; i < parts.length - 1; i++) {
       const prefix = parts.slice(0, i + 1).join('/');
       const node = this.graph.get(prefix);
-      if (!node || node.inode.type !== 'symlink') continue;
+      if (node?.inode.type !== 'symlink') continue;
       if (++hops > MAX_SYMLINK_HOPS) return path;
       const target = node.inode.linkname;
       const base = target.startsWith('/') ? [] : parts.slice(0, i);

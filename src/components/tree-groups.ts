@@ -26,7 +26,11 @@ export interface TreeGroupOptions {
   minGroup: number;
 }
 
-export const DEFAULT_TREE_GROUPS: TreeGroupOptions = { splitAbove: 4 * 1024 * 1024, maxGroup: 32 * 1024 * 1024, minGroup: 1024 * 1024 };
+export const DEFAULT_TREE_GROUPS: TreeGroupOptions = {
+  splitAbove: 4 * 1024 * 1024,
+  maxGroup: 32 * 1024 * 1024,
+  minGroup: 1024 * 1024,
+};
 
 function dirParts(path: string): string[] {
   const parts = path.split('/');
@@ -35,7 +39,10 @@ function dirParts(path: string): string[] {
 }
 
 /** Returns the split-out groups and the units left for the catch-all. */
-export function groupByTree(units: readonly Unit[], opts: TreeGroupOptions = DEFAULT_TREE_GROUPS): { groups: TreeGroup[]; rest: Unit[] } {
+export function groupByTree(
+  units: readonly Unit[],
+  opts: TreeGroupOptions = DEFAULT_TREE_GROUPS,
+): { groups: TreeGroup[]; rest: Unit[] } {
   const total = units.reduce((n, u) => n + u.size, 0);
   if (total <= opts.splitAbove) return { groups: [], rest: [...units] };
   const groups: TreeGroup[] = [];

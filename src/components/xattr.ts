@@ -18,7 +18,10 @@ export interface XattrFacts {
 
 /** Values are text typed by a person with setfattr; a trailing NUL or newline is not meant. */
 function cleanValue(v: Buffer): string | undefined {
-  const s = v.toString('latin1').replace(/[\0\s]+$/, '').replace(/^\s+/, '');
+  const s = v
+    .toString('latin1')
+    .replace(/[\0\s]+$/, '')
+    .replace(/^\s+/, '');
   return s === '' ? undefined : s;
 }
 

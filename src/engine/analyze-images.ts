@@ -50,7 +50,8 @@ export function defaultIndexDir(): string {
 export async function analyzeImages(opts: AnalyzeOptions): Promise<AnalyzeReport | IndexOnlyResult> {
   const progress = opts.progress ?? silentProgress;
   const dir = opts.indexDir ?? defaultIndexDir();
-  if (opts.onlyIndex && opts.refs.length === 0) throw new RechunkerError('USAGE', '--only-index needs the references to index');
+  if (opts.onlyIndex && opts.refs.length === 0)
+    throw new RechunkerError('USAGE', '--only-index needs the references to index');
   // The analysis modules load DuckDB: only this command pays for it.
   const { ParquetIndex } = await import('../analyze/parquet-index.js');
   const index = await ParquetIndex.open(dir);
@@ -62,7 +63,8 @@ export async function analyzeImages(opts: AnalyzeOptions): Promise<AnalyzeReport
       summaries.push(...(await index.listImages()));
       stats.imagesFromIndex = summaries.length;
     }
-    if (opts.onlyIndex) return { index: stats, images: summaries.map((s) => ({ name: s.name, manifestDigest: s.manifestDigest })) };
+    if (opts.onlyIndex)
+      return { index: stats, images: summaries.map((s) => ({ name: s.name, manifestDigest: s.manifestDigest })) };
     progress.phase('computing figures');
     const { computeReport } = await import('../analyze/compute-report.js');
     const maxLayers = opts.maxLayers ?? DEFAULT_MAX_LAYERS;
@@ -70,7 +72,10 @@ export async function analyzeImages(opts: AnalyzeOptions): Promise<AnalyzeReport
     const report = await computeReport(index, summaries, { series: opts.series ?? false, budget }, stats);
     if (opts.html) {
       const { renderHtml } = await import('../analyze/html-report.js');
-      const chartJs = await fs.readFile(path.join(path.dirname(fileURLToPath(import.meta.resolve('chart.js'))), 'chart.umd.min.js'), 'utf8');
+      const chartJs = await fs.readFile(
+        path.join(path.dirname(fileURLToPath(import.meta.resolve('chart.js'))), 'chart.umd.min.js'),
+        'utf8',
+      );
       const tmp = `${opts.html}.tmp-${process.pid}`;
       await fs.writeFile(tmp, renderHtml(report, chartJs));
       await fs.rename(tmp, opts.html);
@@ -82,10 +87,17 @@ export async function analyzeImages(opts: AnalyzeOptions): Promise<AnalyzeReport
   }
 }
 
-async function indexImage(index: ParquetIndex, ref: string, opts: AnalyzeOptions, progress: Progress, stats: AnalyzeReport['index']): Promise<ImageSummary> {
+async function indexImage(
+  index: ParquetIndex,
+  ref: string,
+  opts: AnalyzeOptions,
+  progress: Progress,
+  stats: AnalyzeReport['index'],
+): Promise<ImageSummary> {
   const source = await openSource(ref, opts.transport);
   try {
-    if (source.kind !== 'image') throw new RechunkerError('USAGE', `${ref}: a directory has no layers to analyze; analyze an image built from it`);
+    if (source.kind !== 'image')
+      throw new RechunkerError('USAGE', `${ref}: a directory has no layers to analyze; analyze an image built from it`);
     progress.phase(`resolving ${ref}`);
     const image = await source.resolve(opts.platform);
     if (index.hasImage(image.manifestDigest)) {
@@ -102,7 +114,16 @@ async function indexImage(index: ParquetIndex, ref: string, opts: AnalyzeOptions
         stats.layersFromIndex++;
         continue;
       }
-      layers.push(await indexLayer(index, source, desc, diffId, `${ref}: layer ${i + 1}/${descs.length} (${shortDigest(desc.digest)})`, progress));
+      layers.push(
+        await indexLayer(
+          index,
+          source,
+          desc,
+          diffId,
+          `${ref}: layer ${i + 1}/${descs.length} (${shortDigest(desc.digest)})`,
+          progress,
+        ),
+      );
       stats.layersIndexed++;
     }
     progress.phase(`summarising ${ref}`);
@@ -127,7 +148,11 @@ async function indexLayer(
   progress.phase(`indexing ${where}`);
   let read = 0;
   try {
-    const entries = await readLayerEntries(source, desc, diffId, where, indexLayerEntries, (n) => progress.advance((read += n), desc.size, 'bytes'));
+    const onBytes = (n: number) => {
+      read += n;
+      progress.advance(read, desc.size, 'bytes');
+    };
+    const entries = await readLayerEntries(source, desc, diffId, where, indexLayerEntries, onBytes);
     const facts = {
       layerDigest: desc.digest,
       diffId,

@@ -65,7 +65,12 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
       });
       const top = plan.manifests[plan.manifests.length - 1]!;
       for (const m of plan.manifests) {
-        await sink.putManifest(m.bytes, m.mediaType ?? MediaType.OciManifest, m.digest, m === top ? {} : { child: true });
+        await sink.putManifest(
+          m.bytes,
+          m.mediaType ?? MediaType.OciManifest,
+          m.digest,
+          m === top ? {} : { child: true },
+        );
       }
       return {
         source: opts.source,
@@ -91,7 +96,11 @@ async function planCopy(source: ImageSource, platform: Platform | undefined): Pr
     const image = await source.resolve(platform ?? hostPlatform());
     if (platform !== undefined) requirePlatform(image.config, platform, source.name);
     for (const d of [image.manifest.config, ...image.manifest.layers]) plan.blobs.set(d.digest, d);
-    plan.manifests.push({ bytes: image.manifestBytes, mediaType: image.manifest.mediaType, digest: image.manifestDigest });
+    plan.manifests.push({
+      bytes: image.manifestBytes,
+      mediaType: image.manifest.mediaType,
+      digest: image.manifestDigest,
+    });
     plan.platforms.push(formatPlatform(image.config.os ? image.config : undefined));
     return plan;
   }
@@ -99,18 +108,28 @@ async function planCopy(source: ImageSource, platform: Platform | undefined): Pr
   return plan;
 }
 
-async function addManifest(source: ImageSource, m: StoredManifest, platform: Platform | undefined, plan: CopyPlan, depth: number): Promise<void> {
+async function addManifest(
+  source: ImageSource,
+  m: StoredManifest,
+  platform: Platform | undefined,
+  plan: CopyPlan,
+  depth: number,
+): Promise<void> {
   const where = `${source.name}: manifest ${m.digest}`;
   const parsed = parseManifest(m.bytes, m.mediaType, where);
   if (parsed.kind === 'manifest') {
     for (const d of [parsed.manifest.config, ...parsed.manifest.layers]) plan.blobs.set(d.digest, d);
     plan.platforms.push(formatPlatform(platform));
   } else {
-    if (depth >= MAX_NESTING) throw new RechunkerError('BAD_MANIFEST', `${where}: image indexes nested more than ${MAX_NESTING} deep`);
+    if (depth >= MAX_NESTING)
+      throw new RechunkerError('BAD_MANIFEST', `${where}: image indexes nested more than ${MAX_NESTING} deep`);
     for (const entry of parsed.index.manifests) {
       if (!describesImage(entry)) {
         const what = `${entry.mediaType} (${entry.digest})`;
-        throw new RechunkerError('UNSUPPORTED', `${where}: the index names a ${what}, which copy cannot carry; copy one image with --platform`);
+        throw new RechunkerError(
+          'UNSUPPORTED',
+          `${where}: the index names a ${what}, which copy cannot carry; copy one image with --platform`,
+        );
       }
       if (plan.manifests.some((x) => x.digest === entry.digest)) continue;
       await addManifest(source, await source.readManifest!(entry), entry.platform, plan, depth + 1);

@@ -10,7 +10,10 @@ import { checkedPlatform } from './checked-platform.js';
 export type { TransportOptions } from './registry-access.js';
 
 function unsupported(ref: Reference, role: string): never {
-  throw new RechunkerError('UNSUPPORTED', `${ref.text}: the ${ref.transport} transport is not supported as a ${role} yet`);
+  throw new RechunkerError(
+    'UNSUPPORTED',
+    `${ref.text}: the ${ref.transport} transport is not supported as a ${role} yet`,
+  );
 }
 
 // Each transport's code is loaded when a reference names it: a copy between a layout and a
@@ -59,7 +62,10 @@ export async function openImageSource(text: string, opts: TransportOptions = {})
   const source = await openSource(text, opts);
   if (source.kind === 'image') return source;
   await source.close();
-  throw new RechunkerError('USAGE', `${text}: a directory has no layers to copy; make an image of it with \`rechunker rechunk ${text} DESTINATION\``);
+  throw new RechunkerError(
+    'USAGE',
+    `${text}: a directory has no layers to copy; make an image of it with \`rechunker rechunk ${text} DESTINATION\``,
+  );
 }
 
 /** The one place that maps a reference's transport to the code that writes it. */
@@ -74,7 +80,9 @@ export async function openSink(text: string, opts: TransportOptions = {}): Promi
     case 'docker': {
       const { RegistrySink, parseDockerReference } = await import('../registry/index.js');
       // A parsed reference, not the text: the sink mounts only from the same registry, and by repository.
-      const from = opts.mountFrom?.startsWith('docker://') ? parseDockerReference(opts.mountFrom.slice('docker://'.length)) : undefined;
+      const from = opts.mountFrom?.startsWith('docker://')
+        ? parseDockerReference(opts.mountFrom.slice('docker://'.length))
+        : undefined;
       return new RegistrySink(ref.rest, { ...registryOptions(opts, 'dest'), ...(from ? { mountFrom: from } : {}) });
     }
     case 'oci-archive': {
@@ -85,15 +93,25 @@ export async function openSink(text: string, opts: TransportOptions = {}): Promi
     case 'containers-storage':
       return storageSink(text);
     case 'rootfs':
-      throw new RechunkerError('UNSUPPORTED', `${text}: rootfs: is a source only; write the image to oci:DIR[:TAG] or oci-archive:FILE[:TAG] and unpack it where you need the tree`);
+      throw new RechunkerError(
+        'UNSUPPORTED',
+        `${text}: rootfs: is a source only; write the image to oci:DIR[:TAG] or oci-archive:FILE[:TAG] and unpack it where you need the tree`,
+      );
     default:
       return unsupported(ref, 'destination');
   }
 }
 
 /** `oci-archive:-`: an archive in a private directory, sent to stdout once complete (stdout-sink.ts). */
-async function stdoutArchive(text: string, tag: string | undefined, Archive: typeof ArchiveSinkType): Promise<ImageSink> {
-  const [{ StdoutSink }, { makeWorkDir, removeWorkDir }] = await Promise.all([import('./stdout-sink.js'), import('../util/work-dir.js')]);
+async function stdoutArchive(
+  text: string,
+  tag: string | undefined,
+  Archive: typeof ArchiveSinkType,
+): Promise<ImageSink> {
+  const [{ StdoutSink }, { makeWorkDir, removeWorkDir }] = await Promise.all([
+    import('./stdout-sink.js'),
+    import('../util/work-dir.js'),
+  ]);
   const dir = await makeWorkDir(undefined, 'rechunker-stdout-');
   const file = path.join(dir, 'image.tar');
   return new StdoutSink(text, new Archive(text, file, tag), file, () => removeWorkDir(dir));
@@ -107,5 +125,7 @@ async function storageSink(text: string): Promise<ImageSink> {
     import('../util/work-dir.js'),
   ]);
   const dir = await makeWorkDir(undefined, 'rechunker-storage-out-');
-  return new StorageSink(text, new LayoutSink(text, dir, 'staged'), `oci:${dir}:staged`, text, () => removeWorkDir(dir));
+  return new StorageSink(text, new LayoutSink(text, dir, 'staged'), `oci:${dir}:staged`, text, () =>
+    removeWorkDir(dir),
+  );
 }

@@ -48,7 +48,13 @@ export interface PreviewPlanResult {
   plan: Plan;
   components: PlanComponentReport[];
   /** Expected bytes per update, uncompressed and estimated compressed (x COMPRESSED_RATIO). */
-  predicted: { expectedCost: number; expectedLowerBound: number; compressedCost: number; compressedLowerBound: number; imageSize: number };
+  predicted: {
+    expectedCost: number;
+    expectedLowerBound: number;
+    compressedCost: number;
+    compressedLowerBound: number;
+    imageSize: number;
+  };
   warnings: string[];
 }
 
@@ -61,7 +67,12 @@ export async function previewPlan(opts: PreviewPlanOptions): Promise<PreviewPlan
   const store = await ContentStore.create(work);
   try {
     const prior = opts.prior ? await readPriorPlan(opts.prior, opts.platform, opts.transport) : undefined;
-    const { components, warnings, plan } = await readAndPlan(source, opts.platform, store, progress, { maxLayers: opts.maxLayers, extraLayers: strategy.extraLayers, ...(prior ? { prior } : {}), ...(opts.packer ? { packer: opts.packer } : {}) });
+    const { components, warnings, plan } = await readAndPlan(source, opts.platform, store, progress, {
+      maxLayers: opts.maxLayers,
+      extraLayers: strategy.extraLayers,
+      ...(prior ? { prior } : {}),
+      ...(opts.packer ? { packer: opts.packer } : {}),
+    });
     const imageSize = components.reduce((s, c) => s + c.size, 0);
     return {
       source: opts.source,

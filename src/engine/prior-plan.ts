@@ -13,7 +13,11 @@ export interface PriorImage {
 }
 
 /** The rechunked image at `ref` (see plan/recorded-plan.ts). */
-export async function readPriorImage(ref: string, platform: Platform, transport?: TransportOptions): Promise<PriorImage> {
+export async function readPriorImage(
+  ref: string,
+  platform: Platform,
+  transport?: TransportOptions,
+): Promise<PriorImage> {
   const source = await openSource(ref, transport);
   try {
     const { config, manifest } = await source.resolve(platform);
@@ -38,18 +42,27 @@ export async function readPriorPlan(ref: string, platform: Platform, transport?:
  * rechunked one. A missing tag, layout or label is silently no prior; another failure is a reason
  * to go without one, returned so the caller can say so.
  */
-export async function findPriorImage(ref: string, platform: Platform, transport?: TransportOptions): Promise<{ image?: PriorImage; warning?: string }> {
+export async function findPriorImage(
+  ref: string,
+  platform: Platform,
+  transport?: TransportOptions,
+): Promise<{ image?: PriorImage; warning?: string }> {
   try {
     return { image: await readPriorImage(ref, platform, transport) };
   } catch (err) {
     // Nothing there, or a destination the write itself will report as unusable (or refusing us).
-    if (err instanceof RechunkerError && (err.code === 'NOT_FOUND' || err.code === 'IO' || err.code === 'AUTH')) return {};
+    if (err instanceof RechunkerError && (err.code === 'NOT_FOUND' || err.code === 'IO' || err.code === 'AUTH'))
+      return {};
     return { warning: `${ref}: not used as the prior plan (${(err as Error).message})` };
   }
 }
 
 /** findPriorImage's plan alone. */
-export async function findPriorPlan(ref: string, platform: Platform, transport?: TransportOptions): Promise<{ plan?: PriorPlan; warning?: string }> {
+export async function findPriorPlan(
+  ref: string,
+  platform: Platform,
+  transport?: TransportOptions,
+): Promise<{ plan?: PriorPlan; warning?: string }> {
   const { image, warning } = await findPriorImage(ref, platform, transport);
   return image ? { plan: image.plan } : warning ? { warning } : {};
 }

@@ -8,12 +8,20 @@ import { buildLayer, type BuiltLayer } from '../assemble/write-layer.js';
 import type { Compression } from '../compress/codec.js';
 import type { Component } from '../components/types.js';
 import { ContentStore } from '../graph/content-store.js';
-import { FileGraph, isDir } from '../graph/file-graph.js';
+import { type FileGraph, isDir } from '../graph/file-graph.js';
 import type { Platform } from '../oci/types.js';
 import type { PackerName, Plan } from '../plan/plan-types.js';
 import { findPriorImage, readPriorImage, type PriorImage } from './prior-plan.js';
 import { COMPONENTS_ANNOTATION, planLabelValue } from '../plan/recorded-plan.js';
-import { DEFAULT_PARENT_DIR_MODE, delegateWarning, DIR_MTIME_CLAMP, dirMtimeCost, parentDirStrategy, shadowedDirs, type DirMtimeMode } from '../parents/index.js';
+import {
+  DEFAULT_PARENT_DIR_MODE,
+  delegateWarning,
+  DIR_MTIME_CLAMP,
+  dirMtimeCost,
+  parentDirStrategy,
+  shadowedDirs,
+  type DirMtimeMode,
+} from '../parents/index.js';
 import type { LayerPaths } from '../parents/strategy.js';
 import { openSink, openSource, type TransportOptions } from './open-reference.js';
 import { accessFor, asDestination } from './registry-access.js';
@@ -110,7 +118,13 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     const priorRef = priorImage?.ref;
     const editReport: EditReport = { pruned: 0, hostXattrFiles: 0, notes: [] };
     const editTree = treeEditor(opts.source, opts.edits ?? {}, editReport);
-    const planned = await readAndPlan(source, opts.platform, store, progress, { maxLayers: opts.maxLayers, extraLayers: strategy.extraLayers, editTree, ...(prior ? { prior } : {}), ...(opts.packer ? { packer: opts.packer } : {}) });
+    const planned = await readAndPlan(source, opts.platform, store, progress, {
+      maxLayers: opts.maxLayers,
+      extraLayers: strategy.extraLayers,
+      editTree,
+      ...(prior ? { prior } : {}),
+      ...(opts.packer ? { packer: opts.packer } : {}),
+    });
     const { graph, components, warnings, plan } = planned;
     const warn = (message: string) => {
       progress.warn(message);
@@ -121,7 +135,8 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     for (const w of finished.warnings) warn(w);
     for (const n of editReport.notes) progress.note(n);
     const image = finished.image;
-    if (priorRef && !opts.prior) progress.note(`prior plan taken from ${priorRef} (the image already there; --no-prior to ignore it)`);
+    if (priorRef && !opts.prior)
+      progress.note(`prior plan taken from ${priorRef} (the image already there; --no-prior to ignore it)`);
 
     const { dirs, impliedDirs, files } = directoriesAndFiles(graph);
     const layers = strategy.place(layerPaths(plan, components), dirs);
@@ -150,24 +165,34 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     const entryOptions = { clampMtime: opts.sourceDateEpoch, ...(dirMtime !== undefined ? { dirMtime } : {}) };
     let written = 0;
     const jobs = opts.jobs ?? Math.max(2, os.availableParallelism());
-    const built = await mapLimit(layers, jobs, async (layer, i) => {
-      const candidate = candidates[i];
-      const b = await buildLayer({
-        items: () => layerEntries(graph, store, layer, entryOptions),
-        workDir: work,
-        compression: opts.compression,
-        ...(opts.compressionLevel !== undefined ? { level: opts.compressionLevel } : {}),
-        ...(candidate ? { reuse: candidate } : {}),
-      });
-      progress.advance(++written, layers.length);
-      return b;
-    }, largestFirst(layers, components));
+    const built = await mapLimit(
+      layers,
+      jobs,
+      async (layer, i) => {
+        const candidate = candidates[i];
+        const b = await buildLayer({
+          items: () => layerEntries(graph, store, layer, entryOptions),
+          workDir: work,
+          compression: opts.compression,
+          ...(opts.compressionLevel !== undefined ? { level: opts.compressionLevel } : {}),
+          ...(candidate ? { reuse: candidate } : {}),
+        });
+        progress.advance(++written, layers.length);
+        return b;
+      },
+      largestFirst(layers, components),
+    );
 
     progress.phase(`writing ${opts.destination}`);
     const assembled = assembleImage(
       image,
       built.map((b, i) => ({
-        descriptor: { mediaType: b.mediaType, digest: b.digest, size: b.size, annotations: { [COMPONENTS_ANNOTATION]: layers[i]!.components.join(',') } },
+        descriptor: {
+          mediaType: b.mediaType,
+          digest: b.digest,
+          size: b.size,
+          annotations: { [COMPONENTS_ANNOTATION]: layers[i]!.components.join(',') },
+        },
         diffId: b.diffId,
         components: layers[i]!.components,
       })),
@@ -184,7 +209,13 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
       source: opts.source,
       destination: opts.destination,
       manifestDigest: assembled.manifest.digest,
-      layers: built.map((b, i) => ({ digest: b.digest, size: b.size, uncompressedSize: b.uncompressedSize, components: layers[i]!.components, reused: b.reused !== undefined })),
+      layers: built.map((b, i) => ({
+        digest: b.digest,
+        size: b.size,
+        uncompressedSize: b.uncompressedSize,
+        components: layers[i]!.components,
+        reused: b.reused !== undefined,
+      })),
       components: components.length,
       files,
       directories: dirCount,
@@ -208,7 +239,14 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
 
 /** --prior when given; else, unless --no-prior, the rechunked image already at DESTINATION. */
 async function choosePrior(opts: RechunkOptions): Promise<{ priorImage?: PriorImage; priorWarning?: string }> {
-  if (opts.prior) return { priorImage: await readPriorImage(opts.prior, opts.platform, accessFor(opts.prior, opts.destination, opts.transport)) };
+  if (opts.prior)
+    return {
+      priorImage: await readPriorImage(
+        opts.prior,
+        opts.platform,
+        accessFor(opts.prior, opts.destination, opts.transport),
+      ),
+    };
   if (opts.noPrior) return {};
   const found = await findPriorImage(opts.destination, opts.platform, asDestination(opts.transport));
   return found.image ? { priorImage: found.image } : found.warning ? { priorWarning: found.warning } : {};
@@ -226,7 +264,11 @@ function largestFirst(layers: readonly LayerPaths[], components: readonly Compon
 
 function layerPaths(plan: Plan, components: Component[]): LayerPaths[] {
   const byName = new Map(components.map((c) => [c.name, c]));
-  return plan.layers.map((l) => ({ files: l.components.flatMap((n) => byName.get(n)!.paths), dirs: [], components: l.components }));
+  return plan.layers.map((l) => ({
+    files: l.components.flatMap((n) => byName.get(n)!.paths),
+    dirs: [],
+    components: l.components,
+  }));
 }
 
 /**

@@ -5,7 +5,6 @@ import type { ContentStore } from './content-store.js';
 import { FileGraph, impliedDirInode, inodeFromEntry, isDir, type DirNode, type Node } from './file-graph.js';
 import { AUFS_META_PREFIX, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../oci/whiteout.js';
 
-
 export interface ApplyStats {
   entries: number;
   whiteouts: number;
@@ -17,7 +16,13 @@ export interface ApplyStats {
  * hides everything lower in its directory (wherever the marker stands in the archive), and a
  * directory a path implies keeps the metadata it already had.
  */
-export async function applyLayer(graph: FileGraph, store: ContentStore, items: AsyncIterable<TarReadItem>, layer: number, where: string): Promise<ApplyStats> {
+export async function applyLayer(
+  graph: FileGraph,
+  store: ContentStore,
+  items: AsyncIterable<TarReadItem>,
+  layer: number,
+  where: string,
+): Promise<ApplyStats> {
   const stats: ApplyStats = { entries: 0, whiteouts: 0 };
   for await (const { entry, body } of items) {
     stats.entries++;
@@ -41,28 +46,49 @@ export async function applyLayer(graph: FileGraph, store: ContentStore, items: A
     if (existing && existing.layer === layer && existing.inode.type === 'symlink') {
       // GNU tar defers symlinks with absolute or '..' targets to the end of the archive, and may
       // then put the symlink back over what replaced it; Go keeps the later entry.
-      throw new RechunkerError('BAD_TAR', `${where}: "${displayPath(entry.path)}" replaces a symlink the same layer wrote`);
+      throw new RechunkerError(
+        'BAD_TAR',
+        `${where}: "${displayPath(entry.path)}" replaces a symlink the same layer wrote`,
+      );
     }
     if (entry.type === 'dir') {
       if (existing && isDir(existing)) setDirMeta(existing, entry, layer);
-      else parent.children.set(base, { name: base, parent, children: new Map(), inode: inodeFromEntry(entry, null), layer, implied: false });
+      else
+        parent.children.set(base, {
+          name: base,
+          parent,
+          children: new Map(),
+          inode: inodeFromEntry(entry, null),
+          layer,
+          implied: false,
+        });
       continue;
     }
     if (existing && isDir(existing) && existing.layer === layer && existing.children.size > 0) {
       // Go-based unpackers remove the directory and what this layer put in it; GNU tar refuses.
-      throw new RechunkerError('BAD_TAR', `${where}: ${entry.type} "${displayPath(entry.path)}" replaces a directory this layer filled`);
+      throw new RechunkerError(
+        'BAD_TAR',
+        `${where}: ${entry.type} "${displayPath(entry.path)}" replaces a directory this layer filled`,
+      );
     }
     if (entry.type === 'hardlink') {
       const target = graph.get(entry.linkname);
-      if (!target) throw new RechunkerError('BAD_TAR', `${where}: hardlink "${displayPath(entry.path)}" points to "${displayPath(entry.linkname)}", which does not exist`);
+      if (!target)
+        throw new RechunkerError(
+          'BAD_TAR',
+          `${where}: hardlink "${displayPath(entry.path)}" points to "${displayPath(entry.linkname)}", which does not exist`,
+        );
       // Go-based unpackers remove what is at the path before linking, so a link to itself fails.
-      if (target === existing) throw new RechunkerError('BAD_TAR', `${where}: hardlink "${displayPath(entry.path)}" points to itself`);
-      if (isDir(target)) throw new RechunkerError('BAD_TAR', `${where}: hardlink "${displayPath(entry.path)}" points to a directory`);
+      if (target === existing)
+        throw new RechunkerError('BAD_TAR', `${where}: hardlink "${displayPath(entry.path)}" points to itself`);
+      if (isDir(target))
+        throw new RechunkerError('BAD_TAR', `${where}: hardlink "${displayPath(entry.path)}" points to a directory`);
       target.inode.linked = true;
       parent.children.set(base, { name: base, parent, children: null, inode: target.inode, layer });
       continue;
     }
-    const content = entry.type === 'file' ? await store.put(body, entry.size, `${where}: ${displayPath(entry.path)}`) : null;
+    const content =
+      entry.type === 'file' ? await store.put(body, entry.size, `${where}: ${displayPath(entry.path)}`) : null;
     parent.children.set(base, { name: base, parent, children: null, inode: inodeFromEntry(entry, content), layer });
   }
   return stats;
@@ -92,15 +118,28 @@ function ensureParents(graph: FileGraph, dirPath: string, layer: number, where: 
     }
     if (next && next.inode.type === 'symlink') {
       const at = FileGraph.pathOf(next);
-      throw new RechunkerError('UNSAFE_PATH', `${where}: "${displayPath(dirPath)}/..." lies under "${displayPath(at)}", a symlink to "${displayPath(next.inode.linkname)}"; refusing to write through it`);
+      throw new RechunkerError(
+        'UNSAFE_PATH',
+        `${where}: "${displayPath(dirPath)}/..." lies under "${displayPath(at)}", a symlink to "${displayPath(next.inode.linkname)}"; refusing to write through it`,
+      );
     }
     if (next && next.layer === layer) {
       // In one layer GNU tar, umoci and containers/storage all fail here (ENOTDIR). Over a lower
       // layer's file, an overlay unpacker's own directory hides the file.
       const at = FileGraph.pathOf(next);
-      throw new RechunkerError('BAD_TAR', `${where}: "${displayPath(dirPath)}/..." lies under "${displayPath(at)}", a ${next.inode.type}, not a directory`);
+      throw new RechunkerError(
+        'BAD_TAR',
+        `${where}: "${displayPath(dirPath)}/..." lies under "${displayPath(at)}", a ${next.inode.type}, not a directory`,
+      );
     }
-    const made: DirNode = { name: part, parent: dir, children: new Map(), inode: impliedDirInode(), layer, implied: true };
+    const made: DirNode = {
+      name: part,
+      parent: dir,
+      children: new Map(),
+      inode: impliedDirInode(),
+      layer,
+      implied: true,
+    };
     dir.children.set(part, made);
     dir = made;
   }

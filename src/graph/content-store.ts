@@ -28,7 +28,10 @@ export class ContentStore {
   private flushedTo = 0;
   bytesStored = 0;
 
-  private constructor(readonly file: string, private readonly handle: fs.FileHandle) {}
+  private constructor(
+    readonly file: string,
+    private readonly handle: fs.FileHandle,
+  ) {}
 
   static async create(dir: string): Promise<ContentStore> {
     await fs.mkdir(dir, { recursive: true });

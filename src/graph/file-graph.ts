@@ -57,7 +57,23 @@ export function inodeFromEntry(e: TarEntry, content: ContentRef | null): Inode {
 
 /** What containers/storage gives a directory nobody described: 0755 root, and (here) time 0. */
 export function impliedDirInode(): Inode {
-  return { type: 'dir', mode: 0o755, uid: 0, gid: 0, uname: '', gname: '', mtimeSec: 0, mtimeNsec: 0, size: 0, linkname: '', devmajor: 0, devminor: 0, xattrs: null, content: null, linked: false };
+  return {
+    type: 'dir',
+    mode: 0o755,
+    uid: 0,
+    gid: 0,
+    uname: '',
+    gname: '',
+    mtimeSec: 0,
+    mtimeNsec: 0,
+    size: 0,
+    linkname: '',
+    devmajor: 0,
+    devminor: 0,
+    xattrs: null,
+    content: null,
+    linked: false,
+  };
 }
 
 export function inodeToEntry(path: string, inode: Inode): TarEntry {
@@ -84,7 +100,14 @@ export function inodeToEntry(path: string, inode: Inode): TarEntry {
  * Memory is a few hundred bytes per path; file contents live in the ContentStore.
  */
 export class FileGraph {
-  readonly root: DirNode = { name: '', parent: null, children: new Map(), inode: impliedDirInode(), layer: -1, implied: true };
+  readonly root: DirNode = {
+    name: '',
+    parent: null,
+    children: new Map(),
+    inode: impliedDirInode(),
+    layer: -1,
+    implied: true,
+  };
 
   get(path: string): Node | undefined {
     if (path === '.') return this.root;
@@ -100,7 +123,7 @@ export class FileGraph {
 
   static pathOf(node: Node): string {
     const parts: string[] = [];
-    for (let n: Node | null = node; n && n.parent; n = n.parent) parts.push(n.name);
+    for (let n: Node | null = node; n?.parent; n = n.parent) parts.push(n.name);
     return parts.reverse().join('/') || '.';
   }
 

@@ -7,10 +7,16 @@ import { readLayers } from './read-layer.js';
 import type { TreeSource } from './tree-source.js';
 
 /** Read every layer of an image, in order, into one file graph; a tree source fills it itself. */
-export async function loadImage(source: ImageSource | TreeSource, image: ResolvedImage, store: ContentStore, progress: Progress): Promise<FileGraph> {
+export async function loadImage(
+  source: ImageSource | TreeSource,
+  image: ResolvedImage,
+  store: ContentStore,
+  progress: Progress,
+): Promise<FileGraph> {
   const graph = new FileGraph();
   if (source.kind === 'tree') await source.loadTree(graph, store, progress);
-  else await readLayers(source, image, progress, (items, index, where) => applyLayer(graph, store, items, index, where));
+  else
+    await readLayers(source, image, progress, (items, index, where) => applyLayer(graph, store, items, index, where));
   await store.flush();
   return graph;
 }

@@ -24,7 +24,10 @@ export async function readLayers<T>(
     const where = `${source.name}: layer ${i + 1}/${layers.length} (${shortDigest(desc.digest)})`;
     progress.phase(`reading layer ${i + 1}/${layers.length}`);
     let read = 0;
-    const onBytes = (n: number) => progress.advance((read += n), desc.size, 'bytes');
+    const onBytes = (n: number) => {
+      read += n;
+      progress.advance(read, desc.size, 'bytes');
+    };
     try {
       const diffId = image.config.rootfs.diff_ids[i]!;
       results.push(await readLayerEntries(source, desc, diffId, where, (items) => consume(items, i, where), onBytes));
@@ -58,7 +61,10 @@ export async function readLayerEntries<T>(
   const result = await consume(readTar(chunks, { where }));
   while (!(await it.next()).done);
   if (counter.digest() !== diffId) {
-    throw new RechunkerError('DIGEST_MISMATCH', `uncompressed content hashes to ${counter.digest()}, the config's diff_id is ${diffId}`);
+    throw new RechunkerError(
+      'DIGEST_MISMATCH',
+      `uncompressed content hashes to ${counter.digest()}, the config's diff_id is ${diffId}`,
+    );
   }
   return result;
 }

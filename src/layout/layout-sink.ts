@@ -68,7 +68,8 @@ export class LayoutSink implements ImageSink {
     } catch (e) {
       throw fsFailure(e, this.where, this.place);
     } finally {
-      if (before === undefined && this.layout.created !== undefined && this.place === 'destination') removeOnSignal(this.layout.created);
+      if (before === undefined && this.layout.created !== undefined && this.place === 'destination')
+        removeOnSignal(this.layout.created);
     }
   }
 }

@@ -11,13 +11,23 @@ export class LayoutSource implements ImageSource {
   readonly kind = 'image' as const;
   private readonly layout: OciLayout;
 
-  constructor(readonly name: string, dir: string, private readonly tag?: string, private readonly digest?: string) {
+  constructor(
+    readonly name: string,
+    dir: string,
+    private readonly tag?: string,
+    private readonly digest?: string,
+  ) {
     this.layout = new OciLayout(dir);
   }
 
   async resolve(platform: Platform): Promise<ResolvedImage> {
     const top = await this.pickTop(platform);
-    return resolveFromDescriptor(top, (d, limit, kind) => this.layout.readBlob(d, limit, `${kind} ${d.digest}`), platform, this.name);
+    return resolveFromDescriptor(
+      top,
+      (d, limit, kind) => this.layout.readBlob(d, limit, `${kind} ${d.digest}`),
+      platform,
+      this.name,
+    );
   }
 
   async readTop(platform: Platform): Promise<StoredManifest> {
@@ -39,23 +49,33 @@ export class LayoutSource implements ImageSource {
         candidates = [{ mediaType: '', digest: this.digest, size: await this.layout.blobSize(this.digest) }];
       }
     } else {
-      const named = this.tag === undefined ? manifests : manifests.filter((m) => m.annotations?.[RefNameAnnotation] === this.tag);
+      const named =
+        this.tag === undefined ? manifests : manifests.filter((m) => m.annotations?.[RefNameAnnotation] === this.tag);
       candidates = named.filter(describesImage);
       if (candidates.length === 0 && named.length > 0) {
-        throw new RechunkerError('UNSUPPORTED', `${this.name}: ${this.tag !== undefined ? `tag "${this.tag}"` : 'the layout'} names a ${named[0]!.mediaType}, not an image manifest or index`);
+        throw new RechunkerError(
+          'UNSUPPORTED',
+          `${this.name}: ${this.tag !== undefined ? `tag "${this.tag}"` : 'the layout'} names a ${named[0]!.mediaType}, not an image manifest or index`,
+        );
       }
     }
     if (candidates.length === 0) {
       const tags = manifests.map((m) => m.annotations?.[RefNameAnnotation]).filter(Boolean);
       const what = this.digest ?? (this.tag !== undefined ? `tag "${this.tag}"` : 'any image');
-      throw new RechunkerError('NOT_FOUND', `${this.name}: no ${what} in the layout (tags: ${tags.join(', ') || 'none'})`);
+      throw new RechunkerError(
+        'NOT_FOUND',
+        `${this.name}: no ${what} in the layout (tags: ${tags.join(', ') || 'none'})`,
+      );
     }
     if (candidates.length === 1) return candidates[0]!;
     // Several entries under one name: a multi-platform layout written flat into index.json.
     const forPlatform = candidates.filter((m) => platformMatches(platform, m.platform));
     if (forPlatform.length === 1) return forPlatform[0]!;
     const tags = [...new Set(candidates.map((m) => m.annotations?.[RefNameAnnotation] ?? m.digest))];
-    throw new RechunkerError('NOT_FOUND', `${this.name}: the layout holds several images (${tags.join(', ')}); name one with oci:DIR:TAG`);
+    throw new RechunkerError(
+      'NOT_FOUND',
+      `${this.name}: the layout holds several images (${tags.join(', ')}); name one with oci:DIR:TAG`,
+    );
   }
 
   openBlob(desc: Descriptor): Promise<Readable> {

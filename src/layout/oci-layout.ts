@@ -31,7 +31,8 @@ export class OciLayout {
     try {
       bytes = await fs.readFile(file);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new RechunkerError('NOT_FOUND', `${this.dir}: not an OCI image layout (no index.json)`);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new RechunkerError('NOT_FOUND', `${this.dir}: not an OCI image layout (no index.json)`);
       throw withContext(e, this.dir);
     }
     const parsed = parseManifest(bytes, MediaType.OciIndex, `${file}`);
@@ -67,7 +68,11 @@ export class OciLayout {
   }
 
   async readBlob(desc: Descriptor, limit: number, what = `blob ${desc.digest}`): Promise<Buffer> {
-    if (desc.size > limit) throw new RechunkerError('BAD_MANIFEST', `${this.dir}: ${what} is ${desc.size} bytes, over the ${limit} byte limit`);
+    if (desc.size > limit)
+      throw new RechunkerError(
+        'BAD_MANIFEST',
+        `${this.dir}: ${what} is ${desc.size} bytes, over the ${limit} byte limit`,
+      );
     const chunks: Buffer[] = [];
     for await (const chunk of await this.openBlob(desc, what)) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
@@ -78,7 +83,8 @@ export class OciLayout {
 
   private async makeDir(dir: string): Promise<void> {
     const top = await makeDirs(dir);
-    if (top !== undefined && this.created === undefined && !path.relative(top, this.dir).startsWith('..')) this.created = top;
+    if (top !== undefined && this.created === undefined && !path.relative(top, this.dir).startsWith('..'))
+      this.created = top;
   }
 
   /** blobs/sha256, made once per layout object rather than once per blob. */
@@ -106,12 +112,17 @@ export class OciLayout {
    * is not hashed again, since it fails instead of ending when its bytes are wrong, and the blob
    * is renamed into place only after the source has ended.
    */
-  async writeBlob(source: Readable, expect?: { digest: string; size: number }): Promise<{ digest: string; size: number }> {
+  async writeBlob(
+    source: Readable,
+    expect?: { digest: string; size: number },
+  ): Promise<{ digest: string; size: number }> {
     const tmp = await this.tempPath();
     try {
       let result: { digest: string; size: number };
       if (expect) {
-        const check = verifiesItself(source, expect) ? [] : [new VerifyStream(expect.digest, expect.size, `blob ${shortDigest(expect.digest)}`)];
+        const check = verifiesItself(source, expect)
+          ? []
+          : [new VerifyStream(expect.digest, expect.size, `blob ${shortDigest(expect.digest)}`)];
         await pipeline([source, ...check, new BatchedFileWriter(tmp)]);
         result = { digest: expect.digest, size: expect.size };
       } else {

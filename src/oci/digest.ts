@@ -8,7 +8,10 @@ const SHA256 = /^sha256:[a-f0-9]{64}$/;
 export function checkDigest(digest: unknown, where: string): string {
   if (typeof digest !== 'string' || !SHA256.test(digest)) {
     const shown = typeof digest === 'string' ? digest.slice(0, 80) : typeof digest;
-    throw new RechunkerError('BAD_MANIFEST', `${where}: invalid or unsupported digest "${shown}" (only sha256 is supported)`);
+    throw new RechunkerError(
+      'BAD_MANIFEST',
+      `${where}: invalid or unsupported digest "${shown}" (only sha256 is supported)`,
+    );
   }
   return digest;
 }
@@ -70,7 +73,11 @@ export class VerifyStream extends Transform implements SelfVerified {
   private readonly hash: Hash = createHash('sha256');
   private seen = 0;
 
-  constructor(private readonly digest: string, private readonly size: number, private readonly what: string) {
+  constructor(
+    private readonly digest: string,
+    private readonly size: number,
+    private readonly what: string,
+  ) {
     super();
     this[SELF_VERIFIED] = { digest, size };
   }
@@ -87,7 +94,12 @@ export class VerifyStream extends Transform implements SelfVerified {
 
   override _flush(cb: TransformCallback): void {
     if (this.seen !== this.size) {
-      cb(new RechunkerError('SIZE_MISMATCH', `${this.what}: ${this.seen} bytes, descriptor declares ${this.size} (truncated?)`));
+      cb(
+        new RechunkerError(
+          'SIZE_MISMATCH',
+          `${this.what}: ${this.seen} bytes, descriptor declares ${this.size} (truncated?)`,
+        ),
+      );
       return;
     }
     const got = 'sha256:' + this.hash.digest('hex');

@@ -8,7 +8,17 @@ import { describesImage, type Descriptor, type Platform } from './types.js';
  * implies v7 when unspecified; a bare number is a v-variant). An exact variant beats an implied
  * one; otherwise the first match wins.
  */
-const ARCH_ALIASES: Record<string, string> = { x86_64: 'amd64', x64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm', i386: '386', i686: '386', ia32: '386' };
+const ARCH_ALIASES: Record<string, string> = {
+  x86_64: 'amd64',
+  x64: 'amd64',
+  'x86-64': 'amd64',
+  aarch64: 'arm64',
+  armhf: 'arm',
+  armel: 'arm',
+  i386: '386',
+  i686: '386',
+  ia32: '386',
+};
 
 export function normalizeArch(arch: string): string {
   const lower = arch.toLowerCase();
@@ -33,7 +43,10 @@ export function hostPlatform(): Platform {
 export function parsePlatform(text: string): Platform {
   const parts = text.split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === '')) {
-    throw new RechunkerError('USAGE', `invalid platform "${text}": expected os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8`);
+    throw new RechunkerError(
+      'USAGE',
+      `invalid platform "${text}": expected os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8`,
+    );
   }
   const [os, arch, variant] = parts as [string, string, string | undefined];
   return { os, architecture: normalizeArch(arch), ...(variant ? { variant } : {}) };
@@ -54,7 +67,12 @@ function impliedVariant(p: Platform): string | undefined {
 
 /** An index entry's platform is unchecked JSON: only a well-formed one is compared or shown. */
 function isPlatform(p: Platform | undefined): p is Platform {
-  return !!p && typeof p.os === 'string' && typeof p.architecture === 'string' && (p.variant === undefined || typeof p.variant === 'string');
+  return (
+    !!p &&
+    typeof p.os === 'string' &&
+    typeof p.architecture === 'string' &&
+    (p.variant === undefined || typeof p.variant === 'string')
+  );
 }
 
 /** Is `have` (an index entry's platform) usable for `want`? */
@@ -74,8 +92,18 @@ export function selectPlatform(manifests: Descriptor[], want: Platform, where: s
   if (matching.length > 0) {
     return matching.find((m) => normalizePlatform(m.platform!).variant === w.variant) ?? matching[0]!;
   }
-  const have = [...new Set(manifests.map((m) => m.platform).filter(isPlatform).map((p) => formatPlatform(normalizePlatform(p))))];
-  throw new RechunkerError('PLATFORM', `${where}: no image for platform ${formatPlatform(w)} (available: ${have.join(', ') || 'none'}); choose one with --platform`);
+  const have = [
+    ...new Set(
+      manifests
+        .map((m) => m.platform)
+        .filter(isPlatform)
+        .map((p) => formatPlatform(normalizePlatform(p))),
+    ),
+  ];
+  throw new RechunkerError(
+    'PLATFORM',
+    `${where}: no image for platform ${formatPlatform(w)} (available: ${have.join(', ') || 'none'}); choose one with --platform`,
+  );
 }
 
 /**
@@ -83,11 +111,22 @@ export function selectPlatform(manifests: Descriptor[], want: Platform, where: s
  * image rather than an index (podman only warns; a build for the wrong architecture is worse
  * than a stopped one). A config that states no platform is taken as it is.
  */
-export function requirePlatform(config: { os?: string; architecture?: string; variant?: string }, want: Platform, where: string): void {
+export function requirePlatform(
+  config: { os?: string; architecture?: string; variant?: string },
+  want: Platform,
+  where: string,
+): void {
   if (typeof config.os !== 'string' || typeof config.architecture !== 'string') return;
-  const have: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+  const have: Platform = {
+    os: config.os,
+    architecture: config.architecture,
+    ...(config.variant ? { variant: config.variant } : {}),
+  };
   if (platformMatches(want, have)) return;
   const is = formatPlatform(normalizePlatform(have));
   const asked = formatPlatform(normalizePlatform(want));
-  throw new RechunkerError('PLATFORM', `${where}: the image is for ${is}, not ${asked} (it is not a multi-platform index); drop --platform or choose another image`);
+  throw new RechunkerError(
+    'PLATFORM',
+    `${where}: the image is for ${is}, not ${asked} (it is not a multi-platform index); drop --platform or choose another image`,
+  );
 }

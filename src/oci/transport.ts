@@ -57,9 +57,9 @@ export interface ImageSink {
    * Store a blob. `open` may be called more than once (retries); each call returns a fresh stream
    * of the same bytes. The sink verifies digest and size before the blob becomes visible.
    */
-  putBlob(desc: Descriptor, open: () => Promise<Readable>): Promise<BlobOutcome | void>;
+  putBlob(desc: Descriptor, open: () => Promise<Readable>): Promise<BlobOutcome>;
   /** Optional fast path: move a finished local file in as the blob (layouts on the same disk). */
-  adoptFile?(file: string, desc: Descriptor): Promise<BlobOutcome | void>;
+  adoptFile?(file: string, desc: Descriptor): Promise<BlobOutcome>;
   /**
    * Store the manifest and point the reference's tag at it, last and atomically: until this call
    * returns nothing under the tag has changed. With `child`, the manifest is one an index will

@@ -12,7 +12,12 @@ export const MediaType = {
   DockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
 } as const;
 
-const IMAGE_MEDIA_TYPES: ReadonlySet<string> = new Set([MediaType.OciIndex, MediaType.OciManifest, MediaType.DockerManifestList, MediaType.DockerManifest]);
+const IMAGE_MEDIA_TYPES: ReadonlySet<string> = new Set([
+  MediaType.OciIndex,
+  MediaType.OciManifest,
+  MediaType.DockerManifestList,
+  MediaType.DockerManifest,
+]);
 
 /**
  * Whether an index entry names an image (a manifest or an index; an entry without a media type is

@@ -32,11 +32,14 @@ export function checkDescriptor(d: unknown, where: string): Descriptor {
   const desc = d as Record<string, unknown>;
   if (typeof desc.mediaType !== 'string') bad(where, 'descriptor without mediaType');
   checkDigest(desc.digest, where);
-  if (typeof desc.size !== 'number' || !Number.isSafeInteger(desc.size) || desc.size < 0) bad(where, `descriptor ${String(desc.digest)} has an invalid size`);
+  if (typeof desc.size !== 'number' || !Number.isSafeInteger(desc.size) || desc.size < 0)
+    bad(where, `descriptor ${String(desc.digest)} has an invalid size`);
   return desc as unknown as Descriptor;
 }
 
-export type ParsedManifest = { kind: 'manifest'; manifest: Manifest; mediaType: string } | { kind: 'index'; index: Index; mediaType: string };
+export type ParsedManifest =
+  | { kind: 'manifest'; manifest: Manifest; mediaType: string }
+  | { kind: 'index'; index: Index; mediaType: string };
 
 /**
  * Parse a manifest or an index. `declared` is the media type its descriptor or HTTP response
@@ -47,7 +50,11 @@ export type ParsedManifest = { kind: 'manifest'; manifest: Manifest; mediaType: 
 export function parseManifest(bytes: Buffer, declared: string | undefined, where: string): ParsedManifest {
   const obj = parseJson(bytes, where);
   // Valid input we do not read: UNSUPPORTED, not BAD_MANIFEST.
-  if (obj.schemaVersion === 1) throw new RechunkerError('UNSUPPORTED', `${where}: Docker schema1 manifests are not supported (push the image again with a current tool)`);
+  if (obj.schemaVersion === 1)
+    throw new RechunkerError(
+      'UNSUPPORTED',
+      `${where}: Docker schema1 manifests are not supported (push the image again with a current tool)`,
+    );
   if (obj.schemaVersion !== 2) bad(where, `unsupported schemaVersion ${String(obj.schemaVersion)}`);
   const stated = typeof obj.mediaType === 'string' ? obj.mediaType : declared;
   const looksLikeIndex = Array.isArray(obj.manifests) && !obj.config;
@@ -70,7 +77,8 @@ export function parseConfig(bytes: Buffer, layerCount: number, where: string): I
   const rootfs = obj.rootfs as { type?: unknown; diff_ids?: unknown } | undefined;
   if (!rootfs || !Array.isArray(rootfs.diff_ids)) bad(where, 'config without rootfs.diff_ids');
   rootfs.diff_ids.forEach((d, i) => checkDigest(d, `${where} rootfs.diff_ids[${i}]`));
-  if (rootfs.diff_ids.length !== layerCount) bad(where, `config lists ${rootfs.diff_ids.length} diff_ids for ${layerCount} layers`);
+  if (rootfs.diff_ids.length !== layerCount)
+    bad(where, `config lists ${rootfs.diff_ids.length} diff_ids for ${layerCount} layers`);
   if (typeof obj.os !== 'string' || typeof obj.architecture !== 'string') bad(where, 'config without os/architecture');
   return obj as unknown as ImageConfig;
 }

@@ -18,7 +18,8 @@ export const PARENT_DIR_MODES: readonly ParentDirMode[] = ['top-layer', 'every-l
 
 export function parentDirStrategy(mode: string): ParentDirStrategy {
   const s = STRATEGIES[mode as ParentDirMode];
-  if (!s) throw new RechunkerError('USAGE', `unknown --parent-dirs mode "${mode}" (one of ${PARENT_DIR_MODES.join(', ')})`);
+  if (!s)
+    throw new RechunkerError('USAGE', `unknown --parent-dirs mode "${mode}" (one of ${PARENT_DIR_MODES.join(', ')})`);
   return s;
 }
 
@@ -35,7 +36,10 @@ export const DIR_MTIME_CLAMP = 0;
 
 /** What --dir-mtime clamp costs, as one line for the user. */
 export function dirMtimeCost(lost: number, total: number, mode: ParentDirMode): string {
-  const why = mode === 'every-layer' ? 'so that layers holding the same directories stay identical across updates' : `which buys nothing in ${mode} mode, where each directory has one entry`;
+  const why =
+    mode === 'every-layer'
+      ? 'so that layers holding the same directories stay identical across updates'
+      : `which buys nothing in ${mode} mode, where each directory has one entry`;
   return `--dir-mtime clamp: ${lost} of ${total} directories lose their true mtime (set to 1970-01-01), ${why}`;
 }
 

@@ -41,8 +41,18 @@ function median(xs: number[]): number {
 export function chunkahStylePack(components: readonly PlanComponent[], layerBudget: number): PlannedLayer[] {
   checkBudget(layerBudget);
   const units = bySource(components);
-  const layers = packUnits([...units].map(([name, members]) => ({ name, size: members.reduce((s, c) => s + c.size, 0), changeProbability: Math.max(...members.map((c) => c.changeProbability)) })), layerBudget);
-  return layers.map((l) => ({ components: l.components.flatMap((u) => units.get(u)!.map((c) => c.name)).sort(byteOrder), size: l.size }));
+  const layers = packUnits(
+    [...units].map(([name, members]) => ({
+      name,
+      size: members.reduce((s, c) => s + c.size, 0),
+      changeProbability: Math.max(...members.map((c) => c.changeProbability)),
+    })),
+    layerBudget,
+  );
+  return layers.map((l) => ({
+    components: l.components.flatMap((u) => units.get(u)!.map((c) => c.name)).sort(byteOrder),
+    size: l.size,
+  }));
 }
 
 /** Components by unit name: the group when there is one, else the component itself. */
@@ -74,7 +84,11 @@ function packUnits(components: readonly PlanComponent[], layerBudget: number): P
     tiers[tier === -1 ? TIERS.length : tier]!.push(c);
   }
   const bins = Math.max(0, layerBudget - outliers.length);
-  const counts = apportion(tiers.map((t) => t.reduce((s, c) => s + c.size, 0)), tiers.map((t) => t.length), bins);
+  const counts = apportion(
+    tiers.map((t) => t.reduce((s, c) => s + c.size, 0)),
+    tiers.map((t) => t.length),
+    bins,
+  );
 
   const layers: PlannedLayer[] = outliers.map((c) => ({ components: [c.name], size: c.size }));
   tiers.forEach((tier, i) => {
@@ -82,7 +96,9 @@ function packUnits(components: readonly PlanComponent[], layerBudget: number): P
     if (n === 0) return;
     const tierBins: PlanComponent[][] = Array.from({ length: n }, () => []);
     for (const c of tier) tierBins[fnv1a32(c.name) % n]!.push(c);
-    for (const b of tierBins) if (b.length > 0) layers.push({ components: b.map((c) => c.name).sort(byteOrder), size: b.reduce((s, c) => s + c.size, 0) });
+    for (const b of tierBins)
+      if (b.length > 0)
+        layers.push({ components: b.map((c) => c.name).sort(byteOrder), size: b.reduce((s, c) => s + c.size, 0) });
   });
   return layers;
 }

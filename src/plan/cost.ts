@@ -31,7 +31,10 @@ export function layerProbability(members: readonly string[], components: Readonl
 }
 
 /** Expected bytes downloaded per update by blob reuse, and the one-layer-per-component bound. */
-export function expectedCost(layers: readonly PlannedLayer[], components: ReadonlyMap<string, PlanComponent>): { cost: number; lowerBound: number } {
+export function expectedCost(
+  layers: readonly PlannedLayer[],
+  components: ReadonlyMap<string, PlanComponent>,
+): { cost: number; lowerBound: number } {
   let cost = 0;
   let lowerBound = 0;
   for (const l of layers) {

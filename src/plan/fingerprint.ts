@@ -25,7 +25,9 @@ function componentFingerprint(graph: FileGraph, component: Component): string {
       continue;
     }
     const i = node.inode;
-    h.update(`${isDir(node) ? 'dir' : i.type} ${i.mode} ${i.uid} ${i.gid} ${i.uname} ${i.gname} ${i.mtimeSec}.${i.mtimeNsec} ${i.size} ${i.devmajor}:${i.devminor} ${i.linked ? 'L' : '-'} `);
+    h.update(
+      `${isDir(node) ? 'dir' : i.type} ${i.mode} ${i.uid} ${i.gid} ${i.uname} ${i.gname} ${i.mtimeSec}.${i.mtimeNsec} ${i.size} ${i.devmajor}:${i.devminor} ${i.linked ? 'L' : '-'} `,
+    );
     h.update(i.linkname);
     h.update('\0');
     h.update(i.content?.sha256 ?? '-');

@@ -35,7 +35,14 @@ export interface Group {
 }
 
 export function singleton(c: PlanComponent): Group {
-  const g: Group = { members: [c.name], size: c.size, keep: 1 - c.changeProbability, fixed: false, clean: false, history: c.history ?? '' };
+  const g: Group = {
+    members: [c.name],
+    size: c.size,
+    keep: 1 - c.changeProbability,
+    fixed: false,
+    clean: false,
+    history: c.history ?? '',
+  };
   if (c.group !== undefined) g.key = c.group;
   return g;
 }
@@ -49,7 +56,14 @@ function unionOf(a: Group, b: Group): number {
 
 /** One group of `a` and `b`; the caller decides whether it stays fixed or clean. */
 export function mergeGroups(a: Group, b: Group): Group {
-  const merged: Group = { members: [...a.members, ...b.members].sort(byteOrder), size: a.size + b.size, keep: 1 - unionOf(a, b), fixed: a.fixed || b.fixed, clean: false, history: orHistory(a.history, b.history) };
+  const merged: Group = {
+    members: [...a.members, ...b.members].sort(byteOrder),
+    size: a.size + b.size,
+    keep: 1 - unionOf(a, b),
+    fixed: a.fixed || b.fixed,
+    clean: false,
+    history: orHistory(a.history, b.history),
+  };
   const priorIndex = a.priorIndex ?? b.priorIndex;
   if (priorIndex !== undefined) merged.priorIndex = priorIndex;
   if (a.key !== undefined && a.key === b.key) merged.key = a.key;
@@ -79,7 +93,8 @@ function mergeCost(a: Group, b: Group): number {
   const pa = prob(a);
   const pb = prob(b);
   const pu = unionOf(a, b);
-  const future = pu * (a.size + b.size + LAYER_OVERHEAD) - pa * (a.size + LAYER_OVERHEAD) - pb * (b.size + LAYER_OVERHEAD);
+  const future =
+    pu * (a.size + b.size + LAYER_OVERHEAD) - pa * (a.size + LAYER_OVERHEAD) - pb * (b.size + LAYER_OVERHEAD);
   return future + (a.clean ? a.size : 0) + (b.clean ? b.size : 0);
 }
 
@@ -101,7 +116,8 @@ export function agglomerate(groups: Group[], target: number): boolean {
       for (const j of candidates) {
         if (j === i || (groups[i]!.fixed && groups[j]!.fixed)) continue;
         const cost = mergeCost(groups[i]!, groups[j]!);
-        if (best === undefined || cost < best.cost || (cost === best.cost && pairBefore(groups, i, j, best.i, best.j))) best = { i, j, cost };
+        if (best === undefined || cost < best.cost || (cost === best.cost && pairBefore(groups, i, j, best.i, best.j)))
+          best = { i, j, cost };
       }
     }
     if (best === undefined) return groups.length <= target;
@@ -116,8 +132,14 @@ export function agglomerate(groups: Group[], target: number): boolean {
 function candidateIndexes(groups: Group[]): number[] {
   const all = groups.map((_, i) => i);
   if (groups.length <= ALL_PAIRS_UP_TO) return all;
-  const bySize = [...all].sort((a, b) => groups[a]!.size - groups[b]!.size || byteOrder(groups[a]!.members[0]!, groups[b]!.members[0]!));
-  const byRisk = [...all].sort((a, b) => prob(groups[a]!) * groups[a]!.size - prob(groups[b]!) * groups[b]!.size || byteOrder(groups[a]!.members[0]!, groups[b]!.members[0]!));
+  const bySize = [...all].sort(
+    (a, b) => groups[a]!.size - groups[b]!.size || byteOrder(groups[a]!.members[0]!, groups[b]!.members[0]!),
+  );
+  const byRisk = [...all].sort(
+    (a, b) =>
+      prob(groups[a]!) * groups[a]!.size - prob(groups[b]!) * groups[b]!.size ||
+      byteOrder(groups[a]!.members[0]!, groups[b]!.members[0]!),
+  );
   return [...new Set([...bySize.slice(0, CANDIDATES), ...byRisk.slice(0, CANDIDATES)])].sort((a, b) => a - b);
 }
 
@@ -148,7 +170,12 @@ export const round = (p: number): number => Math.round(p * 1e4) / 1e4;
 
 /** Bottom first: chainKey ascending, then larger first, then by name. */
 export function orderGroups(groups: Group[]): Group[] {
-  return [...groups].sort((a, b) => chainKey(prob(a), a.size) - chainKey(prob(b), b.size) || b.size - a.size || byteOrder(a.members[0]!, b.members[0]!));
+  return [...groups].sort(
+    (a, b) =>
+      chainKey(prob(a), a.size) - chainKey(prob(b), b.size) ||
+      b.size - a.size ||
+      byteOrder(a.members[0]!, b.members[0]!),
+  );
 }
 
 /**

@@ -45,7 +45,13 @@ export function planLayers(req: PlanRequest): Plan {
     const p = changeProbability(estimate, history);
     if (prior?.fingerprint && fp !== undefined && prior.fingerprint !== fp) changed.add(c.name);
     estimates.set(c.name, estimate);
-    planComponents.set(c.name, { name: c.name, size: c.size, changeProbability: p, history, ...(c.group === undefined ? {} : { group: c.group }) });
+    planComponents.set(c.name, {
+      name: c.name,
+      size: c.size,
+      changeProbability: p,
+      history,
+      ...(c.group === undefined ? {} : { group: c.group }),
+    });
     records[c.name] = { fingerprint: fp ?? '', size: c.size, changeProbability: round(p), history };
   }
   const comps = [...planComponents.values()];
@@ -53,10 +59,14 @@ export function planLayers(req: PlanRequest): Plan {
   const notes: string[] = [];
   let layers: PlannedLayer[];
   if (packer === 'single') {
-    layers = comps.length === 0 ? [] : [{ components: comps.map((c) => c.name), size: comps.reduce((s, c) => s + c.size, 0) }];
+    layers =
+      comps.length === 0 ? [] : [{ components: comps.map((c) => c.name), size: comps.reduce((s, c) => s + c.size, 0) }];
   } else if (packer === 'chunkah') {
     // chunkah knows changelogs, not the prior image.
-    layers = chunkahStylePack(comps.map((c) => ({ ...c, changeProbability: estimates.get(c.name)! })), req.layerBudget);
+    layers = chunkahStylePack(
+      comps.map((c) => ({ ...c, changeProbability: estimates.get(c.name)! })),
+      req.layerBudget,
+    );
     if (req.prior) notes.push('chunkah-style packing reads no prior plan');
   } else if (req.prior) {
     const r = packWithPrior(comps, changed, req.prior, req.layerBudget);
@@ -80,7 +90,11 @@ export function planLayers(req: PlanRequest): Plan {
 }
 
 /** Every component present before and after with the same fingerprint: the same image again. */
-function isRebuild(components: readonly Component[], prior: Record<string, ComponentRecord> | undefined, fps: ReadonlyMap<string, string> | undefined): boolean {
+function isRebuild(
+  components: readonly Component[],
+  prior: Record<string, ComponentRecord> | undefined,
+  fps: ReadonlyMap<string, string> | undefined,
+): boolean {
   if (prior === undefined || fps === undefined) return false;
   if (Object.keys(prior).length !== components.length) return false;
   return components.every((c) => prior[c.name] !== undefined && prior[c.name]!.fingerprint === fps.get(c.name));

@@ -21,7 +21,12 @@ export interface PriorPackResult {
   notes: string[];
 }
 
-export function packWithPrior(components: readonly PlanComponent[], changed: ReadonlySet<string>, prior: PriorPlan, layerBudget: number): PriorPackResult {
+export function packWithPrior(
+  components: readonly PlanComponent[],
+  changed: ReadonlySet<string>,
+  prior: PriorPlan,
+  layerBudget: number,
+): PriorPackResult {
   const byName = new Map(components.map((c) => [c.name, c]));
   const placed = new Set<string>();
   const fixed: Group[] = [];
@@ -45,7 +50,11 @@ export function packWithPrior(components: readonly PlanComponent[], changed: Rea
   const summary = `prior plan: ${kept} unchanged component(s) kept in place, ${changed.size} changed, ${added} new, ${removed} removed`;
 
   if (fixed.length > layerBudget) {
-    return { notes: [`${summary}; its ${fixed.length} layers of unchanged components no longer fit in ${layerBudget}: re-packed from scratch`] };
+    return {
+      notes: [
+        `${summary}; its ${fixed.length} layers of unchanged components no longer fit in ${layerBudget}: re-packed from scratch`,
+      ],
+    };
   }
   const groups = [...fixed, ...free];
   if (!agglomerate(groups, layerBudget)) {
@@ -53,7 +62,9 @@ export function packWithPrior(components: readonly PlanComponent[], changed: Rea
   }
   // Bottom layers that are reproduced exactly keep their order up to the first prior layer that is not.
   for (const g of groups) if (!g.clean && g.priorIndex !== undefined) firstMoved = Math.min(firstMoved, g.priorIndex);
-  const bottom = groups.filter((g) => g.clean && g.priorIndex! < firstMoved).sort((a, b) => a.priorIndex! - b.priorIndex!);
+  const bottom = groups
+    .filter((g) => g.clean && g.priorIndex! < firstMoved)
+    .sort((a, b) => a.priorIndex! - b.priorIndex!);
   const rest = orderGroups(groups.filter((g) => !bottom.includes(g)));
   const reused = groups.filter((g) => g.clean).length;
   return { layers: [...bottom, ...rest].map(toLayer), notes: [`${summary}; ${reused} layer(s) unchanged`] };

@@ -59,7 +59,10 @@ export function parsePlanLabel(ref: string, label: string): PriorPlan {
   }
   const layersOk = Array.isArray(plan.layers) && plan.layers.every((l) => Array.isArray(l?.components));
   if ((plan.version !== 1 && plan.version !== 2) || !layersOk) {
-    throw new RechunkerError('BAD_MANIFEST', `${ref}: unsupported plan version ${String(plan.version)} in the ${PLAN_LABEL} label`);
+    throw new RechunkerError(
+      'BAD_MANIFEST',
+      `${ref}: unsupported plan version ${String(plan.version)} in the ${PLAN_LABEL} label`,
+    );
   }
   const out: PriorPlan = {
     version: plan.version,

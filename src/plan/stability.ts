@@ -89,7 +89,11 @@ export function changeProbability(estimate: number, history: string | undefined)
  * fingerprint differs. A rebuild of identical input (`rebuild`) adds nothing, so building the same
  * image twice does not make every component look more stable.
  */
-export function nextHistory(prior: ComponentRecord | undefined, fingerprint: string | undefined, rebuild: boolean): string {
+export function nextHistory(
+  prior: ComponentRecord | undefined,
+  fingerprint: string | undefined,
+  rebuild: boolean,
+): string {
   if (prior === undefined) return '';
   const h = typeof prior.history === 'string' ? prior.history.replace(/[^01]/g, '') : '';
   if (rebuild || fingerprint === undefined || !prior.fingerprint) return h;

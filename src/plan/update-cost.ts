@@ -40,7 +40,15 @@ export function updateCost(from: readonly LayerRef[], to: readonly LayerRef[]): 
     if (chainIntact) chainReusedLayers++;
     else chainDownload += l.size;
   });
-  return { layers: to.length, imageBytes: to.reduce((s, l) => s + l.size, 0), blobDownload, blobReusedLayers, blobReusedBytes, chainDownload, chainReusedLayers };
+  return {
+    layers: to.length,
+    imageBytes: to.reduce((s, l) => s + l.size, 0),
+    blobDownload,
+    blobReusedLayers,
+    blobReusedBytes,
+    chainDownload,
+    chainReusedLayers,
+  };
 }
 
 /**

@@ -57,14 +57,17 @@ export function parseReference(text: string): Reference {
   }
   if (text.startsWith('oci-archive:')) {
     const { path, tag } = splitPathAndTag(text, text.slice('oci-archive:'.length));
-    return tag === undefined ? { transport: 'oci-archive', text, file: path } : { transport: 'oci-archive', text, file: path, tag };
+    return tag === undefined
+      ? { transport: 'oci-archive', text, file: path }
+      : { transport: 'oci-archive', text, file: path, tag };
   }
   if (text.startsWith('rootfs:')) {
     const dir = text.slice('rootfs:'.length);
     if (dir === '') bad(text, 'empty path');
     return { transport: 'rootfs', text, dir };
   }
-  if (text.startsWith('containers-storage:')) return parseStorageReference(text, text.slice('containers-storage:'.length));
+  if (text.startsWith('containers-storage:'))
+    return parseStorageReference(text, text.slice('containers-storage:'.length));
   const known = 'oci:DIR[:TAG], oci-archive:FILE[:TAG], docker://HOST/REPO[:TAG], rootfs:DIR, containers-storage:IMAGE';
   bad(text, `unknown transport (expected one of ${known})`);
 }
@@ -90,5 +93,7 @@ function parseStorageReference(text: string, rest: string): Reference {
     store = { root, ...(driver ? { driver } : {}), ...(runroot ? { runroot } : {}) };
   }
   if (rest === '' || /\s/.test(rest)) bad(text, 'no image name or id');
-  return store ? { transport: 'containers-storage', text, store, image: rest } : { transport: 'containers-storage', text, image: rest };
+  return store
+    ? { transport: 'containers-storage', text, store, image: rest }
+    : { transport: 'containers-storage', text, image: rest };
 }

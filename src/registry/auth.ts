@@ -1,7 +1,7 @@
 import { RechunkerError } from '../errors.js';
 import { parseChallenges, pickChallenge, type Challenge } from './challenge.js';
 import type { RegistryCredentials } from './credentials.js';
-import { discard, readBody, type HttpTransport } from './http.js';
+import { discard, readBody, type HttpTransport, type HttpResponse } from './http.js';
 import { isLoopback } from './docker-reference.js';
 import { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, wait, type RetryPolicy } from './retry.js';
 import { byteOrder } from '../util/byte-order.js';
@@ -66,7 +66,9 @@ export function mergeScopes(scopes: Iterable<string>): string[] {
       }
     }
   }
-  return [...byResource.entries()].sort(([a], [b]) => byteOrder(a, b)).map(([r, acts]) => (acts.size ? `${r}:${[...acts].sort().join(',')}` : r));
+  return [...byResource.entries()]
+    .sort(([a], [b]) => byteOrder(a, b))
+    .map(([r, acts]) => (acts.size ? `${r}:${[...acts].sort().join(',')}` : r));
 }
 
 function who(creds: RegistryCredentials | undefined): string {
@@ -110,7 +112,9 @@ export class AuthManager {
     const atoms = new Set(merged.flatMap(scopeAtoms));
     const id = who(creds);
     const now = this.now();
-    const cached = this.tokens.find((t) => t.who === id && t.expiresAt > now && [...atoms].every((a) => t.atoms.has(a)));
+    const cached = this.tokens.find(
+      (t) => t.who === id && t.expiresAt > now && [...atoms].every((a) => t.atoms.has(a)),
+    );
     if (cached) return `Bearer ${cached.token}`;
     const key = `${id}\n${merged.join(' ')}`;
     let pending = this.inflight.get(key);
@@ -133,7 +137,12 @@ export class AuthManager {
     return c?.params.scope ? c.params.scope.split(' ').filter(Boolean) : [];
   }
 
-  private async fetchToken(c: Challenge, scopes: string[], creds: RegistryCredentials | undefined, id: string): Promise<CachedToken> {
+  private async fetchToken(
+    c: Challenge,
+    scopes: string[],
+    creds: RegistryCredentials | undefined,
+    id: string,
+  ): Promise<CachedToken> {
     const realmText = c.params.realm;
     // Callers prefix these messages with the request they were for (registry, repository, blob).
     const where = 'token auth';
@@ -144,9 +153,13 @@ export class AuthManager {
     } catch {
       throw new RechunkerError('AUTH', `${where}: Bearer realm "${realmText.slice(0, 200)}" is not a URL`);
     }
-    if (realm.protocol !== 'https:' && realm.protocol !== 'http:') throw new RechunkerError('AUTH', `${where}: Bearer realm ${realm.origin} is not http(s)`);
+    if (realm.protocol !== 'https:' && realm.protocol !== 'http:')
+      throw new RechunkerError('AUTH', `${where}: Bearer realm ${realm.origin} is not http(s)`);
     if (realm.protocol === 'http:' && creds && this.opts.tlsVerify && !isLoopback(realm.host)) {
-      throw new RechunkerError('AUTH', `${where}: refusing to send credentials to the plain-http token realm ${realm.origin} (use --tls-verify=false to allow)`);
+      throw new RechunkerError(
+        'AUTH',
+        `${where}: refusing to send credentials to the plain-http token realm ${realm.origin} (use --tls-verify=false to allow)`,
+      );
     }
     const service = c.params.service;
     let method = 'GET';
@@ -155,7 +168,11 @@ export class AuthManager {
     if (creds?.identityToken !== undefined) {
       // OAuth2 refresh-token grant, as docker and containers/image do with an identity token.
       method = 'POST';
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, client_id: 'rechunker' });
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: creds.identityToken,
+        client_id: 'rechunker',
+      });
       if (service) form.set('service', service);
       if (scopes.length) form.set('scope', scopes.join(' '));
       body = Buffer.from(form.toString());
@@ -170,7 +187,7 @@ export class AuthManager {
     }
     const what = `token from ${realm.origin}${realm.pathname}`;
     for (let attempt = 1; ; attempt++) {
-      let res;
+      let res: HttpResponse;
       try {
         res = await this.opts.transport.request({ method, url: realm, headers, ...(body ? { body } : {}) });
       } catch (err) {
@@ -198,14 +215,30 @@ export class AuthManager {
       try {
         parsed = JSON.parse((await readBody(res.body, MAX_TOKEN_RESPONSE)).toString('utf8')) as typeof parsed;
       } catch (err) {
-        throw new RechunkerError('AUTH', `${what}: the answer is not a JSON token response (${(err as Error).message})`);
+        throw new RechunkerError(
+          'AUTH',
+          `${what}: the answer is not a JSON token response (${(err as Error).message})`,
+        );
       }
-      const token = typeof parsed.token === 'string' && parsed.token ? parsed.token : typeof parsed.access_token === 'string' ? parsed.access_token : '';
+      const token =
+        typeof parsed.token === 'string' && parsed.token
+          ? parsed.token
+          : typeof parsed.access_token === 'string'
+            ? parsed.access_token
+            : '';
       if (!token) throw new RechunkerError('AUTH', `${what}: the answer has neither "token" nor "access_token"`);
-      const lifetime = Math.max(MIN_TOKEN_LIFETIME_S, typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : MIN_TOKEN_LIFETIME_S);
+      const lifetime = Math.max(
+        MIN_TOKEN_LIFETIME_S,
+        typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : MIN_TOKEN_LIFETIME_S,
+      );
       this.tokenFetches++;
       // Renew a little early so a token does not expire between our check and the registry's.
-      const entry: CachedToken = { who: id, atoms: new Set(scopes.flatMap(scopeAtoms)), token, expiresAt: this.now() + lifetime * 1000 * 0.9 };
+      const entry: CachedToken = {
+        who: id,
+        atoms: new Set(scopes.flatMap(scopeAtoms)),
+        token,
+        expiresAt: this.now() + lifetime * 1000 * 0.9,
+      };
       this.tokens = this.tokens.filter((t) => t.expiresAt > this.now());
       this.tokens.push(entry);
       return entry;

@@ -87,7 +87,12 @@ export class BlobReader extends Readable implements SelfVerified {
     }
     if (response.start > this.received) {
       response.body.destroy();
-      this.destroy(new RechunkerError('REGISTRY', `${this.opts.what}: asked for bytes from ${this.received}, got a range starting at ${response.start}`));
+      this.destroy(
+        new RechunkerError(
+          'REGISTRY',
+          `${this.opts.what}: asked for bytes from ${this.received}, got a range starting at ${response.start}`,
+        ),
+      );
       return;
     }
     if (response.start > 0) this.rangedResumes++;
@@ -117,7 +122,12 @@ export class BlobReader extends Readable implements SelfVerified {
       if (this.received + data.length > this.opts.size) {
         settle();
         body.destroy();
-        this.destroy(new RechunkerError('SIZE_MISMATCH', `${this.opts.what}: more than the ${this.opts.size} bytes its descriptor declares`));
+        this.destroy(
+          new RechunkerError(
+            'SIZE_MISMATCH',
+            `${this.opts.what}: more than the ${this.opts.size} bytes its descriptor declares`,
+          ),
+        );
         return;
       }
       this.received += data.length;
@@ -128,7 +138,8 @@ export class BlobReader extends Readable implements SelfVerified {
     body.on('end', () => {
       if (!settle()) return;
       if (this.received === this.opts.size) this.finish();
-      else void this.reconnect(new Error(`body ended after ${this.received} of ${this.opts.size} bytes`), progressAtStart);
+      else
+        void this.reconnect(new Error(`body ended after ${this.received} of ${this.opts.size} bytes`), progressAtStart);
     });
     body.on('error', (err) => {
       if (settle()) void this.reconnect(err, progressAtStart);
@@ -155,7 +166,13 @@ export class BlobReader extends Readable implements SelfVerified {
     const short = !(err instanceof Error) || /body ended|connection closed/.test(err.message) || isRetryableError(err);
     if (!short || this.stalls >= this.opts.retry.attempts || this.resumes > MAX_RESUMES) {
       const why = err instanceof Error ? err.message : String(err);
-      this.destroy(new RechunkerError('NETWORK', `${this.opts.what}: download failed after ${this.received} of ${this.opts.size} bytes: ${why}`, { cause: err }));
+      this.destroy(
+        new RechunkerError(
+          'NETWORK',
+          `${this.opts.what}: download failed after ${this.received} of ${this.opts.size} bytes: ${why}`,
+          { cause: err },
+        ),
+      );
       return;
     }
     await wait(backoffDelay(this.stalls, this.opts.retry));

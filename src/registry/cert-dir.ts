@@ -11,7 +11,9 @@ export function readCertDir(dir: string): { ca: string[]; cert?: string; key?: s
   try {
     names = readdirSync(dir).sort();
   } catch (e) {
-    throw new RechunkerError('IO', `--cert-dir ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+    throw new RechunkerError('IO', `--cert-dir ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      cause: e,
+    });
   }
   const read = (name: string) => readFileSync(path.join(dir, name), 'utf8');
   const out: { ca: string[]; cert?: string; key?: string } = { ca: names.filter((n) => n.endsWith('.crt')).map(read) };

@@ -28,7 +28,12 @@ export interface FetchedManifest extends ManifestBytes {
   mediaType: string;
 }
 
-export const DEFAULT_MANIFEST_ACCEPT: readonly string[] = [MediaType.OciIndex, MediaType.OciManifest, MediaType.DockerManifestList, MediaType.DockerManifest];
+export const DEFAULT_MANIFEST_ACCEPT: readonly string[] = [
+  MediaType.OciIndex,
+  MediaType.OciManifest,
+  MediaType.DockerManifestList,
+  MediaType.DockerManifest,
+];
 
 /** The media type of a Content-Type header, without parameters. */
 function mediaTypeOf(header: string | undefined): string | undefined {
@@ -78,15 +83,36 @@ export class RegistryClient {
     return `${this.registry}/${repo}`;
   }
 
-  async getManifest(repo: string, reference: string, accept: readonly string[] = DEFAULT_MANIFEST_ACCEPT): Promise<FetchedManifest> {
+  async getManifest(
+    repo: string,
+    reference: string,
+    accept: readonly string[] = DEFAULT_MANIFEST_ACCEPT,
+  ): Promise<FetchedManifest> {
     const what = `${this.where(repo)}: manifest ${reference}`;
-    const res = await this.conn.send({ method: 'GET', target: `/v2/${repo}/manifests/${reference}`, repo, scopes: this.scopesFor(repo), headers: { accept: accept.join(', ') }, what });
-    if (res.status !== 200) throw await responseError(res, what, 'cannot fetch', res.status >= 500 || res.status === 429 ? ` (after ${this.conn.retry.attempts} attempts)` : '');
+    const res = await this.conn.send({
+      method: 'GET',
+      target: `/v2/${repo}/manifests/${reference}`,
+      repo,
+      scopes: this.scopesFor(repo),
+      headers: { accept: accept.join(', ') },
+      what,
+    });
+    if (res.status !== 200)
+      throw await responseError(
+        res,
+        what,
+        'cannot fetch',
+        res.status >= 500 || res.status === 429 ? ` (after ${this.conn.retry.attempts} attempts)` : '',
+      );
     let bytes: Buffer;
     try {
       bytes = await readBody(res.body, MAX_MANIFEST_BYTES);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) throw new RechunkerError('BAD_MANIFEST', `${what}: larger than the ${MAX_MANIFEST_BYTES} byte limit for manifests`);
+      if (err instanceof BodyTooLargeError)
+        throw new RechunkerError(
+          'BAD_MANIFEST',
+          `${what}: larger than the ${MAX_MANIFEST_BYTES} byte limit for manifests`,
+        );
       throw new RechunkerError('NETWORK', `${what}: reading the answer: ${(err as Error).message}`, { cause: err });
     }
     const digest = sha256(bytes);
@@ -97,7 +123,12 @@ export class RegistryClient {
     if (!mediaType || mediaType === 'application/json' || mediaType === 'text/plain') {
       try {
         const parsed = JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown; manifests?: unknown };
-        mediaType = typeof parsed.mediaType === 'string' ? parsed.mediaType : Array.isArray(parsed.manifests) ? MediaType.OciIndex : MediaType.OciManifest;
+        mediaType =
+          typeof parsed.mediaType === 'string'
+            ? parsed.mediaType
+            : Array.isArray(parsed.manifests)
+              ? MediaType.OciIndex
+              : MediaType.OciManifest;
       } catch {
         throw new RechunkerError('BAD_MANIFEST', `${what}: not JSON`);
       }
@@ -106,9 +137,20 @@ export class RegistryClient {
   }
 
   /** Digest, media type and size of a manifest, or undefined if there is none under `reference`. */
-  async headManifest(repo: string, reference: string, accept: readonly string[] = DEFAULT_MANIFEST_ACCEPT): Promise<{ digest?: string; mediaType?: string; size?: number } | undefined> {
+  async headManifest(
+    repo: string,
+    reference: string,
+    accept: readonly string[] = DEFAULT_MANIFEST_ACCEPT,
+  ): Promise<{ digest?: string; mediaType?: string; size?: number } | undefined> {
     const what = `${this.where(repo)}: manifest ${reference}`;
-    const res = await this.conn.send({ method: 'HEAD', target: `/v2/${repo}/manifests/${reference}`, repo, scopes: this.scopesFor(repo), headers: { accept: accept.join(', ') }, what });
+    const res = await this.conn.send({
+      method: 'HEAD',
+      target: `/v2/${repo}/manifests/${reference}`,
+      repo,
+      scopes: this.scopesFor(repo),
+      headers: { accept: accept.join(', ') },
+      what,
+    });
     discard(res.body);
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw await responseError(res, what, 'cannot check');
@@ -124,7 +166,13 @@ export class RegistryClient {
 
   async hasBlob(repo: string, digest: string): Promise<boolean> {
     const what = `${this.where(repo)}: blob ${digest}`;
-    const res = await this.conn.send({ method: 'HEAD', target: `/v2/${repo}/blobs/${digest}`, repo, scopes: this.scopesFor(repo), what });
+    const res = await this.conn.send({
+      method: 'HEAD',
+      target: `/v2/${repo}/blobs/${digest}`,
+      repo,
+      scopes: this.scopesFor(repo),
+      what,
+    });
     discard(res.body);
     if (res.status === 200) return true;
     if (res.status === 404) return false;
@@ -138,7 +186,14 @@ export class RegistryClient {
     const fetch = async (offset: number): Promise<BlobResponse> => {
       const headers: Record<string, string> = {};
       if (offset > 0) headers.range = `bytes=${offset}-`;
-      const res = await this.conn.send({ method: 'GET', target: `/v2/${repo}/blobs/${desc.digest}`, repo, scopes: this.scopesFor(repo), headers, what });
+      const res = await this.conn.send({
+        method: 'GET',
+        target: `/v2/${repo}/blobs/${desc.digest}`,
+        repo,
+        scopes: this.scopesFor(repo),
+        headers,
+        what,
+      });
       if (res.status === 200) return { body: res.body, start: 0 };
       if (res.status === 206) {
         const m = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(String(res.headers['content-range'] ?? ''));
@@ -146,7 +201,12 @@ export class RegistryClient {
         discard(res.body);
         throw new RechunkerError('REGISTRY', `${what}: a partial answer without a usable Content-Range`);
       }
-      throw await responseError(res, what, 'cannot download', res.status >= 500 || res.status === 429 ? ` (after ${this.conn.retry.attempts} attempts)` : '');
+      throw await responseError(
+        res,
+        what,
+        'cannot download',
+        res.status >= 500 || res.status === 429 ? ` (after ${this.conn.retry.attempts} attempts)` : '',
+      );
     };
     let initial: BlobResponse;
     try {
@@ -203,7 +263,12 @@ export class RegistryClient {
    * then POST + PUT (or PATCH + PUT) with the stream from `open`, verified on the way. A failed
    * attempt starts again with a new session and a fresh stream.
    */
-  async pushBlob(repo: string, desc: Descriptor, open: () => Promise<Readable>, opts: { mountFrom?: string } = {}): Promise<'exists' | 'mounted' | 'uploaded'> {
+  async pushBlob(
+    repo: string,
+    desc: Descriptor,
+    open: () => Promise<Readable>,
+    opts: { mountFrom?: string } = {},
+  ): Promise<'exists' | 'mounted' | 'uploaded'> {
     this.declarePush(repo, opts.mountFrom ? [opts.mountFrom] : []);
     if (await this.hasBlob(repo, desc.digest)) return 'exists';
     const task = this.uploads.start(desc.size);
@@ -231,15 +296,32 @@ export class RegistryClient {
     this.declarePush(repo);
     const digest = sha256(bytes);
     const what = `${this.where(repo)}: manifest ${reference}`;
-    if (isDigest(reference) && reference !== digest) throw new RechunkerError('DIGEST_MISMATCH', `${what}: the manifest bytes hash to ${digest}`);
-    const res = await this.conn.send({ method: 'PUT', target: `/v2/${repo}/manifests/${reference}`, repo, scopes: this.scopesFor(repo), headers: { 'content-type': mediaType }, body: bytes, what });
+    if (isDigest(reference) && reference !== digest)
+      throw new RechunkerError('DIGEST_MISMATCH', `${what}: the manifest bytes hash to ${digest}`);
+    const res = await this.conn.send({
+      method: 'PUT',
+      target: `/v2/${repo}/manifests/${reference}`,
+      repo,
+      scopes: this.scopesFor(repo),
+      headers: { 'content-type': mediaType },
+      body: bytes,
+      what,
+    });
     if (res.status !== 201 && res.status !== 200 && res.status !== 202) {
-      throw await responseError(res, what, 'push failed', res.status >= 500 || res.status === 429 ? ` (after ${this.conn.retry.attempts} attempts)` : '');
+      throw await responseError(
+        res,
+        what,
+        'push failed',
+        res.status >= 500 || res.status === 429 ? ` (after ${this.conn.retry.attempts} attempts)` : '',
+      );
     }
     discard(res.body);
     const stored = res.headers['docker-content-digest'];
     if (typeof stored === 'string' && stored !== digest) {
-      throw new RechunkerError('REGISTRY', `${what}: the registry stored the manifest as ${stored}, not as the ${digest} that was sent`);
+      throw new RechunkerError(
+        'REGISTRY',
+        `${what}: the registry stored the manifest as ${stored}, not as the ${digest} that was sent`,
+      );
     }
     return digest;
   }

@@ -5,7 +5,16 @@ import { lookupCredentials, type CredentialOptions, type RegistryCredentials } f
 import { discard, HttpTransport, type HttpResponse } from './http.js';
 import { readCertDir } from './cert-dir.js';
 import { apiHost, isLoopback } from './docker-reference.js';
-import { backoffDelay, isRetryableError, isRetryableStatus, parseRetryAfter, retryPolicy, wait, type RetryOptions, type RetryPolicy } from './retry.js';
+import {
+  backoffDelay,
+  isRetryableError,
+  isRetryableStatus,
+  parseRetryAfter,
+  retryPolicy,
+  wait,
+  type RetryOptions,
+  type RetryPolicy,
+} from './retry.js';
 
 /**
  * The request layer for one registry: which scheme it speaks, who we are to it, and how a request
@@ -52,7 +61,11 @@ export interface SendSpec {
 /** A failure the caller may retry: connection trouble or a 408/429/5xx answer. */
 export class TransientError extends Error {
   readonly status?: number;
-  constructor(message: string, readonly retryAfterMs?: number, options: { cause?: unknown; status?: number } = {}) {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+    options: { cause?: unknown; status?: number } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     if (options.status !== undefined) this.status = options.status;
   }
@@ -74,7 +87,10 @@ export class RegistryConnection {
   private basePromise?: Promise<URL>;
   private readonly creds = new Map<string, Promise<RegistryCredentials | undefined>>();
 
-  constructor(registry: string, private readonly opts: ConnectionOptions = {}) {
+  constructor(
+    registry: string,
+    private readonly opts: ConnectionOptions = {},
+  ) {
     this.registry = registry;
     this.tlsVerify = opts.tlsVerify ?? true;
     this.retry = retryPolicy(opts.retry);
@@ -170,9 +186,17 @@ export class RegistryConnection {
     if (report === lastError && notRegistry !== undefined) {
       throw new RechunkerError('REGISTRY', `${notRegistry}; is ${this.registry} a registry?`);
     }
-    if (report === lastError && answered !== undefined) throw new RechunkerError('REGISTRY', `registry ${this.registry}: ${answered}${tries}`);
-    const tlsHint = /certificate|self.signed|SSL|TLS|EPROTO/i.test(`${msg} ${(report as NodeJS.ErrnoException | undefined)?.code ?? ''}`) && this.tlsVerify ? ' (for a registry with a self-signed certificate or plain http, use --tls-verify=false)' : '';
-    throw new RechunkerError('NETWORK', `cannot connect to registry ${this.registry}: ${msg}${tries}${tlsHint}`, { cause: report });
+    if (report === lastError && answered !== undefined)
+      throw new RechunkerError('REGISTRY', `registry ${this.registry}: ${answered}${tries}`);
+    const tlsHint =
+      /certificate|self.signed|SSL|TLS|EPROTO/i.test(
+        `${msg} ${(report as NodeJS.ErrnoException | undefined)?.code ?? ''}`,
+      ) && this.tlsVerify
+        ? ' (for a registry with a self-signed certificate or plain http, use --tls-verify=false)'
+        : '';
+    throw new RechunkerError('NETWORK', `cannot connect to registry ${this.registry}: ${msg}${tries}${tlsHint}`, {
+      cause: report,
+    });
   }
 
   /**
@@ -208,7 +232,12 @@ export class RegistryConnection {
       else if (spec.body) body = await spec.body();
       let res: HttpResponse;
       try {
-        res = await this.transport.request({ method: spec.method, url, headers, ...(body !== undefined ? { body } : {}) });
+        res = await this.transport.request({
+          method: spec.method,
+          url,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+        });
       } catch (err) {
         if (body && !Buffer.isBuffer(body)) body.destroy();
         if (err instanceof RechunkerError || !isRetryableError(err)) {
@@ -217,7 +246,9 @@ export class RegistryConnection {
         }
         if (attempt >= attempts) {
           if (attempts === 1) throw new TransientError((err as Error).message, undefined, { cause: err });
-          throw new RechunkerError('NETWORK', `${spec.what}: ${(err as Error).message} (after ${attempt} attempts)`, { cause: err });
+          throw new RechunkerError('NETWORK', `${spec.what}: ${(err as Error).message} (after ${attempt} attempts)`, {
+            cause: err,
+          });
         }
         await wait(backoffDelay(attempt, this.retry));
         continue;

@@ -71,7 +71,10 @@ export function authFilePaths(opts: CredentialOptions = {}): AuthFile[] {
   else if (process.getuid) files.push({ path: `/run/containers/${process.getuid()}/auth.json`, legacy: false });
   const configHome = env.XDG_CONFIG_HOME || path.join(home, '.config');
   files.push({ path: path.join(configHome, 'containers', 'auth.json'), legacy: false });
-  files.push({ path: env.DOCKER_CONFIG ? path.join(env.DOCKER_CONFIG, 'config.json') : path.join(home, '.docker', 'config.json'), legacy: false });
+  files.push({
+    path: env.DOCKER_CONFIG ? path.join(env.DOCKER_CONFIG, 'config.json') : path.join(home, '.docker', 'config.json'),
+    legacy: false,
+  });
   files.push({ path: path.join(home, '.dockercfg'), legacy: true });
   return files;
 }
@@ -106,7 +109,11 @@ function keysFor(registry: string, repository: string | undefined): string[] {
   return keys;
 }
 
-function decodeEntry(entry: { auth?: string; username?: string; password?: string; identitytoken?: string }, file: string, key: string): RegistryCredentials | undefined {
+function decodeEntry(
+  entry: { auth?: string; username?: string; password?: string; identitytoken?: string },
+  file: string,
+  key: string,
+): RegistryCredentials | undefined {
   const out: RegistryCredentials = {};
   if (entry.auth) {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
@@ -137,12 +144,17 @@ async function readAuthFile(file: AuthFile): Promise<AuthFileContent | undefined
   } catch (e) {
     throw new RechunkerError('AUTH', `auth file ${file.path} is not valid JSON: ${(e as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null) throw new RechunkerError('AUTH', `auth file ${file.path} is not a JSON object`);
+  if (typeof parsed !== 'object' || parsed === null)
+    throw new RechunkerError('AUTH', `auth file ${file.path} is not a JSON object`);
   return file.legacy ? { auths: parsed as AuthFileContent['auths'] } : (parsed as AuthFileContent);
 }
 
 /** Run `docker-credential-NAME get` with the server URL on stdin, as the docker CLI does. */
-export function runCredentialHelper(name: string, serverUrl: string, opts: CredentialOptions = {}): Promise<RegistryCredentials | undefined> {
+export function runCredentialHelper(
+  name: string,
+  serverUrl: string,
+  opts: CredentialOptions = {},
+): Promise<RegistryCredentials | undefined> {
   const env = opts.env ?? process.env;
   const program = `docker-credential-${name}`;
   return new Promise((resolve, reject) => {
@@ -155,7 +167,12 @@ export function runCredentialHelper(name: string, serverUrl: string, opts: Crede
     child.stdin.on('error', () => {});
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new RechunkerError('AUTH', `credential helper ${program} could not be run for ${serverUrl}: ${(e as NodeJS.ErrnoException).code ?? e.message}`));
+      reject(
+        new RechunkerError(
+          'AUTH',
+          `credential helper ${program} could not be run for ${serverUrl}: ${(e as NodeJS.ErrnoException).code ?? e.message}`,
+        ),
+      );
     });
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -164,13 +181,20 @@ export function runCredentialHelper(name: string, serverUrl: string, opts: Crede
         // The helpers' way of saying "nothing stored for this server".
         if (/credentials not found/i.test(stdout + Buffer.concat(err).toString('utf8'))) return resolve(undefined);
         // Helper output may echo secrets: report the exit status only.
-        return reject(new RechunkerError('AUTH', `credential helper ${program} failed for ${serverUrl} (exit status ${code})`));
+        return reject(
+          new RechunkerError('AUTH', `credential helper ${program} failed for ${serverUrl} (exit status ${code})`),
+        );
       }
       let parsed: { Username?: string; Secret?: string };
       try {
         parsed = JSON.parse(stdout) as { Username?: string; Secret?: string };
       } catch {
-        return reject(new RechunkerError('AUTH', `credential helper ${program} printed something that is not JSON for ${serverUrl}`));
+        return reject(
+          new RechunkerError(
+            'AUTH',
+            `credential helper ${program} printed something that is not JSON for ${serverUrl}`,
+          ),
+        );
       }
       if (!parsed.Secret) return resolve(undefined);
       if (parsed.Username === '<token>') return resolve({ identityToken: parsed.Secret });
@@ -192,7 +216,13 @@ function helperFor(helpers: Record<string, string> | undefined, registry: string
   return undefined;
 }
 
-async function fromFile(content: AuthFileContent, file: AuthFile, registry: string, repository: string | undefined, opts: CredentialOptions): Promise<RegistryCredentials | undefined> {
+async function fromFile(
+  content: AuthFileContent,
+  file: AuthFile,
+  registry: string,
+  repository: string | undefined,
+  opts: CredentialOptions,
+): Promise<RegistryCredentials | undefined> {
   const helper = helperFor(content.credHelpers, registry);
   if (helper) return runCredentialHelper(helper, helperServerUrl(registry), opts);
   const auths = content.auths ?? {};
@@ -222,7 +252,11 @@ async function fromFile(content: AuthFileContent, file: AuthFile, registry: stri
  * Credentials for a registry (`host[:port]`, docker.io for Docker Hub) and optionally a
  * repository (for `host/ns/repo` keys). Undefined means anonymous.
  */
-export async function lookupCredentials(registry: string, repository: string | undefined, opts: CredentialOptions = {}): Promise<RegistryCredentials | undefined> {
+export async function lookupCredentials(
+  registry: string,
+  repository: string | undefined,
+  opts: CredentialOptions = {},
+): Promise<RegistryCredentials | undefined> {
   if (opts.creds !== undefined) return parseCredsFlag(opts.creds);
   const host = normalizeRegistry(registry);
   for (const file of authFilePaths(opts)) {

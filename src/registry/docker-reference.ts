@@ -37,7 +37,13 @@ function bad(text: string, why: string): never {
 
 /** Is this the first path component a registry host (as opposed to a Docker Hub namespace)? */
 function looksLikeHost(component: string): boolean {
-  return component.includes('.') || component.includes(':') || component === 'localhost' || component.startsWith('[') || component !== component.toLowerCase();
+  return (
+    component.includes('.') ||
+    component.includes(':') ||
+    component === 'localhost' ||
+    component.startsWith('[') ||
+    component !== component.toLowerCase()
+  );
 }
 
 /** Parse a reference; a leading `docker://` is accepted and dropped. */
@@ -60,7 +66,8 @@ export function parseDockerReference(input: string): DockerReference {
   if (colon > rest.lastIndexOf('/') && colon > rest.lastIndexOf(']')) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) bad(text, `invalid tag "${tag}" (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-')`);
+    if (!TAG.test(tag))
+      bad(text, `invalid tag "${tag}" (letters, digits, '_', '.', '-', at most 128, not starting with '.' or '-')`);
   }
 
   let registry: string;
@@ -123,7 +130,12 @@ export function hostnameOf(registry: string): string {
 /** localhost, 127.0.0.0/8 and ::1: hosts where plain http is allowed, as Docker allows it. */
 export function isLoopback(registry: string): boolean {
   const host = hostnameOf(registry).toLowerCase();
-  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::1';
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) ||
+    host === '::1'
+  );
 }
 
 export function isDigest(reference: string): boolean {

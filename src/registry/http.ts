@@ -60,7 +60,13 @@ export class HttpTransport {
     // `ca` replaces Node's list: the system's roots stay trusted beside the directory's.
     const ca = certs && certs.ca.length > 0 ? { ca: [...tls.rootCertificates, ...certs.ca] } : {};
     const client = certs?.cert && certs.key ? { cert: certs.cert, key: certs.key } : {};
-    this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: opts.tlsVerify, ...ca, ...client });
+    this.httpsAgent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 16,
+      rejectUnauthorized: opts.tlsVerify,
+      ...ca,
+      ...client,
+    });
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
@@ -74,11 +80,24 @@ export class HttpTransport {
       const res = await this.once(method, url, headers, body);
       const location = res.headers.location;
       if (!REDIRECTS.has(res.statusCode ?? 0) || location === undefined) {
-        return { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, url, body: res };
+        return {
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          headers: res.headers,
+          url,
+          body: res,
+        };
       }
-      const replayable = method === 'GET' || method === 'HEAD' || res.statusCode === 303 || Buffer.isBuffer(body) || body === undefined;
+      const replayable =
+        method === 'GET' || method === 'HEAD' || res.statusCode === 303 || Buffer.isBuffer(body) || body === undefined;
       if (hop >= max || !replayable) {
-        return { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, url, body: res };
+        return {
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          headers: res.headers,
+          url,
+          body: res,
+        };
       }
       res.resume();
       url = new URL(location, url);
@@ -91,12 +110,19 @@ export class HttpTransport {
     }
   }
 
-  private once(method: string, url: URL, headers: Record<string, string>, body: Buffer | Readable | undefined): Promise<IncomingMessage> {
+  private once(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: Buffer | Readable | undefined,
+  ): Promise<IncomingMessage> {
     const isHttps = url.protocol === 'https:';
-    if (!isHttps && url.protocol !== 'http:') return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
+    if (!isHttps && url.protocol !== 'http:')
+      return Promise.reject(new Error(`unsupported URL scheme ${url.protocol}`));
     const h: Record<string, string> = { 'user-agent': this.opts.userAgent, ...lowerKeys(headers) };
     if (Buffer.isBuffer(body)) h['content-length'] = String(body.length);
-    else if (body === undefined && (method === 'PUT' || method === 'POST' || method === 'PATCH')) h['content-length'] = '0';
+    else if (body === undefined && (method === 'PUT' || method === 'POST' || method === 'PATCH'))
+      h['content-length'] = '0';
     const timeoutMs = this.opts.timeoutMs ?? 60_000;
     return new Promise((resolve, reject) => {
       const mod = isHttps ? https : http;

@@ -3,6 +3,12 @@ export { RegistryClient, DEFAULT_MANIFEST_ACCEPT, type RegistryClientOptions, ty
 export { MAX_MANIFEST_BYTES } from '../oci/resolve.js';
 export { RegistrySource, type RegistryOptions } from './registry-source.js';
 export { RegistrySink, type RegistrySinkOptions, type PushStats } from './registry-sink.js';
-export { parseDockerReference, formatDockerReference, manifestReference, isLoopback, type DockerReference } from './docker-reference.js';
+export {
+  parseDockerReference,
+  formatDockerReference,
+  manifestReference,
+  isLoopback,
+  type DockerReference,
+} from './docker-reference.js';
 export { lookupCredentials, parseCredsFlag, type RegistryCredentials, type CredentialOptions } from './credentials.js';
 export type { RetryOptions } from './retry.js';

@@ -58,7 +58,12 @@ export class RegistrySink implements ImageSink {
   putBlob(desc: Descriptor, open: () => Promise<Readable>): Promise<BlobOutcome> {
     return this.limit(async () => {
       try {
-        const how = await this.client.pushBlob(this.ref.repository, desc, open, this.mountFrom ? { mountFrom: this.mountFrom } : {});
+        const how = await this.client.pushBlob(
+          this.ref.repository,
+          desc,
+          open,
+          this.mountFrom ? { mountFrom: this.mountFrom } : {},
+        );
         if (how === 'exists') this.stats.existing++;
         else if (how === 'mounted') this.stats.mounted++;
         else this.stats.uploaded++;
@@ -73,16 +78,23 @@ export class RegistrySink implements ImageSink {
   /** A child manifest (one an index names) goes up by digest; the tag is the index's. */
   async putManifest(bytes: Buffer, mediaType: string, digest: string, opts: { child?: boolean } = {}): Promise<void> {
     const actual = sha256(bytes);
-    if (actual !== digest) throw new RechunkerError('DIGEST_MISMATCH', `${this.name}: manifest bytes hash to ${actual}, not ${digest}`);
+    if (actual !== digest)
+      throw new RechunkerError('DIGEST_MISMATCH', `${this.name}: manifest bytes hash to ${actual}, not ${digest}`);
     if (this.failed.length > 0) {
-      throw new RechunkerError('REGISTRY', `${this.name}: not pushing the manifest: ${this.failed.length} blob(s) failed to upload (${this.failed.join(', ')})`);
+      throw new RechunkerError(
+        'REGISTRY',
+        `${this.name}: not pushing the manifest: ${this.failed.length} blob(s) failed to upload (${this.failed.join(', ')})`,
+      );
     }
     if (opts.child) {
       await this.client.putManifest(this.ref.repository, digest, bytes, mediaType);
       return;
     }
     if (this.ref.digest !== undefined && this.ref.digest !== digest) {
-      throw new RechunkerError('DIGEST_MISMATCH', `${this.name}: the destination names digest ${this.ref.digest}, the manifest is ${digest}`);
+      throw new RechunkerError(
+        'DIGEST_MISMATCH',
+        `${this.name}: the destination names digest ${this.ref.digest}, the manifest is ${digest}`,
+      );
     }
     await this.client.putManifest(this.ref.repository, this.ref.tag ?? digest, bytes, mediaType);
   }

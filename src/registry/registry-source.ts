@@ -3,7 +3,12 @@ import { fetchDescribed, resolveImage } from '../oci/resolve.js';
 import type { Descriptor, Platform } from '../oci/types.js';
 import type { ImageSource, ResolvedImage, StoredManifest } from '../oci/transport.js';
 import { RegistryClient, type RegistryClientOptions } from './client.js';
-import { formatDockerReference, manifestReference, parseDockerReference, type DockerReference } from './docker-reference.js';
+import {
+  formatDockerReference,
+  manifestReference,
+  parseDockerReference,
+  type DockerReference,
+} from './docker-reference.js';
 
 /**
  * Options shared by RegistrySource and RegistrySink: the CLI's --creds, --authfile,
@@ -15,7 +20,6 @@ export interface RegistryOptions extends RegistryClientOptions {
   /** Use this client instead of making one (to share connections and tokens, e.g. source and sink on one registry). */
   client?: RegistryClient;
 }
-
 
 export function toReference(ref: DockerReference | string): DockerReference {
   return typeof ref === 'string' ? parseDockerReference(ref) : ref;
@@ -40,7 +44,8 @@ export class RegistrySource implements ImageSource {
     const repo = this.ref.repository;
     const top = await this.client.getManifest(repo, manifestReference(this.ref));
     // Nested manifests come by digest from the manifests endpoint; configs are blobs.
-    const fetchManifest = async (desc: Descriptor): Promise<Buffer> => (await this.client.getManifest(repo, desc.digest)).bytes;
+    const fetchManifest = async (desc: Descriptor): Promise<Buffer> =>
+      (await this.client.getManifest(repo, desc.digest)).bytes;
     return resolveImage(top, fetchManifest, (desc) => this.readSmallBlob(desc), platform, this.name);
   }
 

@@ -13,7 +13,11 @@ interface RegistryErrorBody {
 }
 
 function oneLine(s: string, max = 200): string {
-  const flat = s.replace(/[\r\n\t]+/g, ' ').replace(/[\x00-\x1f\x7f]/g, '').trim();
+  const flat = s
+    .replace(/[\r\n\t]+/g, ' ')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is stripped
+    .replace(/[\x00-\x1f\x7f]/g, '')
+    .trim();
   return flat.length > max ? flat.slice(0, max) + '…' : flat;
 }
 
@@ -45,7 +49,12 @@ export function statusText(status: number, text: string): string {
 }
 
 /** `where`: `host/repo: blob sha256:…`; `action`: `upload failed`, `not found`, … */
-export async function responseError(res: HttpResponse, where: string, action: string, extra = ''): Promise<RechunkerError> {
+export async function responseError(
+  res: HttpResponse,
+  where: string,
+  action: string,
+  extra = '',
+): Promise<RechunkerError> {
   const detail = await registryErrorDetail(res);
   let code: ErrorCode = 'REGISTRY';
   if (res.status === 401 || res.status === 403) code = 'AUTH';
@@ -56,5 +65,8 @@ export async function responseError(res: HttpResponse, where: string, action: st
   if (res.status === 401) hint = '; check --creds / --authfile';
   else if (res.status === 403) hint = '; access denied for these credentials';
   const reason = detail.text ? ` (${detail.text})` : '';
-  return new RechunkerError(code, `${where}: ${action}: ${statusText(res.status, res.statusText)}${reason}${hint}${extra}`);
+  return new RechunkerError(
+    code,
+    `${where}: ${action}: ${statusText(res.status, res.statusText)}${reason}${hint}${extra}`,
+  );
 }

@@ -43,7 +43,12 @@ class UploadVerifier extends Transform {
   private readonly hash?: Hash;
   private seen = 0;
 
-  constructor(private readonly desc: Descriptor, private readonly what: string, private readonly onBytes: ((n: number) => void) | undefined, sourceVerifies: boolean) {
+  constructor(
+    private readonly desc: Descriptor,
+    private readonly what: string,
+    private readonly onBytes: ((n: number) => void) | undefined,
+    sourceVerifies: boolean,
+  ) {
     super();
     if (!sourceVerifies) this.hash = createHash('sha256');
   }
@@ -51,7 +56,12 @@ class UploadVerifier extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.seen += chunk.length;
     if (this.seen > this.desc.size) {
-      cb(new RechunkerError('SIZE_MISMATCH', `${this.what}: the source gives more than the ${this.desc.size} bytes its descriptor declares`));
+      cb(
+        new RechunkerError(
+          'SIZE_MISMATCH',
+          `${this.what}: the source gives more than the ${this.desc.size} bytes its descriptor declares`,
+        ),
+      );
       return;
     }
     this.hash?.update(chunk);
@@ -61,7 +71,12 @@ class UploadVerifier extends Transform {
 
   override _flush(cb: TransformCallback): void {
     if (this.seen !== this.desc.size) {
-      cb(new RechunkerError('SIZE_MISMATCH', `${this.what}: the source gives ${this.seen} bytes, its descriptor declares ${this.desc.size}`));
+      cb(
+        new RechunkerError(
+          'SIZE_MISMATCH',
+          `${this.what}: the source gives ${this.seen} bytes, its descriptor declares ${this.desc.size}`,
+        ),
+      );
       return;
     }
     if (!this.hash) {
@@ -97,14 +112,26 @@ async function fail(res: HttpResponse, what: string, action: string): Promise<ne
 
 function location(res: HttpResponse, what: string): URL {
   const loc = res.headers.location;
-  if (!loc) throw new RechunkerError('REGISTRY', `${what}: the registry answered ${res.status} without a Location for the upload`);
+  if (!loc)
+    throw new RechunkerError(
+      'REGISTRY',
+      `${what}: the registry answered ${res.status} without a Location for the upload`,
+    );
   return new URL(loc, res.url);
 }
 
 async function startSession(conn: RegistryConnection, spec: UploadSpec): Promise<URL | 'mounted'> {
   let target = `/v2/${spec.repo}/blobs/uploads/`;
-  if (spec.mountFrom) target += `?mount=${encodeURIComponent(spec.desc.digest)}&from=${encodeURIComponent(spec.mountFrom)}`;
-  const res = await conn.send({ method: 'POST', target, repo: spec.repo, scopes: spec.scopes, what: spec.what, attempts: 1 });
+  if (spec.mountFrom)
+    target += `?mount=${encodeURIComponent(spec.desc.digest)}&from=${encodeURIComponent(spec.mountFrom)}`;
+  const res = await conn.send({
+    method: 'POST',
+    target,
+    repo: spec.repo,
+    scopes: spec.scopes,
+    what: spec.what,
+    attempts: 1,
+  });
   if (res.status === 201 && spec.mountFrom) {
     discard(res.body);
     return 'mounted';
@@ -122,28 +149,59 @@ async function sendBytes(conn: RegistryConnection, spec: UploadSpec, session: UR
       source = await spec.open();
     } catch (err) {
       if (err instanceof RechunkerError) throw err;
-      throw new RechunkerError('IO', `${spec.what}: cannot open the blob to upload: ${(err as Error).message}`, { cause: err });
+      throw new RechunkerError('IO', `${spec.what}: cannot open the blob to upload: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     opened.push(source);
     const verifier = new UploadVerifier(spec.desc, spec.what, spec.onBytes, verifiesItself(source, spec.desc));
     opened.push(verifier);
     source.on('error', (err) => {
-      verifier.destroy(err instanceof RechunkerError ? err : new RechunkerError('IO', `${spec.what}: reading the blob to upload: ${err.message}`, { cause: err }));
+      verifier.destroy(
+        err instanceof RechunkerError
+          ? err
+          : new RechunkerError('IO', `${spec.what}: reading the blob to upload: ${err.message}`, { cause: err }),
+      );
     });
     return source.pipe(verifier);
   };
   const headers = { 'content-type': 'application/octet-stream', 'content-length': String(spec.desc.size) };
   try {
     if (spec.method === 'put') {
-      const res = await conn.send({ method: 'PUT', target: withDigest(session, spec.desc.digest), repo: spec.repo, scopes: spec.scopes, headers, body, what: spec.what, attempts: 1 });
+      const res = await conn.send({
+        method: 'PUT',
+        target: withDigest(session, spec.desc.digest),
+        repo: spec.repo,
+        scopes: spec.scopes,
+        headers,
+        body,
+        what: spec.what,
+        attempts: 1,
+      });
       await finish(res, spec);
       return;
     }
-    const patched = await conn.send({ method: 'PATCH', target: session, repo: spec.repo, scopes: spec.scopes, headers, body, what: spec.what, attempts: 1 });
+    const patched = await conn.send({
+      method: 'PATCH',
+      target: session,
+      repo: spec.repo,
+      scopes: spec.scopes,
+      headers,
+      body,
+      what: spec.what,
+      attempts: 1,
+    });
     if (patched.status !== 202 && patched.status !== 204) await fail(patched, spec.what, 'upload failed');
     discard(patched.body);
     const next = location(patched, spec.what);
-    const res = await conn.send({ method: 'PUT', target: withDigest(next, spec.desc.digest), repo: spec.repo, scopes: spec.scopes, what: spec.what, attempts: 1 });
+    const res = await conn.send({
+      method: 'PUT',
+      target: withDigest(next, spec.desc.digest),
+      repo: spec.repo,
+      scopes: spec.scopes,
+      what: spec.what,
+      attempts: 1,
+    });
     await finish(res, spec);
   } finally {
     for (const s of opened) s.destroy();
@@ -175,5 +233,9 @@ export async function uploadBlob(conn: RegistryConnection, spec: UploadSpec): Pr
     }
   }
   const code = last?.status !== undefined ? 'REGISTRY' : 'NETWORK';
-  throw new RechunkerError(code, `${spec.what}: upload failed: ${last?.message ?? 'unknown error'} (after ${attempts} attempts)`, { cause: last });
+  throw new RechunkerError(
+    code,
+    `${spec.what}: upload failed: ${last?.message ?? 'unknown error'} (after ${attempts} attempts)`,
+    { cause: last },
+  );
 }

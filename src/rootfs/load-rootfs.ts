@@ -43,10 +43,18 @@ const SLASH = Buffer.from('/');
  * Names are raw bytes (latin1 strings). Contents are streamed into `store`, files in byte order of
  * their paths, so the result does not depend on the order the walk met them.
  */
-export async function loadRootfs(dir: string, graph: FileGraph, store: ContentStore, opts: LoadRootfsOptions = {}): Promise<LoadRootfsResult> {
+export async function loadRootfs(
+  dir: string,
+  graph: FileGraph,
+  store: ContentStore,
+  opts: LoadRootfsOptions = {},
+): Promise<LoadRootfsResult> {
   const where = opts.where ?? `rootfs:${dir}`;
   const oneFs = opts.oneFileSystem ?? true;
-  const limit = createFailFastLimit(opts.jobs ?? 32, () => new RechunkerError('IO', 'cancelled after an earlier failure'));
+  const limit = createFailFastLimit(
+    opts.jobs ?? 32,
+    () => new RechunkerError('IO', 'cancelled after an earlier failure'),
+  );
   const progress = opts.progress;
   const result: LoadRootfsResult = { entries: 0, files: 0, bytes: 0, mountPoints: [], sockets: [], warnings: [] };
   const fail = (e: unknown, rel: string, what: string): RechunkerError => {
@@ -96,7 +104,10 @@ export async function loadRootfs(dir: string, graph: FileGraph, store: ContentSt
     const rel = parentRel === '' ? name : `${parentRel}/${name}`;
     const abs = Buffer.concat([parentAbs, SLASH, nameBuf]);
     if (name.startsWith(WHITEOUT_PREFIX)) {
-      throw new RechunkerError('UNSUPPORTED', `${where}: "${displayPath(rel)}" cannot be stored in a layer: a name starting with ".wh." means a deletion there`);
+      throw new RechunkerError(
+        'UNSUPPORTED',
+        `${where}: "${displayPath(rel)}" cannot be stored in a layer: a name starting with ".wh." means a deletion there`,
+      );
     }
     let st: BigIntStats;
     try {
@@ -112,14 +123,22 @@ export async function loadRootfs(dir: string, graph: FileGraph, store: ContentSt
     let linkname: string | undefined;
     let xattrs: Map<string, Buffer> | null;
     try {
-      if (type === 'symlink') linkname = (await limit(() => fs.readlink(abs, { encoding: 'buffer' }))).toString('latin1');
+      if (type === 'symlink')
+        linkname = (await limit(() => fs.readlink(abs, { encoding: 'buffer' }))).toString('latin1');
       xattrs = await limit(() => readXattrs(abs, type === 'symlink'));
     } catch (e) {
       throw fail(e, rel, 'cannot read');
     }
     result.entries++;
     if (type === 'dir') {
-      const node: DirNode = { name, parent, children: new Map(), inode: inodeFromStat(st, { xattrs }), layer: 0, implied: false };
+      const node: DirNode = {
+        name,
+        parent,
+        children: new Map(),
+        inode: inodeFromStat(st, { xattrs }),
+        layer: 0,
+        implied: false,
+      };
       parent.children.set(name, node);
       if (oneFs && st.dev !== rootSt.dev) {
         result.mountPoints.push(rel);
@@ -162,9 +181,12 @@ export async function loadRootfs(dir: string, graph: FileGraph, store: ContentSt
   result.mountPoints.sort();
   result.sockets.sort();
   for (const m of result.mountPoints) {
-    result.warnings.push(`${where}: "${displayPath(m)}" is a mount point of another filesystem: kept as an empty directory, its contents left out`);
+    result.warnings.push(
+      `${where}: "${displayPath(m)}" is a mount point of another filesystem: kept as an empty directory, its contents left out`,
+    );
   }
-  for (const s of result.sockets) result.warnings.push(`${where}: "${displayPath(s)}" is a socket: left out (a layer cannot hold one)`);
+  for (const s of result.sockets)
+    result.warnings.push(`${where}: "${displayPath(s)}" is a socket: left out (a layer cannot hold one)`);
   for (const w of result.warnings) progress?.warn(w);
   return result;
 }

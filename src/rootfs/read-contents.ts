@@ -32,7 +32,13 @@ interface Opened {
  * per-file syscall latency. Memory is bounded by ahead * HEAD plus one CHUNK; no file is ever
  * held whole unless it is smaller than HEAD.
  */
-export async function readContents(jobs: readonly ContentJob[], store: ContentStore, where: string, ahead = 32, onFile?: (done: number) => void): Promise<number> {
+export async function readContents(
+  jobs: readonly ContentJob[],
+  store: ContentStore,
+  where: string,
+  ahead = 32,
+  onFile?: (done: number) => void,
+): Promise<number> {
   const opened = new Array<Promise<Opened> | undefined>(jobs.length);
   const start = (i: number) => {
     if (i < jobs.length && !opened[i]) {
@@ -50,7 +56,11 @@ export async function readContents(jobs: readonly ContentJob[], store: ContentSt
       opened[i] = undefined;
       start(i + ahead);
       try {
-        job.inode.content = await store.put(body(handle, head, job, where), job.inode.size, `${where}: ${displayPath(job.rel)}`);
+        job.inode.content = await store.put(
+          body(handle, head, job, where),
+          job.inode.size,
+          `${where}: ${displayPath(job.rel)}`,
+        );
       } finally {
         await handle.close();
       }
@@ -59,7 +69,7 @@ export async function readContents(jobs: readonly ContentJob[], store: ContentSt
     }
   } finally {
     // On failure, close what was opened ahead.
-    for (const p of opened) if (p) void p.then((o) => o.handle.close()).catch(() => {});
+    for (const p of opened) if (p !== undefined) void p.then((o) => o.handle.close()).catch(() => {});
   }
   return bytes;
 }
@@ -113,10 +123,15 @@ async function* body(handle: fs.FileHandle, head: Buffer, job: ContentJob, where
 }
 
 function shrank(job: ContentJob, where: string): RechunkerError {
-  return new RechunkerError('IO', `${where}: "${displayPath(job.rel)}" became shorter than ${job.inode.size} bytes while it was being read`);
+  return new RechunkerError(
+    'IO',
+    `${where}: "${displayPath(job.rel)}" became shorter than ${job.inode.size} bytes while it was being read`,
+  );
 }
 
 function ioError(e: unknown, job: ContentJob, where: string, what: string): RechunkerError {
   const err = e as NodeJS.ErrnoException;
-  return new RechunkerError('IO', `${where}: ${what} "${displayPath(job.rel)}": ${err.code ?? err.message}`, { cause: e });
+  return new RechunkerError('IO', `${where}: ${what} "${displayPath(job.rel)}": ${err.code ?? err.message}`, {
+    cause: e,
+  });
 }

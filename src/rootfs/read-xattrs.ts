@@ -82,12 +82,17 @@ export async function readXattrs(abs: Buffer, isSymlink: boolean): Promise<Map<s
     if (isSymlink) return null;
     const asText = abs.toString('utf8');
     if (!Buffer.from(asText, 'utf8').equals(abs)) {
-      throw new RechunkerError('UNSUPPORTED', `"${shown}": a name that is not UTF-8 needs /proc/self/fd to read its xattrs`);
+      throw new RechunkerError(
+        'UNSUPPORTED',
+        `"${shown}": a name that is not UTF-8 needs /proc/self/fd to read its xattrs`,
+      );
     }
     return await readVia(asText, shown);
   } catch (e) {
     if (e instanceof RechunkerError) throw e;
     const err = e as NodeJS.ErrnoException;
-    throw new RechunkerError('IO', `cannot read the xattrs of "${shown}": ${err.code ?? ''} ${err.message}`.trim(), { cause: e });
+    throw new RechunkerError('IO', `cannot read the xattrs of "${shown}": ${err.code ?? ''} ${err.message}`.trim(), {
+      cause: e,
+    });
   }
 }

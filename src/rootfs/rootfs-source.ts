@@ -24,7 +24,11 @@ export function syntheticImage(platform: Platform): ResolvedImage {
     rootfs: { type: 'layers', diff_ids: [] },
   };
   const configBytes = Buffer.from(JSON.stringify(config));
-  const configDesc: Descriptor = { mediaType: MediaType.OciConfig, digest: sha256(configBytes), size: configBytes.length };
+  const configDesc: Descriptor = {
+    mediaType: MediaType.OciConfig,
+    digest: sha256(configBytes),
+    size: configBytes.length,
+  };
   const manifest: Manifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: [] };
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   return { manifest, manifestBytes, manifestDigest: sha256(manifestBytes), config, configBytes };
@@ -39,7 +43,11 @@ export function syntheticImage(platform: Platform): ResolvedImage {
 export class RootfsSource implements TreeSource {
   readonly kind = 'tree' as const;
 
-  constructor(readonly name: string, readonly dir: string, private readonly opts: RootfsSourceOptions = {}) {}
+  constructor(
+    readonly name: string,
+    readonly dir: string,
+    private readonly opts: RootfsSourceOptions = {},
+  ) {}
 
   async resolve(platform: Platform): Promise<ResolvedImage> {
     let isDir: boolean;
@@ -47,7 +55,11 @@ export class RootfsSource implements TreeSource {
       isDir = (await fs.stat(this.dir)).isDirectory();
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new RechunkerError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `${this.name}: cannot read the directory: ${code ?? String(e)}`, { cause: e });
+      throw new RechunkerError(
+        code === 'ENOENT' ? 'NOT_FOUND' : 'IO',
+        `${this.name}: cannot read the directory: ${code ?? String(e)}`,
+        { cause: e },
+      );
     }
     if (!isDir) throw new RechunkerError('NOT_FOUND', `${this.name}: not a directory`);
     return syntheticImage(platform);

@@ -47,7 +47,10 @@ export function splitMtime(mtimeNs: bigint): { sec: number; nsec: number } {
  * reported. Owners are numeric only (uname/gname empty), as in the layers container builds write.
  * Content is filled in later, once the file has been read into the store.
  */
-export function inodeFromStat(st: BigIntStats, extra: { linkname?: string; xattrs?: Map<string, Buffer> | null } = {}): Inode {
+export function inodeFromStat(
+  st: BigIntStats,
+  extra: { linkname?: string; xattrs?: Map<string, Buffer> | null } = {},
+): Inode {
   const type = statType(st);
   if (type === 'socket') throw new Error('inodeFromStat: a socket has no inode in a layer');
   const { sec, nsec } = splitMtime(st.mtimeNs);

@@ -27,23 +27,30 @@ function refuse(path: string, why: string, where: string): RechunkerError {
 export function checkRawName(raw: string, type: EntryType, where: string): void {
   if (type === 'dir') return;
   if (raw.endsWith('/') || raw.endsWith('/.') || raw === '.') {
-    throw refuse(raw, `is a ${type} whose name ends in "${raw.endsWith('/') ? '/' : '/.'}": GNU tar and Go read it differently`, where);
+    throw refuse(
+      raw,
+      `is a ${type} whose name ends in "${raw.endsWith('/') ? '/' : '/.'}": GNU tar and Go read it differently`,
+      where,
+    );
   }
 }
 
 /** A hardlink target 'a/' or 'a/.' names a directory to GNU tar (which refuses it), a file to Go. */
 export function checkRawLinkTarget(path: string, raw: string, where: string): void {
-  if (raw.endsWith('/') || raw.endsWith('/.')) throw refuse(path, `is a hardlink to "${displayPath(raw)}", which ends in a slash`, where);
+  if (raw.endsWith('/') || raw.endsWith('/.'))
+    throw refuse(path, `is a hardlink to "${displayPath(raw)}", which ends in a slash`, where);
 }
 
 /** Linear in the path's length, so a hostile megabyte-long name costs a millisecond, not minutes. */
 export function checkLimits(path: string, where: string): void {
-  if (path.length > PATH_MAX) throw refuse(path, `has a path of ${path.length} bytes, more than Linux's ${PATH_MAX}`, where);
+  if (path.length > PATH_MAX)
+    throw refuse(path, `has a path of ${path.length} bytes, more than Linux's ${PATH_MAX}`, where);
   let start = 0;
   for (;;) {
     const slash = path.indexOf('/', start);
     const end = slash < 0 ? path.length : slash;
-    if (end - start > NAME_MAX) throw refuse(path, `has a name component of ${end - start} bytes, more than Linux's ${NAME_MAX}`, where);
+    if (end - start > NAME_MAX)
+      throw refuse(path, `has a name component of ${end - start} bytes, more than Linux's ${NAME_MAX}`, where);
     if (slash < 0) return;
     start = slash + 1;
   }
@@ -51,15 +58,26 @@ export function checkLimits(path: string, where: string): void {
 
 export function checkEntry(e: TarEntry, where: string): void {
   for (const id of ['uid', 'gid'] as const) {
-    if (e[id] > MAX_ID) throw refuse(e.path, `has ${id} ${e[id]}, more than a Linux owner can be (GNU tar refuses it, Go wraps it)`, where);
+    if (e[id] > MAX_ID)
+      throw refuse(
+        e.path,
+        `has ${id} ${e[id]}, more than a Linux owner can be (GNU tar refuses it, Go wraps it)`,
+        where,
+      );
   }
   if (e.type === 'symlink') {
     if (e.linkname === '') throw refuse(e.path, 'is a symlink with an empty target, which Linux cannot create', where);
-    if (e.linkname.length > PATH_MAX) throw refuse(e.path, `is a symlink whose target of ${e.linkname.length} bytes Linux cannot hold`, where);
+    if (e.linkname.length > PATH_MAX)
+      throw refuse(e.path, `is a symlink whose target of ${e.linkname.length} bytes Linux cannot hold`, where);
   }
   if (e.type !== 'file' && e.type !== 'dir' && e.type !== 'hardlink') {
     for (const name of e.xattrs.keys()) {
-      if (name.startsWith('user.')) throw refuse(e.path, `is a ${e.type} with xattr ${displayPath(name)}: Linux allows user.* xattrs on files and directories only`, where);
+      if (name.startsWith('user.'))
+        throw refuse(
+          e.path,
+          `is a ${e.type} with xattr ${displayPath(name)}: Linux allows user.* xattrs on files and directories only`,
+          where,
+        );
     }
   }
 }

@@ -44,13 +44,31 @@ const MAX_OCTAL_11 = 0o77777777777;
 
 const KINDS: HeaderKind[] = new Array<HeaderKind>(256).fill('unknown');
 for (const [flag, kind] of [
-  ['\0', 'file'], ['0', 'file'], ['7', 'file'], ['1', 'hardlink'], ['2', 'symlink'],
-  ['3', 'chardev'], ['4', 'blockdev'], ['5', 'dir'], ['6', 'fifo'], ['x', 'pax'],
-  ['g', 'pax-global'], ['L', 'gnu-long-name'], ['K', 'gnu-long-link'], ['S', 'gnu-sparse'],
-] as const) KINDS[flag.charCodeAt(0)] = kind;
+  ['\0', 'file'],
+  ['0', 'file'],
+  ['7', 'file'],
+  ['1', 'hardlink'],
+  ['2', 'symlink'],
+  ['3', 'chardev'],
+  ['4', 'blockdev'],
+  ['5', 'dir'],
+  ['6', 'fifo'],
+  ['x', 'pax'],
+  ['g', 'pax-global'],
+  ['L', 'gnu-long-name'],
+  ['K', 'gnu-long-link'],
+  ['S', 'gnu-sparse'],
+] as const)
+  KINDS[flag.charCodeAt(0)] = kind;
 
 const TYPEFLAGS: Record<EntryType, string> = {
-  file: '0', hardlink: '1', symlink: '2', chardev: '3', blockdev: '4', dir: '5', fifo: '6',
+  file: '0',
+  hardlink: '1',
+  symlink: '2',
+  chardev: '3',
+  blockdev: '4',
+  dir: '5',
+  fifo: '6',
 };
 
 export function isZeroBlock(buf: Buffer, off: number): boolean {
@@ -89,11 +107,22 @@ export function decodeHeader(buf: Buffer, off: number, archiveOffset: number, wh
     devminor: isDevice && format !== 'v7' ? readNumber(buf, off + 337, 8, 'devminor', at) : 0,
   };
   if (format === 'gnu') checkGnuTimes(buf, off, at);
-  if (format === 'ustar' && buf.toString('latin1', off + 508, off + 512) === 'tar\0' && readString(buf, off + 345, 155).length > 130) {
+  if (
+    format === 'ustar' &&
+    buf.toString('latin1', off + 508, off + 512) === 'tar\0' &&
+    readString(buf, off + 345, 155).length > 130
+  ) {
     // star's layout: Go reads a 131-byte prefix followed by atime/ctime, GNU tar 155 bytes.
     throw new RechunkerError('BAD_TAR', `star header whose prefix GNU tar and Go read differently in ${describe(at)}`);
   }
-  if (header.mode < 0 || header.uid < 0 || header.gid < 0 || header.size < 0 || header.devmajor < 0 || header.devminor < 0) {
+  if (
+    header.mode < 0 ||
+    header.uid < 0 ||
+    header.gid < 0 ||
+    header.size < 0 ||
+    header.devmajor < 0 ||
+    header.devminor < 0
+  ) {
     const field = (['mode', 'uid', 'gid', 'size', 'devmajor', 'devminor'] as const).find((f) => header[f] < 0)!;
     throw new RechunkerError('BAD_TAR', `negative ${field} in ${describe(at)}`);
   }
@@ -108,6 +137,7 @@ function checkGnuTimes(buf: Buffer, off: number, at: At): void {
   const bad = (o: number) => buf[off + o] !== 0 && goNumber(buf, off + o, 12) === undefined;
   if (!bad(345) && !bad(357)) return;
   const prefix = readString(buf, off + 345, 155);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII, NUL included, is what the check is about
   if (prefix !== '' && /^[\x00-\x7f]*$/.test(prefix)) {
     throw new RechunkerError('BAD_TAR', `GNU header whose atime/ctime Go reads as a name prefix in ${describe(at)}`);
   }
@@ -356,7 +386,17 @@ export function encodeEntryHeader(entry: TarEntry): Buffer {
   for (const x of xattrNames) records.push([`SCHILY.xattr.${x}`, entry.xattrs.get(x)!]);
 
   const ustar = encodeRawHeader({
-    name, prefix, linkname, uid, gid, size, mtime, uname, gname, devmajor, devminor,
+    name,
+    prefix,
+    linkname,
+    uid,
+    gid,
+    size,
+    mtime,
+    uname,
+    gname,
+    devmajor,
+    devminor,
     mode: entry.mode & 0o7777,
     typeflag: TYPEFLAGS[entry.type],
   });

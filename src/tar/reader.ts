@@ -75,7 +75,8 @@ export async function* readTar(
         }
         const [buf, off] = q.peek(BLOCK_SIZE);
         if (isZeroBlock(buf, off)) {
-          if (pending) throw bad(`extended header at offset ${headerOffset} is followed by the end of the archive`, where);
+          if (pending)
+            throw bad(`extended header at offset ${headerOffset} is followed by the end of the archive`, where);
           await q.drain();
           finished = true;
           return;
@@ -85,18 +86,25 @@ export async function* readTar(
         if (header.kind === 'pax-global') {
           // GNU tar applies a global header to every later entry (xattrs aside); Go ignores it
           // and umoci refuses the layer. No reading of it is the runtimes' reading.
-          throw bad(`PAX global header at offset ${headerOffset}: GNU tar applies it, Go-based unpackers ignore or refuse it`, where);
+          throw bad(
+            `PAX global header at offset ${headerOffset}: GNU tar applies it, Go-based unpackers ignore or refuse it`,
+            where,
+          );
         }
         if (header.kind === 'pax') {
           // Several in a row: GNU tar and Go apply only the last one, so we do too.
-          localPax = parsePax(await readMeta(q, header, headerOffset, maxMeta, where), `${where} (header at offset ${headerOffset})`);
+          localPax = parsePax(
+            await readMeta(q, header, headerOffset, maxMeta, where),
+            `${where} (header at offset ${headerOffset})`,
+          );
         } else if (header.kind === 'gnu-long-name') {
           longName = cString(await readMeta(q, header, headerOffset, maxMeta, where));
         } else if (header.kind === 'gnu-long-link') {
           longLink = cString(await readMeta(q, header, headerOffset, maxMeta, where));
         } else break;
       }
-      const pax = localPax && localPax.size > 0 ? interpretPax(localPax, `${where} (entry at offset ${entryOffset})`) : undefined;
+      const pax =
+        localPax && localPax.size > 0 ? interpretPax(localPax, `${where} (entry at offset ${entryOffset})`) : undefined;
       const entry = buildEntry(header, pax, longName, longLink, entryOffset, where);
       if (entry.type === 'file' && entry.size > 0) {
         body = { remaining: entry.size, padding: pad(entry.size), started: false, abandoned: false, path: entry.path };
@@ -127,10 +135,16 @@ function buildEntry(
 ): TarEntry {
   if (pax?.path !== undefined && longName !== undefined && pax.path !== longName) {
     // GNU tar takes the PAX path, Go the GNU long name.
-    throw bad(`entry at offset ${offset} has both a PAX path and a GNU long name, which GNU tar and Go choose between differently`, where);
+    throw bad(
+      `entry at offset ${offset} has both a PAX path and a GNU long name, which GNU tar and Go choose between differently`,
+      where,
+    );
   }
   if (pax?.linkpath !== undefined && longLink !== undefined && pax.linkpath !== longLink) {
-    throw bad(`entry at offset ${offset} has both a PAX linkpath and a GNU long link name, which GNU tar and Go choose between differently`, where);
+    throw bad(
+      `entry at offset ${offset} has both a PAX linkpath and a GNU long link name, which GNU tar and Go choose between differently`,
+      where,
+    );
   }
   const rawPath = pax?.path ?? longName ?? h.name;
   const shown = `"${displayPath(rawPath)}"`;
@@ -145,11 +159,17 @@ function buildEntry(
     type = 'dir';
   } else if (h.typeflag === 0x37) {
     // Contiguous file: GNU tar extracts it as a regular file, Go-based unpackers refuse it.
-    throw bad(`entry ${shown} at offset ${offset} is a contiguous file (type '7'), which Go-based unpackers refuse`, where);
+    throw bad(
+      `entry ${shown} at offset ${offset} is a contiguous file (type '7'), which Go-based unpackers refuse`,
+      where,
+    );
   } else if (isEntryType(h.kind)) type = h.kind;
   else {
     const flag = String.fromCharCode(h.typeflag);
-    throw new RechunkerError('UNSUPPORTED', `entry ${shown} at offset ${offset} in ${where} has unsupported type '${flag}'`);
+    throw new RechunkerError(
+      'UNSUPPORTED',
+      `entry ${shown} at offset ${offset} in ${where} has unsupported type '${flag}'`,
+    );
   }
   checkRawName(rawPath, type, where);
   const path = normalizeTarPath(rawPath, where);
@@ -163,7 +183,10 @@ function buildEntry(
   } else if (type === 'symlink') {
     // A symlink target is data: absolute and '..' targets are normal in OS images.
     if (rawLink.includes('\0')) {
-      throw new RechunkerError('UNSAFE_PATH', `symlink "${displayPath(path)}" in ${where} has a NUL byte in its target`);
+      throw new RechunkerError(
+        'UNSAFE_PATH',
+        `symlink "${displayPath(path)}" in ${where} has a NUL byte in its target`,
+      );
     }
     linkname = rawLink;
   }
@@ -192,12 +215,20 @@ function buildEntry(
 }
 
 function isEntryType(kind: RawHeader['kind']): kind is EntryType {
-  return kind !== 'pax' && kind !== 'pax-global' && kind !== 'gnu-long-name' && kind !== 'gnu-long-link' && kind !== 'gnu-sparse' && kind !== 'unknown';
+  return (
+    kind !== 'pax' &&
+    kind !== 'pax-global' &&
+    kind !== 'gnu-long-name' &&
+    kind !== 'gnu-long-link' &&
+    kind !== 'gnu-sparse' &&
+    kind !== 'unknown'
+  );
 }
 
 /** The body of a PAX or GNU long-name header, copied (it is small and outlives the chunk). */
 async function readMeta(q: ByteQueue, h: RawHeader, offset: number, max: number, where: string): Promise<Buffer> {
-  if (h.size > max) throw bad(`extended header at offset ${offset} is ${h.size} bytes, more than the ${max} accepted`, where);
+  if (h.size > max)
+    throw bad(`extended header at offset ${offset} is ${h.size} bytes, more than the ${max} accepted`, where);
   const total = h.size + pad(h.size);
   if (!(await q.ensure(total))) throw truncated(`in the extended header at offset ${offset}`, where);
   const [buf, off] = q.peek(h.size);
@@ -227,7 +258,8 @@ class Body implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
     const { q, st } = this;
     // The consumer may ask for the next entry while it holds a chunk of this body, and come
     // back to the body afterwards: what it would read now is gone.
-    if (st.abandoned) throw new Error(`tar reader: the body of "${displayPath(st.path)}" was read after the reader moved on`);
+    if (st.abandoned)
+      throw new Error(`tar reader: the body of "${displayPath(st.path)}" was read after the reader moved on`);
     if (st.remaining === 0) return { done: true, value: undefined };
     if (q.avail === 0 && !(await q.pull())) throw truncatedBody(st, this.where);
     const chunk = q.takeSome(st.remaining);
@@ -268,5 +300,8 @@ function truncated(what: string, where: string): RechunkerError {
 }
 
 function truncatedBody(st: BodyState, where: string): RechunkerError {
-  return new RechunkerError('BAD_TAR', `truncated archive: it ends in the body of "${displayPath(st.path)}" in ${where}`);
+  return new RechunkerError(
+    'BAD_TAR',
+    `truncated archive: it ends in the body of "${displayPath(st.path)}" in ${where}`,
+  );
 }

@@ -20,7 +20,9 @@ const ZEROS = Buffer.alloc(2 * BLOCK_SIZE);
  * exactly two zero blocks and no blocking-factor padding, so it is as small as it can be and the
  * same entries always give the same bytes. Each body's length is checked against entry.size.
  */
-export async function* writeTar(items: AsyncIterable<TarWriteItem> | Iterable<TarWriteItem>): AsyncGenerator<Buffer, void, undefined> {
+export async function* writeTar(
+  items: AsyncIterable<TarWriteItem> | Iterable<TarWriteItem>,
+): AsyncGenerator<Buffer, void, undefined> {
   const out = new Batcher();
   for await (const { entry, body } of items) {
     checkEntry(entry);
@@ -79,6 +81,7 @@ class Batcher {
 
 const NONE: readonly Buffer[] = [];
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the byte range 0-255 is the point
 const NOT_BYTES = /[^\x00-\xff]/;
 
 /** Entries come from our own code; a bad one is a bug, caught here before it is written. */
@@ -86,12 +89,21 @@ function checkEntry(e: TarEntry): void {
   const bug = (what: string) => new Error(`tar writer: entry "${displayPath(e.path)}" ${what}`);
   if (normalizeTarPath(e.path, 'tar writer input') !== e.path) throw bug('has a path that is not normalised');
   if (e.type === 'hardlink') {
-    if (normalizeTarPath(e.linkname, `tar writer input (hardlink target of "${displayPath(e.path)}")`) !== e.linkname || e.linkname === '.') {
+    if (
+      normalizeTarPath(e.linkname, `tar writer input (hardlink target of "${displayPath(e.path)}")`) !== e.linkname ||
+      e.linkname === '.'
+    ) {
       throw bug('has a hardlink target that is not a normalised path');
     }
   } else if (e.type !== 'symlink' && e.linkname !== '') throw bug(`of type ${e.type} has a linkname`);
   if (e.type !== 'file' && e.size !== 0) throw bug(`of type ${e.type} has size ${e.size}`);
-  for (const [field, v] of [['size', e.size], ['uid', e.uid], ['gid', e.gid], ['devmajor', e.devmajor], ['devminor', e.devminor]] as const) {
+  for (const [field, v] of [
+    ['size', e.size],
+    ['uid', e.uid],
+    ['gid', e.gid],
+    ['devmajor', e.devmajor],
+    ['devminor', e.devminor],
+  ] as const) {
     if (!Number.isSafeInteger(v) || v < 0) throw bug(`has ${field} ${v}`);
   }
   if (!Number.isSafeInteger(e.mtimeSec) || !Number.isInteger(e.mtimeNsec) || e.mtimeNsec < 0 || e.mtimeNsec >= 1e9) {
@@ -104,7 +116,10 @@ function checkEntry(e: TarEntry): void {
   for (const name of e.xattrs.keys()) {
     // A PAX key ends at the first '=', so such a name cannot be stored in SCHILY.xattr.
     if (name === '' || name.includes('=') || name.includes('\0') || NOT_BYTES.test(name)) {
-      throw new RechunkerError('UNSUPPORTED', `xattr name "${displayPath(name)}" of "${displayPath(e.path)}" cannot be stored in a tar archive`);
+      throw new RechunkerError(
+        'UNSUPPORTED',
+        `xattr name "${displayPath(name)}" of "${displayPath(e.path)}" cannot be stored in a tar archive`,
+      );
     }
   }
 }

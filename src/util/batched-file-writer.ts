@@ -16,7 +16,10 @@ export class BatchedFileWriter extends Writable {
   private pending: Buffer[] = [];
   private held = 0;
 
-  constructor(readonly path: string, private readonly batch = 1024 * 1024) {
+  constructor(
+    readonly path: string,
+    private readonly batch = 1024 * 1024,
+  ) {
     super({ highWaterMark: batch });
   }
 

@@ -58,7 +58,10 @@ export function createFailFastLimit(n: number, cancelled: () => Error): FailFast
         throw e;
       }
     });
-  return Object.assign(run, { cancel: () => void (failed = true) });
+  const cancel = (): void => {
+    failed = true;
+  };
+  return Object.assign(run, { cancel });
 }
 
 /**
@@ -66,7 +69,12 @@ export function createFailFastLimit(n: number, cancelled: () => Error): FailFast
  * the items' order). Results keep the items' order. After the first failure no new work starts;
  * what is running is waited for, and the promise rejects with that first failure.
  */
-export async function mapLimit<T, R>(items: readonly T[], n: number, fn: (item: T, index: number) => Promise<R>, order?: readonly number[]): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  n: number,
+  fn: (item: T, index: number) => Promise<R>,
+  order?: readonly number[],
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let nextIndex = 0;
   let failed = false;

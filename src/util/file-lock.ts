@@ -29,7 +29,10 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, timeou
       continue;
     }
     if (Date.now() > deadline) {
-      throw new RechunkerError('IO', `${file}: another process has held ${lock} for ${Math.round(timeoutMs / 1000)} s; remove it if no rechunker is running`);
+      throw new RechunkerError(
+        'IO',
+        `${file}: another process has held ${lock} for ${Math.round(timeoutMs / 1000)} s; remove it if no rechunker is running`,
+      );
     }
     await sleep(wait);
   }

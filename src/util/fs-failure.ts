@@ -25,7 +25,9 @@ export function errnoText(e: NodeJS.ErrnoException): string {
 
 function hint(code: string, place: string): string {
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return place === 'destination' ? ' (the destination is full)' : ' (the work directory is full; choose another with --work-dir)';
+    return place === 'destination'
+      ? ' (the destination is full)'
+      : ' (the work directory is full; choose another with --work-dir)';
   }
   if (code === 'EROFS') return ` (the ${place} is on a read-only filesystem)`;
   if (code === 'EACCES' || code === 'EPERM') return ` (no permission to write the ${place})`;

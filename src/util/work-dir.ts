@@ -38,7 +38,9 @@ export async function makeWorkDir(parent: string | undefined, prefix: string): P
     dir = await fs.mkdtemp(path.join(base, prefix));
   } catch (e) {
     const why = errnoText(e as NodeJS.ErrnoException);
-    throw new RechunkerError('IO', `work directory ${base}: cannot create a temporary directory there (${why})`, { cause: e });
+    throw new RechunkerError('IO', `work directory ${base}: cannot create a temporary directory there (${why})`, {
+      cause: e,
+    });
   }
   removeOnSignal(dir);
   return dir;

@@ -2,7 +2,17 @@ import { displayPath } from '../tar/entry.js';
 import { UNPACK_TIME, type FlatEntry, type FlatTree } from './flat-tree.js';
 import { byteOrder } from '../util/byte-order.js';
 
-export type DifferenceField = 'type' | 'mode' | 'uid' | 'gid' | 'mtime' | 'content' | 'symlink' | 'device' | 'xattrs' | 'hardlinks';
+export type DifferenceField =
+  | 'type'
+  | 'mode'
+  | 'uid'
+  | 'gid'
+  | 'mtime'
+  | 'content'
+  | 'symlink'
+  | 'device'
+  | 'xattrs'
+  | 'hardlinks';
 
 export interface FieldDifference {
   field: DifferenceField;
@@ -52,7 +62,8 @@ export function compareTrees(a: FlatTree, b: FlatTree, opts: CompareOptions = {}
     else if (!ea) byPath.set(p, { path: p, kind: 'only-b', type: eb.type, fields: [] });
     else {
       const fields = compareEntries(ea, eb, opts);
-      if (fields.length > 0) byPath.set(p, { path: p, kind: ea.defaulted !== eb.defaulted ? 'shadowed' : 'differs', type: ea.type, fields });
+      if (fields.length > 0)
+        byPath.set(p, { path: p, kind: ea.defaulted !== eb.defaulted ? 'shadowed' : 'differs', type: ea.type, fields });
     }
   }
   // Hardlink sets: a set that differs is one difference, however many paths it has.
@@ -87,10 +98,22 @@ function compareEntries(a: FlatEntry, b: FlatEntry, opts: CompareOptions): Field
   const seconds = opts.ignore?.includes('mtime-ns') ?? false;
   check('mtime', showMtime(a.mtime, seconds), showMtime(b.mtime, seconds));
   check('content', a.sha256, b.sha256);
-  check('symlink', a.linkname === undefined ? undefined : displayPath(a.linkname), b.linkname === undefined ? undefined : displayPath(b.linkname));
+  check(
+    'symlink',
+    a.linkname === undefined ? undefined : displayPath(a.linkname),
+    b.linkname === undefined ? undefined : displayPath(b.linkname),
+  );
   check('device', a.device, b.device);
-  const names = [...new Set([...a.xattrs.keys(), ...b.xattrs.keys()])].filter((n) => !sameBytes(a.xattrs.get(n), b.xattrs.get(n))).sort(byteOrder);
-  if (names.length > 0) out.push({ field: 'xattrs', names: names.map(displayPath), a: showXattrs(a.xattrs, names), b: showXattrs(b.xattrs, names) });
+  const names = [...new Set([...a.xattrs.keys(), ...b.xattrs.keys()])]
+    .filter((n) => !sameBytes(a.xattrs.get(n), b.xattrs.get(n)))
+    .sort(byteOrder);
+  if (names.length > 0)
+    out.push({
+      field: 'xattrs',
+      names: names.map(displayPath),
+      a: showXattrs(a.xattrs, names),
+      b: showXattrs(b.xattrs, names),
+    });
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { FileGraph, isDir, type Inode } from '../graph/file-graph.js';
+import { type FileGraph, isDir, type Inode } from '../graph/file-graph.js';
 
 /**
  * What one unpacker model shows at one path: the fields a kernel keeps (no uname/gname, no

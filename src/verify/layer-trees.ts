@@ -21,7 +21,12 @@ export interface LayerTree {
 }
 
 /** Read a layer's entries into a LayerTree of its own; contents go to the shared store. */
-export async function layerTree(items: AsyncIterable<TarReadItem>, store: ContentStore, index: number, where: string): Promise<LayerTree> {
+export async function layerTree(
+  items: AsyncIterable<TarReadItem>,
+  store: ContentStore,
+  index: number,
+  where: string,
+): Promise<LayerTree> {
   const tree: LayerTree = { graph: new FileGraph(), whiteouts: new Set(), opaque: new Set() };
   const marks: string[] = [];
   async function* withoutWhiteouts(): AsyncGenerator<TarReadItem> {
@@ -36,7 +41,10 @@ export async function layerTree(items: AsyncIterable<TarReadItem>, store: Conten
       const dir = slash < 0 ? '' : p.slice(0, slash);
       marks.push(dir);
       if (base === OPAQUE_WHITEOUT) tree.opaque.add(dir === '' ? '.' : dir);
-      else if (!base.startsWith(AUFS_META_PREFIX)) tree.whiteouts.add(dir === '' ? base.slice(WHITEOUT_PREFIX.length) : `${dir}/${base.slice(WHITEOUT_PREFIX.length)}`);
+      else if (!base.startsWith(AUFS_META_PREFIX))
+        tree.whiteouts.add(
+          dir === '' ? base.slice(WHITEOUT_PREFIX.length) : `${dir}/${base.slice(WHITEOUT_PREFIX.length)}`,
+        );
     }
   }
   await applyLayer(tree.graph, store, withoutWhiteouts(), index, where);
@@ -55,15 +63,29 @@ function impliedDirs(graph: FileGraph, dirPath: string, layer: number): void {
       continue;
     }
     if (next) return; // a non-directory of this same layer: the whiteout names nothing
-    const made: DirNode = { name: part, parent: dir, children: new Map(), inode: impliedDirInode(), layer, implied: true };
+    const made: DirNode = {
+      name: part,
+      parent: dir,
+      children: new Map(),
+      inode: impliedDirInode(),
+      layer,
+      implied: true,
+    };
     dir.children.set(part, made);
     dir = made;
   }
 }
 
 /** Every layer of an image, each in its own tree, checked against its diff_id. */
-export async function readLayerTrees(source: ImageSource, image: ResolvedImage, store: ContentStore, progress: Progress): Promise<LayerTree[]> {
-  const trees = await readLayers(source, image, progress, (items, index, where) => layerTree(items, store, index, where));
+export async function readLayerTrees(
+  source: ImageSource,
+  image: ResolvedImage,
+  store: ContentStore,
+  progress: Progress,
+): Promise<LayerTree[]> {
+  const trees = await readLayers(source, image, progress, (items, index, where) =>
+    layerTree(items, store, index, where),
+  );
   await store.flush();
   return trees;
 }

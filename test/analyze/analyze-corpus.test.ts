@@ -39,7 +39,14 @@ interface Tree {
 }
 
 async function walkTree(root: string): Promise<Tree> {
-  const t: Tree = { files: 0, fileBytes: 0, contents: new Map(), duplicateBytes: 0, sizes: new Map(), paths: new Map() };
+  const t: Tree = {
+    files: 0,
+    fileBytes: 0,
+    contents: new Map(),
+    duplicateBytes: 0,
+    sizes: new Map(),
+    paths: new Map(),
+  };
   const inodes = new Set<string>();
   const walk = async (dir: string, rel: string): Promise<void> => {
     for (const name of (await fs.readdir(dir)).sort()) {
@@ -55,9 +62,11 @@ async function walkTree(root: string): Promise<Tree> {
       if (inodes.has(ino)) continue;
       inodes.add(ino);
       t.fileBytes += st.size;
-      const digest = createHash('sha256').update(await fs.readFile(full)).digest('hex');
+      const digest = createHash('sha256')
+        .update(await fs.readFile(full))
+        .digest('hex');
       if (t.contents.has(digest)) t.duplicateBytes += st.size;
-      else (t.contents.set(digest, st.size), t.paths.set(digest, p));
+      else t.contents.set(digest, st.size), t.paths.set(digest, p);
     }
   };
   await walk(root, '');
@@ -70,14 +79,19 @@ interface Manifest {
 
 async function manifestOf(tag: string): Promise<Manifest> {
   const layout = corpusLayout();
-  const index = JSON.parse(await fs.readFile(path.join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+  const index = JSON.parse(await fs.readFile(path.join(layout, 'index.json'), 'utf8')) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
   const d = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag)!.digest;
   return JSON.parse(await fs.readFile(path.join(layout, 'blobs', 'sha256', d.slice(7)), 'utf8')) as Manifest;
 }
 
 /** Bytes of regular-file entries in a layer, as GNU tar lists them. */
 function tarFileBytes(digest: string): number {
-  const out = execFileSync('tar', ['-tvzf', path.join(corpusLayout(), 'blobs', 'sha256', digest.slice(7))], { maxBuffer: 256 << 20, encoding: 'utf8' });
+  const out = execFileSync('tar', ['-tvzf', path.join(corpusLayout(), 'blobs', 'sha256', digest.slice(7))], {
+    maxBuffer: 256 << 20,
+    encoding: 'utf8',
+  });
   let n = 0;
   for (const line of out.split('\n')) if (line.startsWith('-')) n += Number(line.split(/\s+/)[2]);
   return n;
@@ -89,7 +103,9 @@ async function layoutWithoutLayers(dest: string, tags: readonly string[]): Promi
   await fs.mkdir(path.join(dest, 'blobs', 'sha256'), { recursive: true });
   await fs.copyFile(path.join(src, 'index.json'), path.join(dest, 'index.json'));
   await fs.copyFile(path.join(src, 'oci-layout'), path.join(dest, 'oci-layout'));
-  const index = JSON.parse(await fs.readFile(path.join(src, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+  const index = JSON.parse(await fs.readFile(path.join(src, 'index.json'), 'utf8')) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
   for (const m of index.manifests) {
     if (!tags.includes(m.annotations?.['org.opencontainers.image.ref.name'] ?? '')) continue;
     const bytes = await fs.readFile(path.join(src, 'blobs', 'sha256', m.digest.slice(7)));
@@ -100,16 +116,24 @@ async function layoutWithoutLayers(dest: string, tags: readonly string[]): Promi
 }
 
 const withoutIndexStats = ({ index: _index, ...rest }: AnalyzeReport) => rest;
-const renamed = (r: ReturnType<typeof withoutIndexStats>, from: string, to: string) => JSON.parse(JSON.stringify(r).split(from).join(to)) as unknown;
+const renamed = (r: ReturnType<typeof withoutIndexStats>, from: string, to: string) =>
+  JSON.parse(JSON.stringify(r).split(from).join(to)) as unknown;
 
-describe('analyze the Debian corpus', { skip: hasCorpus() ? false : `no corpus at ${corpusLayout()} (build it with shared/corpus/build-debian-images.sh)` }, () => {
+describe('analyze the Debian corpus', {
+  skip: hasCorpus() ? false : `no corpus at ${corpusLayout()} (build it with shared/corpus/build-debian-images.sh)`,
+}, () => {
   let work = '';
   let report: AnalyzeReport;
   const trees = new Map<CorpusRootfs, Tree>();
 
   before(async () => {
     work = await fs.mkdtemp(path.join(os.tmpdir(), 'rechunker-analyze-'));
-    report = (await analyzeImages({ refs: refs(corpusLayout()), platform: PLATFORM, indexDir: path.join(work, 'index'), series: true })) as AnalyzeReport;
+    report = (await analyzeImages({
+      refs: refs(corpusLayout()),
+      platform: PLATFORM,
+      indexDir: path.join(work, 'index'),
+      series: true,
+    })) as AnalyzeReport;
     for (const name of ['base', 'updated', 'derived'] as const) trees.set(name, await walkTree(corpusRootfs(name)));
   });
   after(async () => {
@@ -128,8 +152,15 @@ describe('analyze the Debian corpus', { skip: hasCorpus() ? false : `no corpus a
       const entryBytes = m.layers.reduce((s, l) => s + tarFileBytes(l.digest), 0);
       assert.equal(img.wastedBytes, entryBytes - tree.fileBytes, `${tag} wasted bytes`);
       assert.equal(img.uncompressedBytes, entryBytes, `${tag} uncompressed content bytes`);
-      assert.equal(img.compressedBytes, m.layers.reduce((s, l) => s + l.size, 0), `${tag} compressed bytes`);
-      assert.deepEqual(img.layers.map((l) => l.digest), m.layers.map((l) => l.digest));
+      assert.equal(
+        img.compressedBytes,
+        m.layers.reduce((s, l) => s + l.size, 0),
+        `${tag} compressed bytes`,
+      );
+      assert.deepEqual(
+        img.layers.map((l) => l.digest),
+        m.layers.map((l) => l.digest),
+      );
     }
     assert.ok(report.images[2]!.wastedBytes > 1e6, 'updated-diff overwrites files of its base layer');
   });
@@ -144,11 +175,16 @@ describe('analyze the Debian corpus', { skip: hasCorpus() ? false : `no corpus a
       const seen = new Set<string>();
       let bytes = 0;
       // Listed paths, through the merged-/usr symlinks (bin -> usr/bin), and dpkg's own files of the package.
-      const own = (await fs.readdir(path.join(corpusRootfs(rootfs), 'var/lib/dpkg/info'))).filter((n) => n.startsWith('coreutils.'));
-      const listed = [...list.split('\n').map((l) => l.replace(/^\//, '')), ...own.map((n) => `var/lib/dpkg/info/${n}`)];
+      const own = (await fs.readdir(path.join(corpusRootfs(rootfs), 'var/lib/dpkg/info'))).filter((n) =>
+        n.startsWith('coreutils.'),
+      );
+      const listed = [
+        ...list.split('\n').map((l) => l.replace(/^\//, '')),
+        ...own.map((n) => `var/lib/dpkg/info/${n}`),
+      ];
       for (const line of listed) {
         const f = tree.sizes.get(line) ?? tree.sizes.get(`usr/${line}`);
-        if (f && !seen.has(f.ino)) (seen.add(f.ino), (bytes += f.size));
+        if (f && !seen.has(f.ino)) seen.add(f.ino), (bytes += f.size);
       }
       const top = img.topComponents.find((c) => c.name === 'deb:coreutils');
       assert.ok(top, 'coreutils is among the largest components');
@@ -167,18 +203,31 @@ describe('analyze the Debian corpus', { skip: hasCorpus() ? false : `no corpus a
     }
     for (const { rootfs } of TAGS) count += trees.get(rootfs)!.files;
     assert.equal(report.dedup.files.totalBytes, total);
-    assert.equal(report.dedup.files.distinctBytes, [...all.values()].reduce((s, n) => s + n, 0));
+    assert.equal(
+      report.dedup.files.distinctBytes,
+      [...all.values()].reduce((s, n) => s + n, 0),
+    );
     assert.equal(report.dedup.files.distinctCount, all.size);
     assert.ok(report.dedup.files.totalCount <= count, 'a hardlink set counts once');
     const layers = new Map<string, number>();
     let layerTotal = 0;
-    for (const { tag } of TAGS) for (const l of (await manifestOf(tag)).layers) (layers.set(l.digest, l.size), (layerTotal += l.size));
+    for (const { tag } of TAGS)
+      for (const l of (await manifestOf(tag)).layers) layers.set(l.digest, l.size), (layerTotal += l.size);
     assert.equal(report.dedup.layers.totalBytes, layerTotal);
-    assert.equal(report.dedup.layers.distinctBytes, [...layers.values()].reduce((s, n) => s + n, 0));
+    assert.equal(
+      report.dedup.layers.distinctBytes,
+      [...layers.values()].reduce((s, n) => s + n, 0),
+    );
     assert.equal(report.relayering.storedBytes, report.dedup.files.distinctBytes);
     const everywhere = report.relayering.groups.find((g) => g.images.length === 4)!;
-    const shared = [...trees.get('base')!.contents].filter(([d]) => ['updated', 'derived'].every((n) => trees.get(n as CorpusRootfs)!.contents.has(d)));
-    assert.equal(everywhere.bytes, shared.reduce((s, [, n]) => s + n, 0), 'contents held by all four images');
+    const shared = [...trees.get('base')!.contents].filter(([d]) =>
+      ['updated', 'derived'].every((n) => trees.get(n as CorpusRootfs)!.contents.has(d)),
+    );
+    assert.equal(
+      everywhere.bytes,
+      shared.reduce((s, [, n]) => s + n, 0),
+      'contents held by all four images',
+    );
     assert.ok(report.topDuplicatedPaths.length > 0 && report.topDuplicatedPaths[0]!.duplicatedBytes > 1e6);
   });
 
@@ -199,10 +248,14 @@ describe('analyze the Debian corpus', { skip: hasCorpus() ? false : `no corpus a
       const to = trees.get(TAGS[i]!.rootfs)!;
       let bound = 0;
       for (const [d, p] of to.paths) {
-        if (!from.contents.has(d)) bound += zlib.gzipSync(await fs.readFile(path.join(corpusRootfs(TAGS[i]!.rootfs), p)), { level: 6 }).length;
+        if (!from.contents.has(d))
+          bound += zlib.gzipSync(await fs.readFile(path.join(corpusRootfs(TAGS[i]!.rootfs), p)), { level: 6 }).length;
       }
       assert.equal(s.lowerBound, bound, `${s.to} lower bound`);
-      assert.ok(s.rechunkedDownload >= s.lowerBound && s.rechunkedDownload <= s.imageBytes, `${s.to} rechunked ${s.rechunkedDownload}`);
+      assert.ok(
+        s.rechunkedDownload >= s.lowerBound && s.rechunkedDownload <= s.imageBytes,
+        `${s.to} rechunked ${s.rechunkedDownload}`,
+      );
     }
     assert.equal(steps[1]!.lowerBound, 0, 'updated-diff holds the same files as updated');
     assert.equal(steps[1]!.rechunkedDownload, 0, 'rechunked, the same tree downloads nothing');
@@ -211,8 +264,16 @@ describe('analyze the Debian corpus', { skip: hasCorpus() ? false : `no corpus a
 
   it('a second run reads only the index: no layer blob is there to open, and the report is the same', async () => {
     const bare = path.join(work, 'bare');
-    await layoutWithoutLayers(bare, TAGS.map((t) => t.tag));
-    const again = (await analyzeImages({ refs: refs(bare), platform: PLATFORM, indexDir: path.join(work, 'index'), series: true })) as AnalyzeReport;
+    await layoutWithoutLayers(
+      bare,
+      TAGS.map((t) => t.tag),
+    );
+    const again = (await analyzeImages({
+      refs: refs(bare),
+      platform: PLATFORM,
+      indexDir: path.join(work, 'index'),
+      series: true,
+    })) as AnalyzeReport;
     assert.equal(again.index.layersIndexed, 0);
     assert.equal(again.index.imagesFromIndex, 4);
     assert.deepEqual(renamed(withoutIndexStats(again), bare, corpusLayout()), withoutIndexStats(report));

@@ -20,7 +20,10 @@ const PLATFORM = { os: 'linux', architecture: 'amd64' };
 function spawnAnalyze(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const script = path.join(repoRoot, 'test', 'analyze', 'run-analyze.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -36,7 +39,10 @@ async function layer(dir: string, files: Record<string, string>): Promise<Buffer
   const items = [{ entry: newEntry(dir, 'dir', { mtimeSec: 1_700_000_000 }) }];
   for (const [name, text] of Object.entries(files)) {
     const body = Buffer.from(text.repeat(200));
-    items.push({ entry: newEntry(`${dir}/${name}`, 'file', { size: body.length, mtimeSec: 1_700_000_000 }), body } as never);
+    items.push({
+      entry: newEntry(`${dir}/${name}`, 'file', { size: body.length, mtimeSec: 1_700_000_000 }),
+      body,
+    } as never);
   }
   return tarBytes(items);
 }
@@ -61,13 +67,26 @@ describe('analyze index workers', () => {
 
   it('four workers into one shared index, then one query run, give the report of a single run', async () => {
     const refs = tags.map((t) => `oci:${layout}:${t}`);
-    const single = (await analyzeImages({ refs, platform: PLATFORM, indexDir: path.join(work, 'single'), series: true })) as AnalyzeReport;
+    const single = (await analyzeImages({
+      refs,
+      platform: PLATFORM,
+      indexDir: path.join(work, 'single'),
+      series: true,
+    })) as AnalyzeReport;
     const shared = path.join(work, 'shared');
     const results = await Promise.all(refs.map((r) => spawnAnalyze(['--index', shared, '--only-index', r])));
     for (const r of results) assert.equal(r.code, 0, r.stderr);
     const files = await fs.readdir(path.join(shared, 'layers'));
-    assert.equal(files.filter((f) => f.endsWith('.parquet')).length, 4, `one file per distinct layer: ${files.join(' ')}`);
-    assert.deepEqual(files.filter((f) => f.includes('.tmp-')), [], 'no temporary file is left');
+    assert.equal(
+      files.filter((f) => f.endsWith('.parquet')).length,
+      4,
+      `one file per distinct layer: ${files.join(' ')}`,
+    );
+    assert.deepEqual(
+      files.filter((f) => f.includes('.tmp-')),
+      [],
+      'no temporary file is left',
+    );
     const q = await spawnAnalyze(['--index', shared, '--series', '--json', ...refs]);
     assert.equal(q.code, 0, q.stderr);
     const joined = JSON.parse(q.stdout) as AnalyzeReport;

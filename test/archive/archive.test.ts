@@ -43,7 +43,8 @@ async function readBack(file: string, tag?: string): Promise<Awaited<ReturnType<
 
 async function archiveNames(file: string): Promise<string[]> {
   const names: string[] = [];
-  for await (const { entry } of readTar((await import('node:fs')).createReadStream(file) as AsyncIterable<Buffer>)) names.push(entry.path);
+  for await (const { entry } of readTar((await import('node:fs')).createReadStream(file) as AsyncIterable<Buffer>))
+    names.push(entry.path);
   return names;
 }
 
@@ -57,7 +58,10 @@ describe('oci-archive sink and source', () => {
     assert.deepEqual(await fs.readFile(a), await fs.readFile(b));
     const back = await readBack(a, 'v1');
     assert.equal(back.resolved.manifestDigest, img.manifest.desc.digest);
-    assert.deepEqual(back.layers, img.layers.map((l) => l.data));
+    assert.deepEqual(
+      back.layers,
+      img.layers.map((l) => l.data),
+    );
     const names = await archiveNames(a);
     assert.deepEqual(names, [...names].sort(), 'entries in byte order');
     assert.deepEqual(names.slice(0, 2), ['blobs', 'blobs/sha256']);
@@ -79,8 +83,10 @@ describe('oci-archive sink and source', () => {
     const three = makeImage({ layerSizes: [], layers: [shared, makeImage({ layerSizes: [700] }).layers[0]!] });
     await writeArchive(file, 'two', three);
     const names = new Set(await archiveNames(file));
-    for (const b of [two.manifest, two.config, ...two.layers]) assert.ok(!names.has(`blobs/sha256/${b.desc.digest.slice(7)}`), `old blob ${b.desc.digest} dropped`);
-    for (const b of [one.manifest, one.config, shared]) assert.ok(names.has(`blobs/sha256/${b.desc.digest.slice(7)}`), `blob ${b.desc.digest} kept`);
+    for (const b of [two.manifest, two.config, ...two.layers])
+      assert.ok(!names.has(`blobs/sha256/${b.desc.digest.slice(7)}`), `old blob ${b.desc.digest} dropped`);
+    for (const b of [one.manifest, one.config, shared])
+      assert.ok(names.has(`blobs/sha256/${b.desc.digest.slice(7)}`), `blob ${b.desc.digest} kept`);
     assert.equal((await readBack(file, 'one')).resolved.manifestDigest, one.manifest.desc.digest);
     assert.equal((await readBack(file, 'two')).resolved.manifestDigest, three.manifest.desc.digest);
   });
@@ -93,14 +99,21 @@ describe('oci-archive sink and source', () => {
     await pushImage(sink, makeImage({ layerSizes: [200] }), { withManifest: false });
     await sink.close();
     assert.deepEqual(await fs.readFile(file), before);
-    assert.deepEqual((await fs.readdir(path.dirname(file))).filter((f) => f.startsWith(path.basename(file))), [path.basename(file)], 'no temp file left beside it');
+    assert.deepEqual(
+      (await fs.readdir(path.dirname(file))).filter((f) => f.startsWith(path.basename(file))),
+      [path.basename(file)],
+      'no temp file left beside it',
+    );
   });
 
   it('refuses to overwrite a file that is not an OCI archive, and leaves it alone', async () => {
     const file = fresh('notes.txt');
     await fs.writeFile(file, 'precious, not a tar\n'.repeat(100));
     const sink = new ArchiveSink(`oci-archive:${file}`, file, 'v1');
-    await assert.rejects(pushImage(sink, makeImage({ layerSizes: [10] })), (e: unknown) => e instanceof RechunkerError && /exists and is not an OCI archive/.test(e.message));
+    await assert.rejects(
+      pushImage(sink, makeImage({ layerSizes: [10] })),
+      (e: unknown) => e instanceof RechunkerError && /exists and is not an OCI archive/.test(e.message),
+    );
     await sink.close();
     assert.equal(await fs.readFile(file, 'utf8'), 'precious, not a tar\n'.repeat(100));
   });
@@ -108,12 +121,18 @@ describe('oci-archive sink and source', () => {
   it('is what open.ts picks for oci-archive: references; rootfs: is a source only', async () => {
     assert.ok((await openSource('oci-archive:/x.tar:t')) instanceof ArchiveSource);
     assert.ok((await openSink('oci-archive:/x.tar:t')) instanceof ArchiveSink);
-    await assert.rejects(openSink('rootfs:/tmp/x'), (e: unknown) => e instanceof RechunkerError && e.code === 'UNSUPPORTED' && /source only/.test(e.message));
+    await assert.rejects(
+      openSink('rootfs:/tmp/x'),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'UNSUPPORTED' && /source only/.test(e.message),
+    );
   });
 
   it('names a missing archive', async () => {
     const file = fresh('missing.tar');
-    await assert.rejects(readBack(file), (e: unknown) => e instanceof RechunkerError && e.code === 'NOT_FOUND' && e.message.includes(file));
+    await assert.rejects(
+      readBack(file),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'NOT_FOUND' && e.message.includes(file),
+    );
   });
 });
 
@@ -125,12 +144,42 @@ describe('hostile archives', () => {
     rawEntry({ name: 'index.json' }, Buffer.from('{"schemaVersion":2,"manifests":[]}')),
   ];
   const cases: Array<{ name: string; entries: Buffer[]; code: string; mention: RegExp }> = [
-    { name: 'an entry ../x', entries: [rawEntry({ name: '../x' }, Buffer.from('escaped'))], code: 'UNSAFE_PATH', mention: /unsafe path "\.\.\/x"/ },
-    { name: 'a blob path through ..', entries: [rawEntry({ name: `blobs/sha256/../../../x` }, Buffer.from('escaped'))], code: 'UNSAFE_PATH', mention: /unsafe path/ },
-    { name: 'an absolute entry', entries: [rawEntry({ name: ABSOLUTE }, Buffer.from('escaped'))], code: 'UNSAFE_PATH', mention: /unsafe path "\/tmp\/rechunker-hostile-/ },
-    { name: 'a symlink entry', entries: [rawEntry({ name: `blobs/sha256/${hex}`, typeflag: '2', linkname: '/etc/passwd' })], code: 'UNSAFE_PATH', mention: /is a symlink/ },
-    { name: 'a hardlink entry', entries: [rawEntry({ name: 'index.json', typeflag: '1', linkname: 'oci-layout' })], code: 'UNSAFE_PATH', mention: /is a hardlink/ },
-    { name: 'a blob name that is not a digest', entries: [rawEntry({ name: 'blobs/sha256/passwd' }, Buffer.from('x'))], code: 'BAD_TAR', mention: /"blobs\/sha256\/passwd" is not a blob name/ },
+    {
+      name: 'an entry ../x',
+      entries: [rawEntry({ name: '../x' }, Buffer.from('escaped'))],
+      code: 'UNSAFE_PATH',
+      mention: /unsafe path "\.\.\/x"/,
+    },
+    {
+      name: 'a blob path through ..',
+      entries: [rawEntry({ name: `blobs/sha256/../../../x` }, Buffer.from('escaped'))],
+      code: 'UNSAFE_PATH',
+      mention: /unsafe path/,
+    },
+    {
+      name: 'an absolute entry',
+      entries: [rawEntry({ name: ABSOLUTE }, Buffer.from('escaped'))],
+      code: 'UNSAFE_PATH',
+      mention: /unsafe path "\/tmp\/rechunker-hostile-/,
+    },
+    {
+      name: 'a symlink entry',
+      entries: [rawEntry({ name: `blobs/sha256/${hex}`, typeflag: '2', linkname: '/etc/passwd' })],
+      code: 'UNSAFE_PATH',
+      mention: /is a symlink/,
+    },
+    {
+      name: 'a hardlink entry',
+      entries: [rawEntry({ name: 'index.json', typeflag: '1', linkname: 'oci-layout' })],
+      code: 'UNSAFE_PATH',
+      mention: /is a hardlink/,
+    },
+    {
+      name: 'a blob name that is not a digest',
+      entries: [rawEntry({ name: 'blobs/sha256/passwd' }, Buffer.from('x'))],
+      code: 'BAD_TAR',
+      mention: /"blobs\/sha256\/passwd" is not a blob name/,
+    },
     { name: 'no index.json', entries: [], code: 'BAD_MANIFEST', mention: /no index\.json/ },
   ];
 
@@ -140,7 +189,10 @@ describe('hostile archives', () => {
       const inner = path.join(jail, 'inner');
       await fs.mkdir(inner, { recursive: true });
       const file = path.join(jail, 'hostile.tar');
-      const entries = c.name === 'no index.json' ? [rawEntry({ name: 'oci-layout' }, Buffer.from('{}'))] : [...layoutStart(), ...c.entries];
+      const entries =
+        c.name === 'no index.json'
+          ? [rawEntry({ name: 'oci-layout' }, Buffer.from('{}'))]
+          : [...layoutStart(), ...c.entries];
       await fs.writeFile(file, Buffer.concat([...entries, END]));
       const source = new ArchiveSource(`oci-archive:${file}:t`, file, 't', inner);
       await assert.rejects(source.resolve({ os: 'linux', architecture: 'amd64' }), (e: unknown) => {

@@ -37,12 +37,21 @@ function usageLine(r: { code: number; stderr: string }, mention: RegExp): void {
 
 describe('usage errors before any work', () => {
   it('--authfile naming a missing file is an error, not a silent anonymous login', async () => {
-    usageLine(await runCli(['copy', image, `oci:${tmp}/x:t`, '--authfile', `${tmp}/none.json`]), /--authfile .*none\.json: no such file/);
-    usageLine(await runCli(['rechunk', image, `oci:${tmp}/x:t`, '--dest-authfile', `${tmp}/none.json`]), /--dest-authfile/);
+    usageLine(
+      await runCli(['copy', image, `oci:${tmp}/x:t`, '--authfile', `${tmp}/none.json`]),
+      /--authfile .*none\.json: no such file/,
+    );
+    usageLine(
+      await runCli(['rechunk', image, `oci:${tmp}/x:t`, '--dest-authfile', `${tmp}/none.json`]),
+      /--dest-authfile/,
+    );
   });
 
   it('--compression-level with --compression none, or out of range, is a usage error', async () => {
-    usageLine(await runCli(['rechunk', image, `oci:${tmp}/x:t`, '--compression', 'none', '--compression-level', '3']), /no meaning with --compression none/);
+    usageLine(
+      await runCli(['rechunk', image, `oci:${tmp}/x:t`, '--compression', 'none', '--compression-level', '3']),
+      /no meaning with --compression none/,
+    );
     usageLine(await runCli(['rechunk', image, `oci:${tmp}/x:t`, '--compression-level', '12']), /gzip takes 1-9/);
   });
 
@@ -68,7 +77,10 @@ describe('help and unknown commands', () => {
   });
 
   it('a mistyped flag is a [USAGE] line that names the nearest flag', async () => {
-    usageLine(await runCli(['copy', image, 'oci:x', '--tls-verfy']), /Nonexistent flag: --tls-verfy \(did you mean --tls-verify\? see rechunker copy --help\)/);
+    usageLine(
+      await runCli(['copy', image, 'oci:x', '--tls-verfy']),
+      /Nonexistent flag: --tls-verfy \(did you mean --tls-verify\? see rechunker copy --help\)/,
+    );
     usageLine(await runCli(['copy', image, 'oci:x', '--src-cred', 'a:b']), /did you mean --src-creds\?/);
   });
 
@@ -112,7 +124,10 @@ describe('summaries and scripts', () => {
     assert.match(digest, /^sha256:[a-f0-9]{64}$/);
     assert.ok(r.stdout.includes(`${dest} ${digest}`));
     const j = await runCli(['copy', image, dest, '--json']);
-    const result = JSON.parse(j.stdout) as { manifestDigest: string; transfer: { uploaded: number; skipped: number; mounted: number; totalBytes: number } };
+    const result = JSON.parse(j.stdout) as {
+      manifestDigest: string;
+      transfer: { uploaded: number; skipped: number; mounted: number; totalBytes: number };
+    };
     assert.equal(result.manifestDigest, digest);
     assert.deepEqual([result.transfer.uploaded, result.transfer.skipped, result.transfer.mounted], [0, 2, 0]);
     assert.ok(result.transfer.totalBytes > 0);
@@ -122,12 +137,19 @@ describe('summaries and scripts', () => {
     const dest = `oci:${tmp}/rechunked:t`;
     const first = await runCli(['rechunk', image, dest, '-q', '--json']);
     assert.equal(first.code, 0, first.stderr);
-    const a = JSON.parse(first.stdout) as { layers: unknown[]; layersReused: number; transfer: { uploaded: number; skipped: number } };
+    const a = JSON.parse(first.stdout) as {
+      layers: unknown[];
+      layersReused: number;
+      transfer: { uploaded: number; skipped: number };
+    };
     assert.equal(a.layersReused, 0);
     assert.equal(a.transfer.uploaded, a.layers.length + 1, 'every layer and the config');
     const second = await runCli(['rechunk', image, dest, '-q']);
     assert.equal(second.code, 0, second.stderr);
-    assert.match(second.stdout, new RegExp(`of layers compressed: ${a.layers.length} reused \\(already at the destination\\), 0 new`));
+    assert.match(
+      second.stdout,
+      new RegExp(`of layers compressed: ${a.layers.length} reused \\(already at the destination\\), 0 new`),
+    );
     assert.match(second.stdout, /^blobs: 0 uploaded/m);
   });
 });

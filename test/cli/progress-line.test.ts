@@ -5,7 +5,10 @@ import { progressLine } from '../../src/cli/progress-line.js';
 import { ByteTally } from '../../src/progress.js';
 import { formatBytes } from '../../src/util/format-bytes.js';
 
-function fakeStderr(isTTY: boolean): { stream: PassThrough & { isTTY?: boolean; columns?: number }; text: () => string } {
+function fakeStderr(isTTY: boolean): {
+  stream: PassThrough & { isTTY?: boolean; columns?: number };
+  text: () => string;
+} {
   const stream = Object.assign(new PassThrough(), { isTTY, columns: 100 });
   const chunks: Buffer[] = [];
   stream.on('data', (c: Buffer) => chunks.push(c));
@@ -29,7 +32,13 @@ describe('progress', () => {
   it('sums concurrent transfers into one count against the sum of their sizes', () => {
     const seen: Array<[number, number | undefined]> = [];
     const phases: string[] = [];
-    const port = { phase: (t: string) => phases.push(t), advance: (d: number, t?: number) => seen.push([d, t]), warn() {}, note() {}, done() {} };
+    const port = {
+      phase: (t: string) => phases.push(t),
+      advance: (d: number, t?: number) => seen.push([d, t]),
+      warn() {},
+      note() {},
+      done() {},
+    };
     const tally = new ByteTally(port, 'pulling from reg');
     const a = tally.start(100);
     const b = tally.start(50);
@@ -39,7 +48,11 @@ describe('progress', () => {
     a.add(40);
     a.done();
     assert.deepEqual(phases, ['pulling from reg']);
-    assert.deepEqual(seen, [[60, 150], [110, 150], [150, 150]]);
+    assert.deepEqual(seen, [
+      [60, 150],
+      [110, 150],
+      [150, 150],
+    ]);
     // A new batch starts from zero.
     tally.start(10).add(10);
     assert.deepEqual(seen.at(-1), [10, 10]);

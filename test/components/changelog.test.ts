@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
-import { changelogDates, debianChangeTimes, followInTree, joinInTree, parseTrailerDate } from '../../src/components/changelog.js';
+import {
+  changelogDates,
+  debianChangeTimes,
+  followInTree,
+  joinInTree,
+  parseTrailerDate,
+} from '../../src/components/changelog.js';
 import { MapTree } from '../helpers/map-tree.js';
 
 const CHANGELOG = `foo (1.2-1) unstable; urgency=medium
@@ -40,8 +46,15 @@ describe('Debian changelog dates', () => {
     const tree = new MapTree([
       { path: 'usr/share/doc/foo/changelog.Debian.gz', content: gz },
       { path: 'usr/share/doc/libfoo1', type: 'symlink', linkname: 'foo' },
-      { path: 'usr/share/doc/foo-abs/changelog.Debian.gz', type: 'symlink', linkname: '/usr/share/doc/foo/changelog.Debian.gz' },
-      { path: 'usr/share/doc/native/changelog.gz', content: gzipSync(' -- X <x@y>  Mon, 02 Jan 2023 00:00:00 +0000\n') },
+      {
+        path: 'usr/share/doc/foo-abs/changelog.Debian.gz',
+        type: 'symlink',
+        linkname: '/usr/share/doc/foo/changelog.Debian.gz',
+      },
+      {
+        path: 'usr/share/doc/native/changelog.gz',
+        content: gzipSync(' -- X <x@y>  Mon, 02 Jan 2023 00:00:00 +0000\n'),
+      },
       { path: 'usr/share/doc/loop/changelog.Debian.gz', type: 'symlink', linkname: 'changelog.Debian.gz' },
       { path: 'usr/share/doc/escape/changelog.Debian.gz', type: 'symlink', linkname: '../../../../../../tmp/x.gz' },
       { path: 'usr/share/doc/broken/changelog.Debian.gz', content: 'not gzip' },
@@ -52,7 +65,11 @@ describe('Debian changelog dates', () => {
     assert.deepEqual(await debianChangeTimes(tree, 'foo-abs'), want);
     assert.deepEqual(await debianChangeTimes(tree, 'native'), [Date.UTC(2023, 0, 2) / 1000]);
     assert.deepEqual(await debianChangeTimes(tree, 'loop'), []);
-    assert.equal(followInTree(tree, 'usr/share/doc/escape/changelog.Debian.gz'), undefined, 'resolves to tmp/x.gz in the tree, which is absent');
+    assert.equal(
+      followInTree(tree, 'usr/share/doc/escape/changelog.Debian.gz'),
+      undefined,
+      'resolves to tmp/x.gz in the tree, which is absent',
+    );
     assert.deepEqual(await debianChangeTimes(tree, 'broken'), []);
     assert.deepEqual(await debianChangeTimes(tree, 'absent'), []);
   });

@@ -34,7 +34,10 @@ describe('detectComponents', () => {
 
   it('keeps a hardlink set with the first path that has an owner, even over a big-file rule', async () => {
     const tree = new MapTree([
-      { path: 'var/lib/dpkg/status', content: 'Package: z\nStatus: install ok installed\nArchitecture: all\nVersion: 1\n' },
+      {
+        path: 'var/lib/dpkg/status',
+        content: 'Package: z\nStatus: install ok installed\nArchitecture: all\nVersion: 1\n',
+      },
       { path: 'var/lib/dpkg/info/z.list', content: '/usr/lib/z/data\n' },
       { path: 'usr/lib/a/data', size: 5_000_000, links: ['usr/lib/z/data'] },
       { path: 'usr/lib/z/data', size: 5_000_000 },
@@ -48,7 +51,10 @@ describe('detectComponents', () => {
 
   it('keeps package-manager caches in one volatile component of their own and says what they cost', async () => {
     const tree = new MapTree([
-      { path: 'var/lib/dpkg/status', content: 'Package: apt\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2\n' },
+      {
+        path: 'var/lib/dpkg/status',
+        content: 'Package: apt\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2\n',
+      },
       { path: 'var/lib/dpkg/info/apt.list', content: '/usr/bin/apt\n/var/cache/apt/archives/lock\n' },
       { path: 'usr/bin/apt', size: 10 },
       { path: 'var/cache/apt/archives/lock', size: 0 },
@@ -60,7 +66,11 @@ describe('detectComponents', () => {
     const cache = components.find((c) => c.name === 'cache')!;
     assert.equal(cache.kind, 'cache');
     // Big files under a cache are not big-file components, and a package's claim on a cache path does not hold.
-    assert.deepEqual(cache.paths, ['var/cache/apt/archives/lock', 'var/cache/apt/pkgcache.bin', 'var/lib/apt/lists/deb.debian.org_debian_dists_trixie_main_binary-amd64_Packages']);
+    assert.deepEqual(cache.paths, [
+      'var/cache/apt/archives/lock',
+      'var/cache/apt/pkgcache.bin',
+      'var/lib/apt/lists/deb.debian.org_debian_dists_trixie_main_binary-amd64_Packages',
+    ]);
     assert.match(warnings.join('\n'), /5\.0 MB of package-manager caches \(var\/lib\/apt\/lists, var\/cache\/apt\)/);
   });
 

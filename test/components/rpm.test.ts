@@ -25,13 +25,15 @@ function header(tags: Record<number, Value>): Buffer {
     }
     const body =
       width > 0
-        ? Buffer.concat(v.values.map((n) => {
-            const b = Buffer.alloc(width);
-            if (width === 2) b.writeUInt16BE(Number(n));
-            else if (width === 4) b.writeUInt32BE(Number(n));
-            else b.writeBigUInt64BE(BigInt(n));
-            return b;
-          }))
+        ? Buffer.concat(
+            v.values.map((n) => {
+              const b = Buffer.alloc(width);
+              if (width === 2) b.writeUInt16BE(Number(n));
+              else if (width === 4) b.writeUInt32BE(Number(n));
+              else b.writeBigUInt64BE(BigInt(n));
+              return b;
+            }),
+          )
         : Buffer.concat(v.values.map((s) => Buffer.from(`${s}\0`, 'latin1')));
     const e = Buffer.alloc(16);
     e.writeInt32BE(Number(tag), 0);
@@ -73,16 +75,31 @@ describe('rpm', () => {
     assert.ok(curl.files.includes('usr/bin/curl'));
     assert.ok(curl.files.every((f) => !f.startsWith('/')));
     assert.ok(curl.changelogTimes.length > 0);
-    assert.deepEqual(curl.changelogTimes, [...curl.changelogTimes].sort((a, b) => b - a));
+    assert.deepEqual(
+      curl.changelogTimes,
+      [...curl.changelogTimes].sort((a, b) => b - a),
+    );
     // File lists: every package but the file-less meta package has some; directories are gone.
     const withFiles = pkgs.filter((p) => p.files.length > 0);
     assert.equal(withFiles.length, 128);
-    assert.equal(pkgs.reduce((n, p) => n + p.files.length, 0), 6298, 'non-directory entries counted independently with Python');
+    assert.equal(
+      pkgs.reduce((n, p) => n + p.files.length, 0),
+      6298,
+      'non-directory entries counted independently with Python',
+    );
     assert.ok(!pkgs.some((p) => p.files.includes('usr/bin')));
-    assert.deepEqual(pkgs.filter((p) => p.epoch !== undefined).map((p) => p.name).sort(), ['ca-certificates-base', 'ca-certificates-shared', 'ca-certificates-tools']);
+    assert.deepEqual(
+      pkgs
+        .filter((p) => p.epoch !== undefined)
+        .map((p) => p.name)
+        .sort(),
+      ['ca-certificates-base', 'ca-certificates-shared', 'ca-certificates-tools'],
+    );
   });
 
-  it('makes binary-package components grouped by source rpm from the fixture rpmdb, leaving the db itself to pkgdb', { skip: noFixture }, async () => {
+  it('makes binary-package components grouped by source rpm from the fixture rpmdb, leaving the db itself to pkgdb', {
+    skip: noFixture,
+  }, async () => {
     const entries: MapTreeEntry[] = [
       { path: 'usr/lib/sysimage/rpm/rpmdb.sqlite', content: readFileSync(FIXTURE!) },
       { path: 'var/lib/rpm', type: 'symlink', linkname: '../../usr/lib/sysimage/rpm' },
@@ -109,7 +126,10 @@ describe('rpm', () => {
     const meta = byPath.get('usr/bin/curl')!.meta!;
     assert.equal(meta.source, 'curl');
     assert.ok((meta.changeTimes ?? []).length > 0);
-    assert.deepEqual((meta.packages ?? []).map((p) => p.name), ['curl']);
+    assert.deepEqual(
+      (meta.packages ?? []).map((p) => p.name),
+      ['curl'],
+    );
   });
 
   it('decodes OLDFILENAMES, LONGSIZE, EPOCH and skips directories by FILEMODES', () => {
@@ -151,13 +171,23 @@ describe('rpm', () => {
   });
 
   it('rejects corrupt headers with UNSUPPORTED', () => {
-    const good = header({ 1000: str('n'), 1117: { type: 8, values: ['a'] }, 1118: { type: 8, values: ['/'] }, 1116: { type: 4, values: [0] } });
+    const good = header({
+      1000: str('n'),
+      1117: { type: 8, values: ['a'] },
+      1118: { type: 8, values: ['/'] },
+      1116: { type: 4, values: [0] },
+    });
     assert.doesNotThrow(() => parseRpmHeader(good));
     assert.throws(() => parseRpmHeader(good.subarray(0, 20)), isUnsupported);
     const bigCount = Buffer.from(good);
     bigCount.writeInt32BE(0x7fffffff, 0);
     assert.throws(() => parseRpmHeader(bigCount), isUnsupported);
-    const badIndex = header({ 1000: str('n'), 1117: { type: 8, values: ['a'] }, 1118: { type: 8, values: ['/'] }, 1116: { type: 4, values: [5] } });
+    const badIndex = header({
+      1000: str('n'),
+      1117: { type: 8, values: ['a'] },
+      1118: { type: 8, values: ['/'] },
+      1116: { type: 4, values: [5] },
+    });
     assert.throws(() => parseRpmHeader(badIndex), isUnsupported);
     const unterminated = Buffer.from(good);
     unterminated.fill(0x41, unterminated.length - 6);
@@ -165,12 +195,15 @@ describe('rpm', () => {
     assert.throws(() => parseRpmHeader(header({ 1001: str('no name') })), isUnsupported);
   });
 
-  it('names the database in the error, and detect falls back to unclaimed with a warning', { skip: noFixture }, async () => {
+  it('names the database in the error, and detect falls back to unclaimed with a warning', {
+    skip: noFixture,
+  }, async () => {
     const corrupt = Buffer.from(readFileSync(FIXTURE!));
     corrupt.fill(0xff, 4096, 8192); // page 2: the Packages table's root
     await assert.rejects(
       readRpmSqlite(corrupt, 'var/lib/rpm/rpmdb.sqlite'),
-      (e: unknown) => isUnsupported(e) && /^cannot read rpm database var\/lib\/rpm\/rpmdb\.sqlite: /.test((e as Error).message),
+      (e: unknown) =>
+        isUnsupported(e) && /^cannot read rpm database var\/lib\/rpm\/rpmdb\.sqlite: /.test((e as Error).message),
     );
     const tree = new MapTree([
       { path: 'var/lib/rpm/rpmdb.sqlite', content: corrupt },
@@ -180,11 +213,17 @@ describe('rpm', () => {
     assertPartition(tree, components);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /cannot read rpm database var\/lib\/rpm\/rpmdb\.sqlite/);
-    assert.deepEqual(components.map((c) => c.name), ['pkgdb', 'unclaimed']);
+    assert.deepEqual(
+      components.map((c) => c.name),
+      ['pkgdb', 'unclaimed'],
+    );
   });
 
   it('says plainly that Berkeley DB and ndb databases are not supported', async () => {
     const tree = new MapTree([{ path: 'var/lib/rpm/Packages', content: 'bdb' }]);
-    await assert.rejects(readRpmDatabase(tree), (e: unknown) => isUnsupported(e) && /only the sqlite backend/.test((e as Error).message));
+    await assert.rejects(
+      readRpmDatabase(tree),
+      (e: unknown) => isUnsupported(e) && /only the sqlite backend/.test((e as Error).message),
+    );
   });
 });

@@ -30,13 +30,23 @@ describe('groupByTree', () => {
         ['srv', 2],
       ],
     );
-    assert.deepEqual(rest.map((u) => u.members[0]), ['etc/motd']);
+    assert.deepEqual(
+      rest.map((u) => u.members[0]),
+      ['etc/motd'],
+    );
   });
 
   it('always splits at the top level, so a large application does not take the volatile rest with it', () => {
-    const units = [...Array.from({ length: 30 }, (_, i) => unit(`opt/app/node_modules/m${i}.js`, MB / 4)), unit('var/log/dpkg.log', MB / 2), unit('etc/ld.so.cache', MB / 8)];
+    const units = [
+      ...Array.from({ length: 30 }, (_, i) => unit(`opt/app/node_modules/m${i}.js`, MB / 4)),
+      unit('var/log/dpkg.log', MB / 2),
+      unit('etc/ld.so.cache', MB / 8),
+    ];
     const { groups, rest } = groupByTree(units, { ...opts, splitAbove: 2 * MB, maxGroup: 32 * MB });
-    assert.deepEqual(groups.map((g) => [g.prefix, g.size / MB]), [['opt', 7.5]]);
+    assert.deepEqual(
+      groups.map((g) => [g.prefix, g.size / MB]),
+      [['opt', 7.5]],
+    );
     assert.deepEqual(rest.map((u) => u.members[0]).sort(), ['etc/ld.so.cache', 'var/log/dpkg.log']);
   });
 
@@ -52,6 +62,9 @@ describe('groupByTree', () => {
     const units = Array.from({ length: 40 }, (_, i) => unit(`d${i % 7}/s${i % 3}/f${i}`, MB / 2 + i));
     const a = groupByTree(units, opts);
     const b = groupByTree([...units].reverse(), opts);
-    assert.deepEqual(a.groups.map((g) => [g.prefix, g.size]), b.groups.map((g) => [g.prefix, g.size]));
+    assert.deepEqual(
+      a.groups.map((g) => [g.prefix, g.size]),
+      b.groups.map((g) => [g.prefix, g.size]),
+    );
   });
 });

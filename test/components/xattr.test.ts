@@ -24,7 +24,10 @@ function tree(): MapTree {
     { path: 'opt/empty', xattrs: { [C]: '' } },
     { path: 'usr/bin/tool', xattrs: { [C]: 'tools' } },
     // A file claimed by a package too: the xattr (explicit) wins.
-    { path: 'var/lib/dpkg/status', content: 'Package: p\nStatus: install ok installed\nArchitecture: all\nVersion: 1\n' },
+    {
+      path: 'var/lib/dpkg/status',
+      content: 'Package: p\nStatus: install ok installed\nArchitecture: all\nVersion: 1\n',
+    },
     { path: 'var/lib/dpkg/info/p.list', content: '/usr/bin/tool\n/usr/bin/ptool\n' },
     { path: 'usr/bin/ptool' },
   ]);
@@ -34,8 +37,16 @@ describe('user.component xattr', () => {
   it('gives a path its own value, else the nearest ancestor directory value', () => {
     const facts = xattrFacts(tree());
     assert.deepEqual(facts.get('opt/a/file'), { component: 'compA', updateIntervalDays: 30 });
-    assert.deepEqual(facts.get('opt/a/special'), { component: 'compS', updateIntervalDays: 30 }, 'trailing NUL dropped');
-    assert.deepEqual(facts.get('opt/a/b/c/deep'), { component: 'compB', updateIntervalDays: 1 }, 'each attribute inherits on its own');
+    assert.deepEqual(
+      facts.get('opt/a/special'),
+      { component: 'compS', updateIntervalDays: 30 },
+      'trailing NUL dropped',
+    );
+    assert.deepEqual(
+      facts.get('opt/a/b/c/deep'),
+      { component: 'compB', updateIntervalDays: 1 },
+      'each attribute inherits on its own',
+    );
     assert.deepEqual(facts.get('opt/a/b/link'), { component: 'compB', updateIntervalDays: 30 });
     assert.deepEqual(facts.get('opt/x/file'), { component: 'compX' });
     assert.equal(facts.get('opt/a-x'), undefined);

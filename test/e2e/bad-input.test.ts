@@ -29,7 +29,12 @@ const goodTar = () =>
     { entry: newEntry('etc/hostname', 'file', { size: 5 }), body: Buffer.from('host\n') },
   ]);
 
-async function expectFailure(name: string, code: string, mention: RegExp, prepare: (dir: string) => Promise<string>): Promise<void> {
+async function expectFailure(
+  name: string,
+  code: string,
+  mention: RegExp,
+  prepare: (dir: string) => Promise<string>,
+): Promise<void> {
   const src = path.join(tmp, name);
   const out = path.join(tmp, `${name}-out`);
   const ref = await prepare(src);
@@ -43,7 +48,11 @@ async function expectFailure(name: string, code: string, mention: RegExp, prepar
   const index = await fs.readFile(path.join(out, 'index.json'), 'utf8').catch(() => '{"manifests":[]}');
   assert.doesNotMatch(index, /"result"/, 'nothing tagged at the destination');
   const leftovers = await fs.readdir(path.join(out, 'blobs', 'sha256')).catch(() => [] as string[]);
-  assert.deepEqual(leftovers.filter((f) => f.startsWith('.tmp')), [], 'no temporary blobs left behind');
+  assert.deepEqual(
+    leftovers.filter((f) => f.startsWith('.tmp')),
+    [],
+    'no temporary blobs left behind',
+  );
 }
 
 async function corruptBlob(dir: string, digest: string, edit: (b: Buffer) => Buffer): Promise<void> {
@@ -61,10 +70,14 @@ describe('bad input', () => {
 
   it('layer blob whose bytes do not match its digest', () =>
     expectFailure('mismatch', 'DIGEST_MISMATCH', /layer 1\/1/, async (dir) => {
-      const other = zlib.gzipSync(await tarBytes([{ entry: newEntry('x', 'file', { size: 1 }), body: Buffer.from('y') }]));
+      const other = zlib.gzipSync(
+        await tarBytes([{ entry: newEntry('x', 'file', { size: 1 }), body: Buffer.from('y') }]),
+      );
       const img = await makeImage(dir, 'v1', [await goodTar()]);
       // Same length, other content: only the digest can tell.
-      await corruptBlob(dir, img.layers[0]!.digest, (b) => Buffer.concat([other, Buffer.alloc(Math.max(0, b.length - other.length))]).subarray(0, b.length));
+      await corruptBlob(dir, img.layers[0]!.digest, (b) =>
+        Buffer.concat([other, Buffer.alloc(Math.max(0, b.length - other.length))]).subarray(0, b.length),
+      );
       return `oci:${dir}:v1`;
     }));
 
@@ -86,13 +99,17 @@ describe('bad input', () => {
 
   it('tar entry with ".." in its path', () =>
     expectFailure('dotdot', 'UNSAFE_PATH', /\.\.\/etc\/passwd/, async (dir) => {
-      await makeImage(dir, 'v1', [Buffer.concat([rawEntry({ name: '../etc/passwd', size: 2 }, Buffer.from('x\n')), END])]);
+      await makeImage(dir, 'v1', [
+        Buffer.concat([rawEntry({ name: '../etc/passwd', size: 2 }, Buffer.from('x\n')), END]),
+      ]);
       return `oci:${dir}:v1`;
     }));
 
   it('tar entry with an absolute path', () =>
     expectFailure('absolute', 'UNSAFE_PATH', /\/etc\/shadow/, async (dir) => {
-      await makeImage(dir, 'v1', [Buffer.concat([rawEntry({ name: '/etc/shadow', size: 2 }, Buffer.from('x\n')), END])]);
+      await makeImage(dir, 'v1', [
+        Buffer.concat([rawEntry({ name: '/etc/shadow', size: 2 }, Buffer.from('x\n')), END]),
+      ]);
       return `oci:${dir}:v1`;
     }));
 
@@ -109,7 +126,9 @@ describe('bad input', () => {
 
   it('hardlink to a path outside the image', () =>
     expectFailure('hardlink-escape', 'UNSAFE_PATH', /\.\.\/\.\.\/etc\/passwd/, async (dir) => {
-      await makeImage(dir, 'v1', [Buffer.concat([rawEntry({ name: 'link', typeflag: '1', linkname: '../../etc/passwd' }), END])]);
+      await makeImage(dir, 'v1', [
+        Buffer.concat([rawEntry({ name: 'link', typeflag: '1', linkname: '../../etc/passwd' }), END]),
+      ]);
       return `oci:${dir}:v1`;
     }));
 
@@ -135,7 +154,9 @@ describe('bad input', () => {
 
   it('config diff_id that does not match the layer', () =>
     expectFailure('diffid', 'DIGEST_MISMATCH', /diff_id/, async (dir) => {
-      await makeImage(dir, 'v1', [await goodTar()], { config: { rootfs: { type: 'layers', diff_ids: [sha256('something else')] } } });
+      await makeImage(dir, 'v1', [await goodTar()], {
+        config: { rootfs: { type: 'layers', diff_ids: [sha256('something else')] } },
+      });
       return `oci:${dir}:v1`;
     }));
 
@@ -156,13 +177,22 @@ describe('bad input', () => {
     }));
 
   it('an error raised with its layer named is not named twice', () =>
-    expectFailure('once', 'UNSAFE_PATH', /^(?!.*layer 1\/1.*layer 1\/1).*layer 1\/1 .*"link", a symlink/, async (dir) => {
-      const entries = [rawEntry({ name: 'link', typeflag: '2', linkname: '/etc' }), rawEntry({ name: 'link/passwd', size: 2 }, Buffer.from('x\n'))];
-      await makeImage(dir, 'v1', [Buffer.concat([...entries, END])]);
-      return `oci:${dir}:v1`;
-    }));
+    expectFailure(
+      'once',
+      'UNSAFE_PATH',
+      /^(?!.*layer 1\/1.*layer 1\/1).*layer 1\/1 .*"link", a symlink/,
+      async (dir) => {
+        const entries = [
+          rawEntry({ name: 'link', typeflag: '2', linkname: '/etc' }),
+          rawEntry({ name: 'link/passwd', size: 2 }, Buffer.from('x\n')),
+        ];
+        await makeImage(dir, 'v1', [Buffer.concat([...entries, END])]);
+        return `oci:${dir}:v1`;
+      },
+    ));
 
-  it('missing layout', () => expectFailure('no-layout', 'NOT_FOUND', /not an OCI image layout/, async (dir) => `oci:${dir}:v1`));
+  it('missing layout', () =>
+    expectFailure('no-layout', 'NOT_FOUND', /not an OCI image layout/, async (dir) => `oci:${dir}:v1`));
 });
 
 describe('bad destination or work directory', () => {
@@ -184,7 +214,11 @@ describe('bad destination or work directory', () => {
     await expectIoError([`oci:${file}/out:t`], /ENOTDIR.*a-file/);
   });
 
-  it('a --work-dir that does not exist', () => expectIoError([`oci:${path.join(tmp, 'wd-out')}:t`, '--work-dir', path.join(tmp, 'no-such-dir')], /work directory .*no-such-dir/));
+  it('a --work-dir that does not exist', () =>
+    expectIoError(
+      [`oci:${path.join(tmp, 'wd-out')}:t`, '--work-dir', path.join(tmp, 'no-such-dir')],
+      /work directory .*no-such-dir/,
+    ));
 });
 
 describe('usage errors', () => {
@@ -198,7 +232,13 @@ describe('usage errors', () => {
     assert.match(lines[0]!, mention);
   }
 
-  it('an unknown flag', () => expectUsage(['rechunk', 'oci:a', 'oci:b', '--bogus'], /Nonexistent flag: --bogus \(see rechunker rechunk --help\)$/));
-  it('a flag value of the wrong type', () => expectUsage(['plan', 'oci:a', '--max-layers', 'many'], /--max-layers.*many/));
-  it('--creds without a password, before any work', () => expectUsage(['copy', 'oci:a', 'oci:b', '--creds', 'alice'], /--creds takes USER:PASSWORD/));
+  it('an unknown flag', () =>
+    expectUsage(
+      ['rechunk', 'oci:a', 'oci:b', '--bogus'],
+      /Nonexistent flag: --bogus \(see rechunker rechunk --help\)$/,
+    ));
+  it('a flag value of the wrong type', () =>
+    expectUsage(['plan', 'oci:a', '--max-layers', 'many'], /--max-layers.*many/));
+  it('--creds without a password, before any work', () =>
+    expectUsage(['copy', 'oci:a', 'oci:b', '--creds', 'alice'], /--creds takes USER:PASSWORD/));
 });

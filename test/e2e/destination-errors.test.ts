@@ -66,10 +66,20 @@ describe('destination errors', () => {
 
   it('rechunk to oci:/proc/... fails in under a second, naming the reference', async () => {
     const t0 = Date.now();
-    await assert.rejects(rechunk({ source: image, destination: 'oci:/proc/rk:t', platform: { os: 'linux', architecture: 'amd64' }, maxLayers: 4, compression: 'gzip', workDir: tmp }), (e: Error & { code?: string }) => {
-      assert.match(e.message, /^oci:\/proc\/rk:t: ENOENT/);
-      return true;
-    });
+    await assert.rejects(
+      rechunk({
+        source: image,
+        destination: 'oci:/proc/rk:t',
+        platform: { os: 'linux', architecture: 'amd64' },
+        maxLayers: 4,
+        compression: 'gzip',
+        workDir: tmp,
+      }),
+      (e: Error & { code?: string }) => {
+        assert.match(e.message, /^oci:\/proc\/rk:t: ENOENT/);
+        return true;
+      },
+    );
     assert.ok(Date.now() - t0 < 1000, `took ${Date.now() - t0} ms`);
   });
 
@@ -96,7 +106,10 @@ describe('destination errors', () => {
     const sink = await openSink(`oci:${ro}/out/layout:t`);
     const b = blob(Buffer.from('abc'), 'application/octet-stream');
     await assert.rejects(sink.putBlob(b.desc, opener(b)), (e: Error) => {
-      assert.match(e.message, new RegExp(`^oci:${ro}/out/layout:t: EROFS: read-only file system .*read-only filesystem`));
+      assert.match(
+        e.message,
+        new RegExp(`^oci:${ro}/out/layout:t: EROFS: read-only file system .*read-only filesystem`),
+      );
       return true;
     });
     await sink.close();
@@ -123,13 +136,20 @@ describe('destination errors', () => {
     const archive = `oci-archive:${path.join(tmp, 'big.tar')}:t`;
     assert.equal((await runCli(['copy', image, archive, '-q'])).code, 0);
     // The content store (rechunk) and an archive's unpacked layout (copy) both live there.
-    for (const args of [['rechunk', image], ['copy', archive]]) {
+    for (const args of [
+      ['rechunk', image],
+      ['copy', archive],
+    ]) {
       const r = await runCli([...args, `oci:${path.join(tmp, 'w-out')}:t`, '-q', '--work-dir', small]);
       assert.equal(r.code, 1, r.stderr);
       const line = oneLine(r.stderr);
       assert.ok(line.includes(`work directory ${small}`), line);
       // rechunk measures the room first (check-destination.ts); copy meets ENOSPC.
-      if (args[0] === 'copy') assert.match(line, /ENOSPC: no space left on device \(the work directory is full; choose another with --work-dir\)/);
+      if (args[0] === 'copy')
+        assert.match(
+          line,
+          /ENOSPC: no space left on device \(the work directory is full; choose another with --work-dir\)/,
+        );
       assert.match(line, /choose another with --work-dir/);
       assert.deepEqual(await fs.readdir(small), [], 'the work directory is cleaned');
     }

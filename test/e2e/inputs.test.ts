@@ -23,12 +23,25 @@ after(async () => {
 });
 
 const T = 1_700_000_000;
-const f = (p: string, body: string, init: Partial<TarEntry> = {}): TarWriteItem => ({ entry: newEntry(p, 'file', { size: Buffer.byteLength(body), mtimeSec: T, ...init }), body: Buffer.from(body) });
-const d = (p: string, init: Partial<TarEntry> = {}): TarWriteItem => ({ entry: newEntry(p, 'dir', { mtimeSec: T, ...init }) });
+const f = (p: string, body: string, init: Partial<TarEntry> = {}): TarWriteItem => ({
+  entry: newEntry(p, 'file', { size: Buffer.byteLength(body), mtimeSec: T, ...init }),
+  body: Buffer.from(body),
+});
+const d = (p: string, init: Partial<TarEntry> = {}): TarWriteItem => ({
+  entry: newEntry(p, 'dir', { mtimeSec: T, ...init }),
+});
 
 const layers = async (marker: string) => [
-  await tarBytes([d('usr'), d('usr/bin'), f('usr/bin/tool', `tool ${marker}\n`, { mode: 0o755, uid: 3_000_000_000, gid: 70000 }), f(`usr/${'long-name-'.repeat(20)}`, 'long\n', { mtimeNsec: 123456789 })]),
-  await tarBytes([f('usr/bin/tool', `tool ${marker} v2\n`, { mode: 0o755, mtimeSec: T + 100 }), f('etc/late', 'x', { mtimeSec: T + 10_000 })]),
+  await tarBytes([
+    d('usr'),
+    d('usr/bin'),
+    f('usr/bin/tool', `tool ${marker}\n`, { mode: 0o755, uid: 3_000_000_000, gid: 70000 }),
+    f(`usr/${'long-name-'.repeat(20)}`, 'long\n', { mtimeNsec: 123456789 }),
+  ]),
+  await tarBytes([
+    f('usr/bin/tool', `tool ${marker} v2\n`, { mode: 0o755, mtimeSec: T + 100 }),
+    f('etc/late', 'x', { mtimeSec: T + 10_000 }),
+  ]),
 ];
 
 async function sameTree(input: string, output: string, platform?: string): Promise<void> {
@@ -73,9 +86,13 @@ describe('input variants', () => {
     await makeImage(dir, 'v', await layers('n'), { compression: 'none' });
     await rechunk(`oci:${dir}:v`, `oci:${dir}:out`, '--compression', 'zstd');
     await sameTree(`oci:${dir}:v`, `oci:${dir}:out`);
-    const index = JSON.parse(await fs.readFile(path.join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+    const index = JSON.parse(await fs.readFile(path.join(dir, 'index.json'), 'utf8')) as {
+      manifests: { digest: string; annotations?: Record<string, string> }[];
+    };
     const out = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === 'out')!;
-    const manifest = JSON.parse(await fs.readFile(path.join(dir, 'blobs', 'sha256', out.digest.slice(7)), 'utf8')) as { layers: { mediaType: string }[] };
+    const manifest = JSON.parse(await fs.readFile(path.join(dir, 'blobs', 'sha256', out.digest.slice(7)), 'utf8')) as {
+      layers: { mediaType: string }[];
+    };
     assert.ok(manifest.layers.every((l) => l.mediaType === MediaType.OciLayerZstd));
   });
 
@@ -90,14 +107,16 @@ describe('input variants', () => {
     const dir = path.join(tmp, 'multi');
     const amd = await makeImage(dir, 'amd', await layers('amd64'));
     const arm = await makeImage(dir, 'arm', await layers('arm64'), { config: { architecture: 'arm64' } });
-    const index = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.OciIndex,
-      manifests: [
-        { ...amd.manifest, platform: { os: 'linux', architecture: 'amd64' } },
-        { ...arm.manifest, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
-      ],
-    }));
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.OciIndex,
+        manifests: [
+          { ...amd.manifest, platform: { os: 'linux', architecture: 'amd64' } },
+          { ...arm.manifest, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
+        ],
+      }),
+    );
     const layout = new OciLayout(dir);
     await layout.writeBlobBytes(index, sha256(index));
     await layout.setManifest({ mediaType: MediaType.OciIndex, digest: sha256(index), size: index.length }, 'multi');
@@ -112,7 +131,9 @@ describe('input variants', () => {
   it('SOURCE_DATE_EPOCH clamps later mtimes and keeps earlier ones; other tags survive', async () => {
     const dir = path.join(tmp, 'sde');
     await makeImage(dir, 'v', await layers('s'));
-    const r = await runCli(['rechunk', `oci:${dir}:v`, `oci:${dir}:out`, '--quiet'], { SOURCE_DATE_EPOCH: String(T + 1000) });
+    const r = await runCli(['rechunk', `oci:${dir}:v`, `oci:${dir}:out`, '--quiet'], {
+      SOURCE_DATE_EPOCH: String(T + 1000),
+    });
     assert.equal(r.code, 0, r.stderr);
     const out = await imageTree(`oci:${dir}:out`);
     assert.equal(out.get('etc/late')!.mtimeNs, BigInt(T + 1000) * 1_000_000_000n, 'clamped');

@@ -42,7 +42,8 @@ describe('layer reuse on rebuild', () => {
     const reused = rebuilt.layers.filter((l) => l.reused);
     const baseDigests = new Set(base.layers.map((l) => l.digest));
     assert.ok(reused.length >= base.layers.length / 2, `${reused.length} of ${rebuilt.layers.length} layers reused`);
-    for (const l of reused) assert.ok(baseDigests.has(l.digest), `${l.components.join(',')}: a reused layer is the prior's blob`);
+    for (const l of reused)
+      assert.ok(baseDigests.has(l.digest), `${l.components.join(',')}: a reused layer is the prior's blob`);
     // A changed layer is never taken from the prior.
     for (const l of rebuilt.layers.filter((x) => !baseDigests.has(x.digest))) assert.equal(l.reused, false);
     // The same input again reuses every component layer.
@@ -57,7 +58,18 @@ describe('layer reuse on rebuild', () => {
     const src = (tag: string) => `oci:${corpusLayout()}:${tag}`;
     const onto = path.join(suite.out, 'level');
     await rechunk([src('base'), `oci:${onto}:base`]);
-    const other = await rechunk([src('base'), `oci:${onto}:base1`, '--prior', `oci:${onto}:base`, '--compression-level', '1']);
-    assert.equal(other.layers.filter((l) => l.reused).length, 0, 'a blob of another level is not what this build writes');
+    const other = await rechunk([
+      src('base'),
+      `oci:${onto}:base1`,
+      '--prior',
+      `oci:${onto}:base`,
+      '--compression-level',
+      '1',
+    ]);
+    assert.equal(
+      other.layers.filter((l) => l.reused).length,
+      0,
+      'a blob of another level is not what this build writes',
+    );
   });
 });

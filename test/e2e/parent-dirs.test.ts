@@ -38,7 +38,13 @@ function keysOfVerify(diffs: Difference[]): { keys: Set<Key>; hardlinks: number 
   let hardlinks = 0;
   for (const d of diffs) {
     const fields =
-      d.kind === 'only-a' ? ['extra'] : d.kind === 'only-b' ? ['missing'] : d.fields.filter((f) => f.field !== 'hardlinks').map((f) => (f.field === 'mtime' && f.a === 'unpack-time' ? 'mtime=unpack-time' : f.field));
+      d.kind === 'only-a'
+        ? ['extra']
+        : d.kind === 'only-b'
+          ? ['missing']
+          : d.fields
+              .filter((f) => f.field !== 'hardlinks')
+              .map((f) => (f.field === 'mtime' && f.a === 'unpack-time' ? 'mtime=unpack-time' : f.field));
     if (d.fields.some((f) => f.field === 'hardlinks')) hardlinks++;
     if (fields.length > 0) keys.add(`${d.path} ${fields.sort().join(',')}`);
   }
@@ -91,12 +97,17 @@ describe('parent directories: verify --model overlay agrees with podman', () => 
     );
     assert.equal(predicted.keys.size, seen.keys.size);
     assert.equal(predicted.hardlinks > 0, seen.hardlinks > 0, 'hardlink differences on both sides or neither');
-    const shadowed = result.models.find((m) => m.model === 'overlay')!.differences.filter((d) => d.kind === 'shadowed').length;
-    t.diagnostic(`${ref}: overlay model ${predicted.keys.size} differences (${shadowed} shadowed), podman ${seen.keys.size}, identical sets`);
+    const shadowed = result.models
+      .find((m) => m.model === 'overlay')!
+      .differences.filter((d) => d.kind === 'shadowed').length;
+    t.diagnostic(
+      `${ref}: overlay model ${predicted.keys.size} differences (${shadowed} shadowed), podman ${seen.keys.size}, identical sets`,
+    );
     return result;
   }
 
-  const differences = (r: VerifyResult, model: string) => r.models.find((m) => m.model === model)!.differences.filter((d) => !quirk(d));
+  const differences = (r: VerifyResult, model: string) =>
+    r.models.find((m) => m.model === model)!.differences.filter((d) => !quirk(d));
 
   const INPUTS: Array<{ tag: string; rootfs: CorpusRootfs; shadowed: boolean }> = [
     { tag: 'base', rootfs: 'base', shadowed: false },
@@ -110,7 +121,10 @@ describe('parent directories: verify --model overlay agrees with podman', () => 
       const r = await agree(`oci:${corpusLayout()}:${tag}`, rootfs, t);
       const overlay = differences(r, 'overlay');
       assert.equal(overlay.length > 0, shadowed, `${tag}: ${overlay.length} overlay differences`);
-      assert.ok(overlay.every((d) => d.kind === 'shadowed'), 'only shadowed directories');
+      assert.ok(
+        overlay.every((d) => d.kind === 'shadowed'),
+        'only shadowed directories',
+      );
       assert.deepEqual(differences(r, 'oci'), [], 'the OCI model gives the true tree');
       assert.deepEqual(differences(r, 'delegate'), [], 'dirmeta_delegate would give the true tree');
     });
@@ -121,7 +135,16 @@ describe('parent directories: verify --model overlay agrees with podman', () => 
       if (suite.skip) return t.skip(suite.skip);
       const ref = `oci:${suite.out}:${mode}`;
       // Uncompressed layers: the directory semantics do not depend on compression, and the run is faster.
-      const rc = await runCli(['rechunk', `oci:${corpusLayout()}:derived`, ref, '--parent-dirs', mode, '--compression', 'none', '--quiet']);
+      const rc = await runCli([
+        'rechunk',
+        `oci:${corpusLayout()}:derived`,
+        ref,
+        '--parent-dirs',
+        mode,
+        '--compression',
+        'none',
+        '--quiet',
+      ]);
       assert.equal(rc.code, 0, rc.stderr);
       const r = await agree(ref, 'derived', t);
       assert.equal(r.a.parentDirs, mode, 'the mode is recorded in the manifest annotation');
@@ -133,7 +156,7 @@ describe('parent directories: verify --model overlay agrees with podman', () => 
         assert.ok(overlay.length > 0 && overlay.every((d) => d.kind === 'shadowed' && d.type === 'dir'));
         assert.equal(Number(warned?.[1]), overlay.length, 'the warning counts exactly the shadowed directories');
       } else {
-        assert.deepEqual(overlay, [], 'exact on today\'s runtimes');
+        assert.deepEqual(overlay, [], "exact on today's runtimes");
         assert.equal(warned, null);
       }
     });

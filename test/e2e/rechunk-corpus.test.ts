@@ -49,7 +49,9 @@ describe('rechunk the Debian corpus', () => {
     const index = JSON.parse(await fs.readFile(path.join(layout, 'index.json'), 'utf8')) as Index;
     const entry = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag);
     assert.ok(entry, `tag ${tag} in ${layout}`);
-    return JSON.parse(await fs.readFile(path.join(layout, 'blobs', 'sha256', entry.digest.slice(7)), 'utf8')) as Manifest;
+    return JSON.parse(
+      await fs.readFile(path.join(layout, 'blobs', 'sha256', entry.digest.slice(7)), 'utf8'),
+    ) as Manifest;
   }
 
   async function layerPaths(layout: string, digest: string): Promise<string[]> {
@@ -69,7 +71,9 @@ describe('rechunk the Debian corpus', () => {
 
       const id = await suite.podman!.pull(`oci:${layout}:${tag}`);
       const mounted = await snapshotTree(await suite.podman!.mount(id));
-      const diffs = compareTrees(await trueTree(rootfs), mounted, { ignore: corpusIgnore }).filter((d) => !corpusQuirk(tag, d));
+      const diffs = compareTrees(await trueTree(rootfs), mounted, { ignore: corpusIgnore }).filter(
+        (d) => !corpusQuirk(tag, d),
+      );
       assert.equal(diffs.length, 0, `podman shows ${diffs.length} differences:\n${formatDifferences(diffs)}`);
       await suite.podman!.unmount(id);
 
@@ -81,7 +85,9 @@ describe('rechunk the Debian corpus', () => {
         const rootDir = await umociUnpack(layout, tag, bundle);
         const unpacked = await snapshotTree(rootDir);
         // umoci applies layers in order into one directory (OCI semantics, no overlay).
-        const udiffs = compareTrees(await trueTree(rootfs), unpacked, { ignore: corpusIgnore }).filter((d) => !corpusQuirk(tag, d));
+        const udiffs = compareTrees(await trueTree(rootfs), unpacked, { ignore: corpusIgnore }).filter(
+          (d) => !corpusQuirk(tag, d),
+        );
         assert.equal(udiffs.length, 0, `umoci shows ${udiffs.length} differences:\n${formatDifferences(udiffs)}`);
         await fs.rm(bundle, { recursive: true, force: true });
       }
@@ -105,7 +111,11 @@ describe('rechunk the Debian corpus', () => {
       const a = await layerPaths(path.join(suite.out, 'main'), layer.digest);
       const b = await layerPaths(path.join(suite.out, 'main'), other.digest);
       const onlyB = b.filter((p) => !a.includes(p));
-      assert.deepEqual(a.filter((p) => !b.includes(p)), [], `layer ${i}: paths only in updated`);
+      assert.deepEqual(
+        a.filter((p) => !b.includes(p)),
+        [],
+        `layer ${i}: paths only in updated`,
+      );
       assert.deepEqual(onlyB, ['.done'], `layer ${i} differs by more than the corpus marker`);
     }
   });
@@ -125,7 +135,8 @@ describe('rechunk the Debian corpus', () => {
         for await (const { entry } of readTar(Readable.from([zlib.gunzipSync(blob)]))) {
           assert.ok(!layerOf.has(entry.path) || entry.type === 'dir', `${entry.path} appears in two layers`);
           layerOf.set(entry.path, i);
-          if (entry.type === 'hardlink') assert.equal(layerOf.get(entry.linkname), i, `hardlink ${entry.path} -> ${entry.linkname} crosses layers`);
+          if (entry.type === 'hardlink')
+            assert.equal(layerOf.get(entry.linkname), i, `hardlink ${entry.path} -> ${entry.linkname} crosses layers`);
         }
       }
       const sets = new Set<string>();
@@ -142,10 +153,19 @@ describe('rechunk the Debian corpus', () => {
     if (suite.skip) return t.skip(suite.skip);
     const r = await run('skopeo', ['inspect', '--config', `oci:${path.join(suite.out, 'main')}:updated`]);
     assert.equal(r.code, 0, r.stderr);
-    const config = JSON.parse(r.stdout) as { config?: { Labels?: Record<string, string> }; history: unknown[]; rootfs: { diff_ids: string[] } };
-    const plan = JSON.parse(config.config?.Labels?.['dev.rechunker.plan'] ?? 'null') as { layers: { components: string[] }[] } | null;
+    const config = JSON.parse(r.stdout) as {
+      config?: { Labels?: Record<string, string> };
+      history: unknown[];
+      rootfs: { diff_ids: string[] };
+    };
+    const plan = JSON.parse(config.config?.Labels?.['dev.rechunker.plan'] ?? 'null') as {
+      layers: { components: string[] }[];
+    } | null;
     assert.ok(plan && plan.layers.length > 0, 'plan label present');
     assert.equal(config.history.length, config.rootfs.diff_ids.length, 'one history entry per layer');
-    assert.ok(plan.layers.some((l) => l.components.includes('deb:systemd')), 'systemd is a component');
+    assert.ok(
+      plan.layers.some((l) => l.components.includes('deb:systemd')),
+      'systemd is a component',
+    );
   });
 });

@@ -85,7 +85,10 @@ describe('rootfs: as a source', () => {
     const diffs = compareTrees(truth, await snapshotTree(unpacked), { ignore });
     assert.equal(diffs.length, 0, `umoci shows ${diffs.length} differences:\n${formatDifferences(diffs)}`);
     // The root directory's own metadata travels too.
-    const [want, got] = await Promise.all([fs.lstat(made!.root, { bigint: true }), fs.lstat(unpacked, { bigint: true })]);
+    const [want, got] = await Promise.all([
+      fs.lstat(made!.root, { bigint: true }),
+      fs.lstat(unpacked, { bigint: true }),
+    ]);
     assert.equal(got.mode, want.mode);
     assert.equal(got.mtimeNs, want.mtimeNs);
 
@@ -126,9 +129,16 @@ describe('rootfs: as a source', () => {
       differing++;
       const a = await layerPaths(layout, layer.digest);
       const b = await layerPaths(layout, other.digest);
-      assert.deepEqual(a.filter((x) => !b.includes(x)), [], `layer ${i}: paths only in the image's version`);
+      assert.deepEqual(
+        a.filter((x) => !b.includes(x)),
+        [],
+        `layer ${i}: paths only in the image's version`,
+      );
       const onlyRootfs = b.filter((x) => !a.includes(x));
-      assert.ok(onlyRootfs.length > 0 && onlyRootfs.every((x) => x === '.done' || x === '.'), `layer ${i} differs by more than .done and the root: ${onlyRootfs.join(', ')}`);
+      assert.ok(
+        onlyRootfs.length > 0 && onlyRootfs.every((x) => x === '.done' || x === '.'),
+        `layer ${i} differs by more than .done and the root: ${onlyRootfs.join(', ')}`,
+      );
     }
     assert.ok(differing <= 2, `${differing} layers differ`);
   });
@@ -150,7 +160,10 @@ describe('oci-archive: with skopeo', () => {
     // The archive and the layout hold the same image: the same digest either way.
     assert.equal(await rechunk(`oci:${corpusLayout()}:base`, `oci:${path.join(out, 'base-layout')}:tag`), digest);
 
-    const inspected = JSON.parse((await runOk('skopeo', ['inspect', `oci-archive:${archive}:tag`])).stdout) as { Digest: string; Layers: string[] };
+    const inspected = JSON.parse((await runOk('skopeo', ['inspect', `oci-archive:${archive}:tag`])).stdout) as {
+      Digest: string;
+      Layers: string[];
+    };
     assert.equal(inspected.Digest, digest);
     const copied = path.join(out, 'copied');
     await runOk('skopeo', ['copy', '-q', `oci-archive:${archive}:tag`, `oci:${copied}:tag`]);
@@ -164,15 +177,28 @@ describe('oci-archive: with skopeo', () => {
     // A second tag goes into the same archive beside the first.
     await rechunk(`oci-archive:${input}:base`, `oci-archive:${archive}:second`, '--max-layers', '8');
     assert.equal(JSON.parse((await runOk('skopeo', ['inspect', `oci-archive:${archive}:tag`])).stdout).Digest, digest);
-    assert.equal((JSON.parse((await runOk('skopeo', ['inspect', `oci-archive:${archive}:second`])).stdout) as { Layers: string[] }).Layers.length, 8);
+    assert.equal(
+      (JSON.parse((await runOk('skopeo', ['inspect', `oci-archive:${archive}:second`])).stdout) as { Layers: string[] })
+        .Layers.length,
+      8,
+    );
   });
 
   it('refuses a hostile archive in one line, exit status 1, and leaves no temp dir', async () => {
     const file = path.join(out, 'hostile.tar');
-    await fs.writeFile(file, Buffer.concat([rawEntry({ name: 'oci-layout' }, Buffer.from('{}')), rawEntry({ name: '../escape' }, Buffer.from('x')), END]));
+    await fs.writeFile(
+      file,
+      Buffer.concat([
+        rawEntry({ name: 'oci-layout' }, Buffer.from('{}')),
+        rawEntry({ name: '../escape' }, Buffer.from('x')),
+        END,
+      ]),
+    );
     const tmpdir = path.join(out, 'hostile-tmp');
     await fs.mkdir(tmpdir);
-    const r = await runCli(['rechunk', `oci-archive:${file}:t`, `oci:${path.join(out, 'never')}:t`], { TMPDIR: tmpdir });
+    const r = await runCli(['rechunk', `oci-archive:${file}:t`, `oci:${path.join(out, 'never')}:t`], {
+      TMPDIR: tmpdir,
+    });
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stderr.trim().split('\n');
     assert.equal(lines.length, 1, r.stderr);

@@ -22,8 +22,14 @@ let src: string;
 
 before(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'rechunker-copy-index-'));
-  images = [makeImage({ layerSizes: [3000, 200], platform: amd64 }), makeImage({ layerSizes: [4000], platform: arm64 })];
-  const index = makeIndex([{ image: images[0]!, platform: amd64 }, { image: images[1]!, platform: arm64 }]);
+  images = [
+    makeImage({ layerSizes: [3000, 200], platform: amd64 }),
+    makeImage({ layerSizes: [4000], platform: arm64 }),
+  ];
+  const index = makeIndex([
+    { image: images[0]!, platform: amd64 },
+    { image: images[1]!, platform: arm64 },
+  ]);
   indexDigest = index.desc.digest;
   const sink = new LayoutSink('oci:src', path.join(tmp, 'src'), 'multi');
   for (const img of images) {
@@ -43,7 +49,10 @@ async function assertBothPlatforms(ref: string): Promise<void> {
     for (const [i, p] of [amd64, arm64].entries()) {
       const { resolved, layers } = await pullImage(source, p);
       assert.equal(resolved.manifestDigest, images[i]!.manifest.desc.digest);
-      assert.deepEqual(layers.map((l) => sha256(l)), images[i]!.layers.map((l) => l.desc.digest));
+      assert.deepEqual(
+        layers.map((l) => sha256(l)),
+        images[i]!.layers.map((l) => l.desc.digest),
+      );
     }
     assert.equal((await source.readTop!(amd64)).digest, indexDigest, 'the tag names the index');
   } finally {
@@ -87,15 +96,20 @@ describe('copy of a multi-platform image', () => {
   it('copy --platform of an image built for another platform is a PLATFORM error', async () => {
     const dest = `oci:${path.join(tmp, 'wrong')}:x`;
     const single = `oci:${path.join(tmp, 'one')}:arm`;
-    await assert.rejects(copyImage({ source: single, destination: dest, platform: amd64 }), (e: Error & { code?: string }) => {
-      assert.equal(e.code, 'PLATFORM');
-      assert.match(e.message, /for linux\/arm64, not linux\/amd64/);
-      return true;
-    });
+    await assert.rejects(
+      copyImage({ source: single, destination: dest, platform: amd64 }),
+      (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'PLATFORM');
+        assert.match(e.message, /for linux\/arm64, not linux\/amd64/);
+        return true;
+      },
+    );
     await assert.rejects(fs.access(path.join(tmp, 'wrong')), 'nothing written');
   });
 
-  it('copy oci: to docker:// pushes the children first, the index last, same digest', { skip: !registryAvailable() && 'no docker-registry' }, async () => {
+  it('copy oci: to docker:// pushes the children first, the index last, same digest', {
+    skip: !registryAvailable() && 'no docker-registry',
+  }, async () => {
     let reg: RegistryServer | undefined;
     try {
       reg = await startRegistry();
@@ -103,11 +117,23 @@ describe('copy of a multi-platform image', () => {
       const r = await copyImage({ source: src, destination: dest, transport: { tlsVerify: false } });
       assert.equal(r.manifestDigest, indexDigest);
       await assertBothPlatforms(dest);
-      const back = await copyImage({ source: dest, destination: `oci:${path.join(tmp, 'from-registry')}:m`, transport: { tlsVerify: false } });
+      const back = await copyImage({
+        source: dest,
+        destination: `oci:${path.join(tmp, 'from-registry')}:m`,
+        transport: { tlsVerify: false },
+      });
       assert.equal(back.manifestDigest, indexDigest, 'and back again');
-      const beside = await copyImage({ source: dest, destination: `docker://${reg.host}/other/os:v1`, transport: { tlsVerify: false } });
+      const beside = await copyImage({
+        source: dest,
+        destination: `docker://${reg.host}/other/os:v1`,
+        transport: { tlsVerify: false },
+      });
       assert.equal(beside.manifestDigest, indexDigest);
-      assert.deepEqual([beside.transfer.mounted, beside.transfer.uploaded], [5, 0], 'within one registry every blob is mounted');
+      assert.deepEqual(
+        [beside.transfer.mounted, beside.transfer.uploaded],
+        [5, 0],
+        'within one registry every blob is mounted',
+      );
     } finally {
       await reg?.stop();
     }

@@ -97,7 +97,14 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
       return;
     }
 
-    const upstream = http.request({ host: '127.0.0.1', port: targetPort, method, path, headers: strip(req.headers), agent });
+    const upstream = http.request({
+      host: '127.0.0.1',
+      port: targetPort,
+      method,
+      path,
+      headers: strip(req.headers),
+      agent,
+    });
     upstream.on('error', () => res.destroy());
     req.on('error', () => upstream.destroy());
     if (rule?.action.kind === 'drop-request') {

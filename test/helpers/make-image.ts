@@ -31,7 +31,17 @@ function compressBytes(tar: Buffer, c: LayerCompression): { bytes: Buffer; media
  * Write an image made of the given layer tars into an OCI layout under `tag`. `alterBlob` changes
  * a compressed layer before its descriptor is made (a truncated stream that its digest vouches for).
  */
-export async function makeImage(dir: string, tag: string, tars: Buffer[], opts: { compression?: LayerCompression; config?: Partial<ImageConfig>; alterBlob?: (compressed: Buffer) => Buffer; docker?: boolean } = {}): Promise<MadeImage> {
+export async function makeImage(
+  dir: string,
+  tag: string,
+  tars: Buffer[],
+  opts: {
+    compression?: LayerCompression;
+    config?: Partial<ImageConfig>;
+    alterBlob?: (compressed: Buffer) => Buffer;
+    docker?: boolean;
+  } = {},
+): Promise<MadeImage> {
   const layout = new OciLayout(dir);
   const layers: Descriptor[] = [];
   for (const tar of tars) {
@@ -52,10 +62,16 @@ export async function makeImage(dir: string, tag: string, tars: Buffer[], opts: 
     ...opts.config,
   };
   const configBytes = Buffer.from(JSON.stringify(config));
-  const configDesc = { mediaType: opts.docker ? MediaType.DockerConfig : MediaType.OciConfig, digest: sha256(configBytes), size: configBytes.length };
+  const configDesc = {
+    mediaType: opts.docker ? MediaType.DockerConfig : MediaType.OciConfig,
+    digest: sha256(configBytes),
+    size: configBytes.length,
+  };
   await layout.writeBlobBytes(configBytes, configDesc.digest);
   const manifestType = opts.docker ? MediaType.DockerManifest : MediaType.OciManifest;
-  const manifestBytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: manifestType, config: configDesc, layers }));
+  const manifestBytes = Buffer.from(
+    JSON.stringify({ schemaVersion: 2, mediaType: manifestType, config: configDesc, layers }),
+  );
   const manifest = { mediaType: manifestType, digest: sha256(manifestBytes), size: manifestBytes.length };
   await layout.writeBlobBytes(manifestBytes, manifest.digest);
   await layout.setManifest(manifest, tag);

@@ -21,7 +21,10 @@ export interface EntrySpec extends Partial<Omit<TarEntry, 'xattrs'>> {
 export function writeItem(spec: EntrySpec): TarWriteItem {
   const { body, xattrs, type, ...rest } = spec;
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const map = xattrs instanceof Map ? xattrs : new Map(Object.entries(xattrs ?? {}).map(([k, v]) => [k, Buffer.from(v)] as const));
+  const map =
+    xattrs instanceof Map
+      ? xattrs
+      : new Map(Object.entries(xattrs ?? {}).map(([k, v]) => [k, Buffer.from(v)] as const));
   const entry = newEntry(spec.path, type ?? 'file', { ...rest, size: spec.size ?? bytes?.length ?? 0, xattrs: map });
   return bytes === undefined ? { entry } : { entry, body: bytes };
 }
@@ -50,7 +53,10 @@ export interface ReadEntry {
 }
 
 /** Read every entry and body with our reader, feeding it `chunkSize`-byte chunks. */
-export async function readAll(archive: Buffer, opts: ReadTarOptions & { chunkSize?: number } = {}): Promise<ReadEntry[]> {
+export async function readAll(
+  archive: Buffer,
+  opts: ReadTarOptions & { chunkSize?: number } = {},
+): Promise<ReadEntry[]> {
   const out: ReadEntry[] = [];
   const source = opts.chunkSize ? chunked(archive, opts.chunkSize) : [archive];
   for await (const { entry, body } of readTar(source, opts)) out.push({ entry, body: await collect(body) });
@@ -98,7 +104,14 @@ export function rawHeader(spec: RawSpec): Buffer {
     if (v === undefined) return;
     if (typeof v === 'object' && 'raw' in v) b.write(v.raw, off, 'latin1');
     else if (typeof v === 'object') base256(v.base256).copy(b, off);
-    else b.write(BigInt(v).toString(8).padStart(len - 1, '0'), off, 'latin1');
+    else
+      b.write(
+        BigInt(v)
+          .toString(8)
+          .padStart(len - 1, '0'),
+        off,
+        'latin1',
+      );
     function base256(x: bigint): Buffer {
       const out = Buffer.alloc(len);
       let u = x < 0n ? (1n << BigInt(8 * len)) + x : x;
@@ -152,7 +165,10 @@ export function paxRecords(records: Array<[string, string | Buffer]>): Buffer {
 }
 
 /** A PAX extended header ('x', or 'g' when global) and its records. */
-export function paxEntry(records: Array<[string, string | Buffer]>, opts: { global?: boolean; name?: string } = {}): Buffer {
+export function paxEntry(
+  records: Array<[string, string | Buffer]>,
+  opts: { global?: boolean; name?: string } = {},
+): Buffer {
   return rawEntry({ name: opts.name ?? 'PaxHeaders/x', typeflag: opts.global ? 'g' : 'x' }, paxRecords(records));
 }
 

@@ -30,7 +30,10 @@ const MAX_HOPS = 40;
  * targets from the link's directory, absolute ones from the root, '..' stopping at the root.
  * On a loop the input comes back unchanged.
  */
-export function resolveParentsWith(lookup: (p: string) => { type: EntryType; linkname: string } | undefined, path: string): string {
+export function resolveParentsWith(
+  lookup: (p: string) => { type: EntryType; linkname: string } | undefined,
+  path: string,
+): string {
   const parts = path.split('/');
   const last = parts.pop()!;
   const queue = parts.filter((p) => p !== '');
@@ -64,7 +67,8 @@ export class MapTree implements TreeView {
       const path = e.path.replace(/^\/+|\/+$/g, '');
       const content = typeof e.content === 'string' ? Buffer.from(e.content, 'latin1') : (e.content ?? Buffer.alloc(0));
       const xattrs = new Map<string, Buffer>();
-      for (const [k, v] of Object.entries(e.xattrs ?? {})) xattrs.set(k, typeof v === 'string' ? Buffer.from(v, 'latin1') : v);
+      for (const [k, v] of Object.entries(e.xattrs ?? {}))
+        xattrs.set(k, typeof v === 'string' ? Buffer.from(v, 'latin1') : v);
       this.nodes.set(path, {
         type: e.type ?? 'file',
         size: e.size ?? content.length,
@@ -74,7 +78,15 @@ export class MapTree implements TreeView {
         content,
       });
       for (let dir = parent(path); dir !== ''; dir = parent(dir)) {
-        if (!this.nodes.has(dir)) this.nodes.set(dir, { type: 'dir', size: 0, linkname: '', xattrs: new Map(), links: [dir], content: Buffer.alloc(0) });
+        if (!this.nodes.has(dir))
+          this.nodes.set(dir, {
+            type: 'dir',
+            size: 0,
+            linkname: '',
+            xattrs: new Map(),
+            links: [dir],
+            content: Buffer.alloc(0),
+          });
       }
     }
     // Hardlink sets: the union of every declared link; members share their content.

@@ -21,10 +21,7 @@ export class Podman {
     // additionalimagestores or a mount_program, and podman's tmp dir and events in /run shared.
     const storageConf = path.join(dir, 'storage.conf');
     const containersConf = path.join(dir, 'containers.conf');
-    await writeFile(
-      storageConf,
-      `[storage]\ndriver = "overlay"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/run"\n`,
-    );
+    await writeFile(storageConf, `[storage]\ndriver = "overlay"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/run"\n`);
     await writeFile(
       containersConf,
       `[network]\nnetwork_config_dir = "${dir}/net"\n[engine]\ntmp_dir = "${dir}/tmp"\nevents_logger = "none"\n`,
@@ -37,9 +34,12 @@ export class Podman {
   async podman(args: readonly string[]): Promise<string> {
     const full = [
       '--storage-driver=overlay',
-      '--root', path.join(this.dir, 'root'),
-      '--runroot', path.join(this.dir, 'run'),
-      '--tmpdir', path.join(this.dir, 'tmp'),
+      '--root',
+      path.join(this.dir, 'root'),
+      '--runroot',
+      path.join(this.dir, 'run'),
+      '--tmpdir',
+      path.join(this.dir, 'tmp'),
       ...args,
     ];
     const res = await run('podman', full, { env: this.env });
@@ -51,7 +51,8 @@ export class Podman {
   async pull(ref: string): Promise<string> {
     const out = (await this.podman(['pull', '-q', ref])).trim().split('\n');
     const id = out[out.length - 1]?.trim();
-    if (!id || !/^[0-9a-f]{64}$/.test(id)) throw new Error(`podman pull ${ref}: unexpected output ${JSON.stringify(out)}`);
+    if (!id || !/^[0-9a-f]{64}$/.test(id))
+      throw new Error(`podman pull ${ref}: unexpected output ${JSON.stringify(out)}`);
     return id;
   }
 
@@ -87,7 +88,8 @@ export class Podman {
       if (res.code !== 0) errors.push(`umount ${mnt}: ${res.stderr.trim()}`);
     }
     const left = await mountsUnder(this.dir);
-    if (left.length > 0) throw new Error(`podman cleanup: still mounted, ${this.dir} kept: ${left.join(', ')}; ${errors.join('; ')}`);
+    if (left.length > 0)
+      throw new Error(`podman cleanup: still mounted, ${this.dir} kept: ${left.join(', ')}; ${errors.join('; ')}`);
     await rm(this.dir, { recursive: true, force: true });
     if (errors.length > 0) throw new Error(`podman cleanup: ${errors.join('; ')}`);
   }

@@ -39,7 +39,8 @@ export interface RegistryServer {
   stop(): Promise<void>;
 }
 
-const GUARD = 'exec 3<&0; "$0" serve "$1" 3<&- </dev/null & pid=$!; echo "$pid"; (read _x <&3; kill "$pid" 2>/dev/null) & wait "$pid"';
+const GUARD =
+  'exec 3<&0; "$0" serve "$1" 3<&- </dev/null & pid=$!; echo "$pid"; (read _x <&3; kill "$pid" 2>/dev/null) & wait "$pid"';
 
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -66,7 +67,8 @@ function htpasswdLine(user: string, password: string): string {
   try {
     return execFileSync('htpasswd', ['-Bbn', user, password], { encoding: 'utf8' }).trim();
   } catch {
-    const script = 'import crypt,sys; print(sys.argv[1] + ":" + crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH)))';
+    const script =
+      'import crypt,sys; print(sys.argv[1] + ":" + crypt.crypt(sys.argv[2], crypt.mksalt(crypt.METHOD_BLOWFISH)))';
     return execFileSync('python3', ['-W', 'ignore', '-c', script, user, password], { encoding: 'utf8' }).trim();
   }
 }
@@ -74,10 +76,13 @@ function htpasswdLine(user: string, password: string): string {
 function ping(port: number, tls: boolean): Promise<number> {
   return new Promise((resolve) => {
     const get = tls ? https.get : http.get;
-    const req = get({ host: '127.0.0.1', port, path: '/v2/', agent: false, timeout: 1000, rejectUnauthorized: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = get(
+      { host: '127.0.0.1', port, path: '/v2/', agent: false, timeout: 1000, rejectUnauthorized: false },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', () => resolve(0));
     req.on('timeout', () => req.destroy());
   });
@@ -113,7 +118,12 @@ export async function startRegistry(opts: RegistryServerOptions = {}): Promise<R
   let authYaml = '';
   if (auth === 'htpasswd') {
     const file = path.join(dir, 'htpasswd');
-    await writeFile(file, Object.entries(users).map(([u, p]) => htpasswdLine(u, p)).join('\n') + '\n');
+    await writeFile(
+      file,
+      Object.entries(users)
+        .map(([u, p]) => htpasswdLine(u, p))
+        .join('\n') + '\n',
+    );
     authYaml = `auth:\n  htpasswd:\n    realm: rechunker-test\n    path: ${file}\n`;
   } else if (auth === 'token') {
     token = await startTokenServer(dir, { ...(opts.token ?? {}), users });
@@ -123,7 +133,27 @@ export async function startRegistry(opts: RegistryServerOptions = {}): Promise<R
   if (opts.tls) {
     const key = path.join(dir, 'tls.key');
     const cert = path.join(dir, 'tls.crt');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     tlsYaml = `  tls:\n    certificate: ${cert}\n    key: ${key}`;
   }
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir };

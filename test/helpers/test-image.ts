@@ -3,7 +3,14 @@
 // Push and pull go through the ImageSink / ImageSource seam only.
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { MediaType, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from '../../src/oci/types.js';
+import {
+  MediaType,
+  type Descriptor,
+  type ImageConfig,
+  type Index,
+  type Manifest,
+  type Platform,
+} from '../../src/oci/types.js';
 import type { ImageSink, ImageSource, ResolvedImage } from '../../src/oci/transport.js';
 
 export interface Blob {
@@ -32,8 +39,17 @@ export function makeImage(opts: { layerSizes: number[]; platform?: Platform; lay
     config: { Labels: { nonce: randomBytes(8).toString('hex') } },
   };
   const configBlob = blob(Buffer.from(JSON.stringify(config)), MediaType.OciConfig);
-  const manifest: Manifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configBlob.desc, layers: layers.map((l) => l.desc) };
-  return { layers, config: configBlob, manifest: blob(Buffer.from(JSON.stringify(manifest, null, 2)), MediaType.OciManifest) };
+  const manifest: Manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.OciManifest,
+    config: configBlob.desc,
+    layers: layers.map((l) => l.desc),
+  };
+  return {
+    layers,
+    config: configBlob,
+    manifest: blob(Buffer.from(JSON.stringify(manifest, null, 2)), MediaType.OciManifest),
+  };
 }
 
 export function makeIndex(images: Array<{ image: TestImage; platform: Platform }>): Blob {
@@ -56,7 +72,8 @@ export function opener(b: Blob, chunk = 64 * 1024): () => Promise<Readable> {
 /** Blobs first (all at once: the sink bounds concurrency), the manifest last. */
 export async function pushImage(sink: ImageSink, img: TestImage, opts: { withManifest?: boolean } = {}): Promise<void> {
   await Promise.all([img.config, ...img.layers].map((b) => sink.putBlob(b.desc, opener(b))));
-  if (opts.withManifest !== false) await sink.putManifest(img.manifest.data, img.manifest.desc.mediaType, img.manifest.desc.digest);
+  if (opts.withManifest !== false)
+    await sink.putManifest(img.manifest.data, img.manifest.desc.mediaType, img.manifest.desc.digest);
 }
 
 export async function readAll(stream: Readable): Promise<Buffer> {
@@ -66,7 +83,10 @@ export async function readAll(stream: Readable): Promise<Buffer> {
 }
 
 /** Resolve and read every layer; returns the resolved image and the layer bytes. */
-export async function pullImage(source: ImageSource, platform: Platform = { os: 'linux', architecture: 'amd64' }): Promise<{ resolved: ResolvedImage; layers: Buffer[] }> {
+export async function pullImage(
+  source: ImageSource,
+  platform: Platform = { os: 'linux', architecture: 'amd64' },
+): Promise<{ resolved: ResolvedImage; layers: Buffer[] }> {
   const resolved = await source.resolve(platform);
   const layers: Buffer[] = [];
   for (const l of resolved.manifest.layers) layers.push(await readAll(await source.openBlob(l)));

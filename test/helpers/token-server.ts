@@ -41,7 +41,25 @@ const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64ur
 export function makeSigningCert(dir: string): { keyPem: string; certPem: string; certPath: string } {
   const keyPath = path.join(dir, 'token.key');
   const certPath = path.join(dir, 'token.crt');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=rechunker-test-token-issuer'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=rechunker-test-token-issuer',
+    ],
+    { stdio: 'ignore' },
+  );
   return { keyPem: readFileSync(keyPath, 'utf8'), certPem: readFileSync(certPath, 'utf8'), certPath };
 }
 
@@ -49,7 +67,14 @@ function parseScope(scope: string): { type: string; name: string; actions: strin
   const first = scope.indexOf(':');
   const last = scope.lastIndexOf(':');
   if (first < 0 || last === first) return undefined;
-  return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions: scope.slice(last + 1).split(',').filter(Boolean) };
+  return {
+    type: scope.slice(0, first),
+    name: scope.slice(first + 1, last),
+    actions: scope
+      .slice(last + 1)
+      .split(',')
+      .filter(Boolean),
+  };
 }
 
 export async function startTokenServer(dir: string, opts: TokenServerOptions): Promise<TokenServer> {
@@ -69,7 +94,10 @@ export async function startTokenServer(dir: string, opts: TokenServerOptions): P
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    const scopes = url.searchParams
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter(Boolean);
     if (authz?.startsWith('Basic ')) {
       const decoded = Buffer.from(authz.slice(6), 'base64').toString('utf8');
       const i = decoded.indexOf(':');
@@ -81,16 +109,32 @@ export async function startTokenServer(dir: string, opts: TokenServerOptions): P
       user = name;
     }
     if (url.searchParams.get('service') !== service) {
-      answer(400, { errors: [{ code: 'BAD_SERVICE', message: 'unknown service' }] }, { ...(user ? { user } : {}), scopes, granted: [] });
+      answer(
+        400,
+        { errors: [{ code: 'BAD_SERVICE', message: 'unknown service' }] },
+        { ...(user ? { user } : {}), scopes, granted: [] },
+      );
       return;
     }
     const granted = scopes
       .map(parseScope)
       .filter((s): s is NonNullable<typeof s> => s !== undefined && s.type === 'repository')
-      .map((s) => ({ ...s, actions: user ? s.actions : s.actions.filter((a) => a === 'pull' && (opts.anonymousPull?.(s.name) ?? false)) }));
+      .map((s) => ({
+        ...s,
+        actions: user ? s.actions : s.actions.filter((a) => a === 'pull' && (opts.anonymousPull?.(s.name) ?? false)),
+      }));
     const now = Math.floor(Date.now() / 1000);
     const header = { typ: 'JWT', alg: 'RS256', x5c: [certDer] };
-    const claims = { iss: issuer, sub: user ?? '', aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access: granted };
+    const claims = {
+      iss: issuer,
+      sub: user ?? '',
+      aud: service,
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomBytes(8).toString('hex'),
+      access: granted,
+    };
     const signingInput = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const token = `${signingInput}.${b64url(sign('sha256', Buffer.from(signingInput), key))}`;
     const field = opts.field ?? 'both';

@@ -26,7 +26,10 @@ const MAX_BUFFER = 1 << 30;
 export async function has(cmd: string): Promise<boolean> {
   const candidates = cmd.includes('/')
     ? [cmd]
-    : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, cmd));
+    : (process.env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((d) => path.join(d, cmd));
   for (const c of candidates) {
     try {
       await access(c, constants.X_OK);

@@ -107,7 +107,15 @@ export async function snapshotTree(root: string): Promise<Map<string, TreeEntry>
 
 const SLASH = Buffer.from('/');
 
-function typeOf(st: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isFIFO(): boolean; isSocket(): boolean }): EntryType {
+function typeOf(st: {
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+}): EntryType {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
@@ -127,7 +135,10 @@ export function splitRdev(rdev: bigint): { major: number; minor: number } {
 
 async function hashFile(abs: Buffer, size: bigint): Promise<string> {
   // One read beats stream overhead for the thousands of small files an OS tree holds.
-  if (size < BigInt(SMALL_FILE)) return createHash('sha256').update(await fs.readFile(abs)).digest('hex');
+  if (size < BigInt(SMALL_FILE))
+    return createHash('sha256')
+      .update(await fs.readFile(abs))
+      .digest('hex');
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(abs, { highWaterMark: SMALL_FILE })) hash.update(chunk as Buffer);
   return hash.digest('hex');

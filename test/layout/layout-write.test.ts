@@ -12,7 +12,9 @@ import { sha256, verifiesItself, VerifyStream } from '../../src/oci/digest.js';
 import { OciLayout } from '../../src/layout/oci-layout.js';
 
 function verified(data: Buffer, desc: { digest: string; size: number }): Readable {
-  return Readable.from([data.subarray(0, 1000), data.subarray(1000)]).pipe(new VerifyStream(desc.digest, desc.size, 'test blob'));
+  return Readable.from([data.subarray(0, 1000), data.subarray(1000)]).pipe(
+    new VerifyStream(desc.digest, desc.size, 'test blob'),
+  );
 }
 
 describe('OciLayout.writeBlob', () => {
@@ -39,7 +41,10 @@ describe('OciLayout.writeBlob', () => {
   });
 
   it('leaves nothing when a self-verifying stream turns out wrong', async () => {
-    await assert.rejects(layout.writeBlob(verified(bad, desc), desc), (e: unknown) => e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH');
+    await assert.rejects(
+      layout.writeBlob(verified(bad, desc), desc),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH',
+    );
     assert.equal(await layout.hasBlob(desc.digest), false);
     assert.deepEqual(await readdir(path.join(dir, 'blobs', 'sha256')), []);
   });
@@ -48,14 +53,23 @@ describe('OciLayout.writeBlob', () => {
     const other = { digest: sha256(bad), size: bad.length };
     const source = verified(bad, other);
     assert.equal(verifiesItself(source, desc), false);
-    await assert.rejects(layout.writeBlob(source, desc), (e: unknown) => e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH');
+    await assert.rejects(
+      layout.writeBlob(source, desc),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH',
+    );
     assert.equal(await layout.hasBlob(desc.digest), false);
     assert.deepEqual(await readdir(path.join(dir, 'blobs', 'sha256')), []);
   });
 
   it('hashes a plain stream', async () => {
-    await assert.rejects(layout.writeBlob(Readable.from([bad]), desc), (e: unknown) => e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH');
-    await assert.rejects(layout.writeBlob(Readable.from([good.subarray(1)]), desc), (e: unknown) => e instanceof RechunkerError && e.code === 'SIZE_MISMATCH');
+    await assert.rejects(
+      layout.writeBlob(Readable.from([bad]), desc),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH',
+    );
+    await assert.rejects(
+      layout.writeBlob(Readable.from([good.subarray(1)]), desc),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'SIZE_MISMATCH',
+    );
     assert.deepEqual(await layout.writeBlob(Readable.from([good]), desc), desc);
   });
 });

@@ -1,11 +1,27 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RechunkerError } from '../../src/errors.js';
-import { formatPlatform, normalizeArch, normalizePlatform, parsePlatform, platformMatches, selectPlatform } from '../../src/oci/platform.js';
+import {
+  formatPlatform,
+  normalizeArch,
+  normalizePlatform,
+  parsePlatform,
+  platformMatches,
+  selectPlatform,
+} from '../../src/oci/platform.js';
 import type { Descriptor, Platform } from '../../src/oci/types.js';
 
-const entry = (n: number, platform?: Platform): Descriptor => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${String(n).padStart(64, '0')}`, size: n, ...(platform ? { platform } : {}) });
-const linux = (architecture: string, variant?: string): Platform => ({ os: 'linux', architecture, ...(variant ? { variant } : {}) });
+const entry = (n: number, platform?: Platform): Descriptor => ({
+  mediaType: 'application/vnd.oci.image.manifest.v1+json',
+  digest: `sha256:${String(n).padStart(64, '0')}`,
+  size: n,
+  ...(platform ? { platform } : {}),
+});
+const linux = (architecture: string, variant?: string): Platform => ({
+  os: 'linux',
+  architecture,
+  ...(variant ? { variant } : {}),
+});
 
 describe('platform names', () => {
   it('normalises architecture aliases, case included', () => {
@@ -36,8 +52,14 @@ describe('platform names', () => {
   it('parses and formats os/arch[/variant]', () => {
     assert.deepEqual(parsePlatform('linux/x86_64'), linux('amd64'));
     assert.deepEqual(parsePlatform('linux/arm64/v8'), linux('arm64', 'v8'));
-    assert.throws(() => parsePlatform('linux'), (e: unknown) => e instanceof RechunkerError && e.code === 'USAGE');
-    assert.throws(() => parsePlatform('linux//v8'), (e: unknown) => e instanceof RechunkerError && e.code === 'USAGE');
+    assert.throws(
+      () => parsePlatform('linux'),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'USAGE',
+    );
+    assert.throws(
+      () => parsePlatform('linux//v8'),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'USAGE',
+    );
     assert.equal(formatPlatform(linux('arm', 'v6')), 'linux/arm/v6');
     assert.equal(formatPlatform(undefined), 'unknown');
   });
@@ -65,7 +87,9 @@ describe('platformMatches', () => {
     assert.ok(!platformMatches(linux('amd64'), undefined));
     assert.ok(!platformMatches(linux('amd64'), { os: 'linux' } as Platform));
     assert.ok(!platformMatches(linux('amd64'), { os: 3, architecture: 'amd64' } as unknown as Platform));
-    assert.ok(!platformMatches(linux('arm', 'v7'), { os: 'linux', architecture: 'arm', variant: 7 } as unknown as Platform));
+    assert.ok(
+      !platformMatches(linux('arm', 'v7'), { os: 'linux', architecture: 'arm', variant: 7 } as unknown as Platform),
+    );
   });
 });
 
@@ -80,11 +104,25 @@ describe('selectPlatform', () => {
   });
 
   it('names what the index has, once each, when nothing fits', () => {
-    const manifests = [entry(1, linux('amd64')), entry(2, linux('x86_64')), entry(3, linux('aarch64', '8')), entry(4), entry(5, { os: 'linux' } as Platform)];
+    const manifests = [
+      entry(1, linux('amd64')),
+      entry(2, linux('x86_64')),
+      entry(3, linux('aarch64', '8')),
+      entry(4),
+      entry(5, { os: 'linux' } as Platform),
+    ];
     assert.throws(
       () => selectPlatform(manifests, linux('s390x'), 'docker://reg/app:1'),
-      (e: unknown) => e instanceof RechunkerError && e.code === 'PLATFORM' && e.message === 'docker://reg/app:1: no image for platform linux/s390x (available: linux/amd64, linux/arm64/v8); choose one with --platform',
+      (e: unknown) =>
+        e instanceof RechunkerError &&
+        e.code === 'PLATFORM' &&
+        e.message ===
+          'docker://reg/app:1: no image for platform linux/s390x (available: linux/amd64, linux/arm64/v8); choose one with --platform',
     );
-    assert.throws(() => selectPlatform([entry(1)], linux('AMD64'), 'w'), (e: unknown) => e instanceof RechunkerError && /no image for platform linux\/amd64 \(available: none\)/.test(e.message));
+    assert.throws(
+      () => selectPlatform([entry(1)], linux('AMD64'), 'w'),
+      (e: unknown) =>
+        e instanceof RechunkerError && /no image for platform linux\/amd64 \(available: none\)/.test(e.message),
+    );
   });
 });

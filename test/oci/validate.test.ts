@@ -7,8 +7,17 @@ import { checkDescriptor, parseConfig, parseManifest } from '../../src/oci/valid
 
 const json = (v: unknown): Buffer => Buffer.from(JSON.stringify(v));
 const desc = (mediaType: string, data = 'x') => ({ mediaType, digest: sha256(data), size: data.length });
-const manifest = (extra: Record<string, unknown> = {}) => ({ schemaVersion: 2, config: desc(MediaType.OciConfig), layers: [desc(MediaType.OciLayerGzip, 'l')], ...extra });
-const index = (extra: Record<string, unknown> = {}) => ({ schemaVersion: 2, manifests: [desc(MediaType.OciManifest)], ...extra });
+const manifest = (extra: Record<string, unknown> = {}) => ({
+  schemaVersion: 2,
+  config: desc(MediaType.OciConfig),
+  layers: [desc(MediaType.OciLayerGzip, 'l')],
+  ...extra,
+});
+const index = (extra: Record<string, unknown> = {}) => ({
+  schemaVersion: 2,
+  manifests: [desc(MediaType.OciManifest)],
+  ...extra,
+});
 
 function badManifest(pattern: RegExp): (e: unknown) => boolean {
   return (e: unknown) => e instanceof RechunkerError && e.code === 'BAD_MANIFEST' && pattern.test(e.message);
@@ -16,9 +25,22 @@ function badManifest(pattern: RegExp): (e: unknown) => boolean {
 
 describe('parseManifest', () => {
   it('refuses Docker schema1 with a message that says what to do', () => {
-    assert.throws(() => parseManifest(json({ schemaVersion: 1, name: 'x', fsLayers: [] }), undefined, 'reg/repo: manifest latest'), (e: Error & { code?: string }) => e.code === 'UNSUPPORTED' && /^reg\/repo: manifest latest: Docker schema1 manifests are not supported \(push the image again/.test(e.message));
-    assert.throws(() => parseManifest(json({ schemaVersion: 3 }), undefined, 'here'), badManifest(/unsupported schemaVersion 3/));
-    assert.throws(() => parseManifest(Buffer.from('{"schemaVersion": 2, "layers": ['), undefined, 'here'), badManifest(/^here: not valid JSON/));
+    assert.throws(
+      () => parseManifest(json({ schemaVersion: 1, name: 'x', fsLayers: [] }), undefined, 'reg/repo: manifest latest'),
+      (e: Error & { code?: string }) =>
+        e.code === 'UNSUPPORTED' &&
+        /^reg\/repo: manifest latest: Docker schema1 manifests are not supported \(push the image again/.test(
+          e.message,
+        ),
+    );
+    assert.throws(
+      () => parseManifest(json({ schemaVersion: 3 }), undefined, 'here'),
+      badManifest(/unsupported schemaVersion 3/),
+    );
+    assert.throws(
+      () => parseManifest(Buffer.from('{"schemaVersion": 2, "layers": ['), undefined, 'here'),
+      badManifest(/^here: not valid JSON/),
+    );
     assert.throws(() => parseManifest(json([1]), undefined, 'here'), badManifest(/not a JSON object/));
   });
 
@@ -41,14 +63,38 @@ describe('parseManifest', () => {
   });
 
   it('refuses unknown media types and malformed descriptors', () => {
-    assert.throws(() => parseManifest(json(manifest()), 'application/vnd.example+json', 'w'), badManifest(/^w: unsupported media type application\/vnd\.example\+json$/));
-    assert.throws(() => parseManifest(json(manifest({ layers: undefined })), undefined, 'w'), badManifest(/manifest without a layers list/));
-    assert.throws(() => parseManifest(json({ schemaVersion: 2, mediaType: MediaType.OciIndex }), undefined, 'w'), badManifest(/index without a manifests list/));
-    assert.throws(() => parseManifest(json(manifest({ config: 'nope' })), undefined, 'w'), badManifest(/^w config: descriptor is not an object/));
-    const hostile = manifest({ layers: [{ mediaType: MediaType.OciLayer, digest: 'sha256:../../../../etc/passwd', size: 1 }] });
-    assert.throws(() => parseManifest(json(hostile), undefined, 'w'), badManifest(/^w layers\[0\]: invalid or unsupported digest "sha256:\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd" \(only sha256 is supported\)/));
-    const sha512 = index({ manifests: [{ mediaType: MediaType.OciManifest, digest: 'sha512:' + 'a'.repeat(128), size: 1 }] });
-    assert.throws(() => parseManifest(json(sha512), undefined, 'w'), badManifest(/^w manifests\[0\]: invalid or unsupported digest/));
+    assert.throws(
+      () => parseManifest(json(manifest()), 'application/vnd.example+json', 'w'),
+      badManifest(/^w: unsupported media type application\/vnd\.example\+json$/),
+    );
+    assert.throws(
+      () => parseManifest(json(manifest({ layers: undefined })), undefined, 'w'),
+      badManifest(/manifest without a layers list/),
+    );
+    assert.throws(
+      () => parseManifest(json({ schemaVersion: 2, mediaType: MediaType.OciIndex }), undefined, 'w'),
+      badManifest(/index without a manifests list/),
+    );
+    assert.throws(
+      () => parseManifest(json(manifest({ config: 'nope' })), undefined, 'w'),
+      badManifest(/^w config: descriptor is not an object/),
+    );
+    const hostile = manifest({
+      layers: [{ mediaType: MediaType.OciLayer, digest: 'sha256:../../../../etc/passwd', size: 1 }],
+    });
+    assert.throws(
+      () => parseManifest(json(hostile), undefined, 'w'),
+      badManifest(
+        /^w layers\[0\]: invalid or unsupported digest "sha256:\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd" \(only sha256 is supported\)/,
+      ),
+    );
+    const sha512 = index({
+      manifests: [{ mediaType: MediaType.OciManifest, digest: 'sha512:' + 'a'.repeat(128), size: 1 }],
+    });
+    assert.throws(
+      () => parseManifest(json(sha512), undefined, 'w'),
+      badManifest(/^w manifests\[0\]: invalid or unsupported digest/),
+    );
   });
 });
 
@@ -58,7 +104,10 @@ describe('checkDescriptor', () => {
     assert.deepEqual(checkDescriptor(good, 'w'), good);
     assert.throws(() => checkDescriptor(null, 'w'), badManifest(/descriptor is not an object/));
     assert.throws(() => checkDescriptor({ ...good, mediaType: 3 }, 'w'), badManifest(/descriptor without mediaType/));
-    assert.throws(() => checkDescriptor({ ...good, digest: 42 }, 'w'), badManifest(/invalid or unsupported digest "number"/));
+    assert.throws(
+      () => checkDescriptor({ ...good, digest: 42 }, 'w'),
+      badManifest(/invalid or unsupported digest "number"/),
+    );
     for (const size of [-1, 1.5, '3', Number.MAX_SAFE_INTEGER + 2]) {
       assert.throws(() => checkDescriptor({ ...good, size }, 'w'), badManifest(/has an invalid size/), String(size));
     }
@@ -66,16 +115,29 @@ describe('checkDescriptor', () => {
 });
 
 describe('parseConfig', () => {
-  const config = (diffIds: unknown[], extra: Record<string, unknown> = {}) => json({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: diffIds }, ...extra });
+  const config = (diffIds: unknown[], extra: Record<string, unknown> = {}) =>
+    json({ os: 'linux', architecture: 'amd64', rootfs: { type: 'layers', diff_ids: diffIds }, ...extra });
 
   it('accepts a config whose diff_ids match the layers', () => {
     assert.equal(parseConfig(config([sha256('a'), sha256('b')]), 2, 'w').architecture, 'amd64');
   });
 
   it('refuses missing or mismatched diff_ids, bad digests and missing os/architecture', () => {
-    assert.throws(() => parseConfig(json({ os: 'linux', architecture: 'amd64' }), 0, 'w'), badManifest(/config without rootfs\.diff_ids/));
-    assert.throws(() => parseConfig(config([sha256('a')]), 2, 'w'), badManifest(/config lists 1 diff_ids for 2 layers/));
-    assert.throws(() => parseConfig(config(['md5:abc']), 1, 'w'), badManifest(/^w rootfs\.diff_ids\[0\]: invalid or unsupported digest "md5:abc"/));
-    assert.throws(() => parseConfig(config([], { os: undefined }), 0, 'w'), badManifest(/config without os\/architecture/));
+    assert.throws(
+      () => parseConfig(json({ os: 'linux', architecture: 'amd64' }), 0, 'w'),
+      badManifest(/config without rootfs\.diff_ids/),
+    );
+    assert.throws(
+      () => parseConfig(config([sha256('a')]), 2, 'w'),
+      badManifest(/config lists 1 diff_ids for 2 layers/),
+    );
+    assert.throws(
+      () => parseConfig(config(['md5:abc']), 1, 'w'),
+      badManifest(/^w rootfs\.diff_ids\[0\]: invalid or unsupported digest "md5:abc"/),
+    );
+    assert.throws(
+      () => parseConfig(config([], { os: undefined }), 0, 'w'),
+      badManifest(/config without os\/architecture/),
+    );
   });
 });

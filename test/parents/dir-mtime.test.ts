@@ -45,20 +45,41 @@ describe('--dir-mtime clamp', () => {
 
   it('sets every directory entry to the fixed mtime and leaves files alone', async () => {
     const g = await graph(100);
-    const [layer] = parentDirStrategy('every-layer').place([{ files: ['usr/bin/a'], dirs: [], components: ['a'] }], ['usr', 'usr/bin']);
+    const [layer] = parentDirStrategy('every-layer').place(
+      [{ files: ['usr/bin/a'], dirs: [], components: ['a'] }],
+      ['usr', 'usr/bin'],
+    );
     const es = await entries(g, layer!, DIR_MTIME_CLAMP);
-    assert.deepEqual(es.map((e) => [e.path, e.mtimeSec, e.mtimeNsec]), [['usr', 0, 0], ['usr/bin', 0, 0], ['usr/bin/a', 400, 0]]);
+    assert.deepEqual(
+      es.map((e) => [e.path, e.mtimeSec, e.mtimeNsec]),
+      [
+        ['usr', 0, 0],
+        ['usr/bin', 0, 0],
+        ['usr/bin/a', 400, 0],
+      ],
+    );
     assert.equal(dirsChangedByMtime(g, DIR_MTIME_CLAMP), 2, 'what the cost line counts');
     assert.equal(dirsChangedByMtime(await graph(300), 300), 1, 'usr differs by its nanoseconds, usr/bin not at all');
   });
 
   it('makes every-layer layers independent of directory mtimes, which is what it is for', async () => {
-    const comps = [{ files: ['usr/bin/a'], dirs: [], components: ['a'] }, { files: ['usr/bin/b'], dirs: [], components: ['b'] }];
+    const comps = [
+      { files: ['usr/bin/a'], dirs: [], components: ['a'] },
+      { files: ['usr/bin/b'], dirs: [], components: ['b'] },
+    ];
     const layers = parentDirStrategy('every-layer').place(comps, ['usr', 'usr/bin']);
     const [before, afterUpdate] = [await graph(100), await graph(200)];
     for (const l of layers) {
-      assert.notDeepEqual(await entries(before, l), await entries(afterUpdate, l), 'keep: the usr mtime is in every layer');
-      assert.deepEqual(await entries(before, l, DIR_MTIME_CLAMP), await entries(afterUpdate, l, DIR_MTIME_CLAMP), 'clamp: identical');
+      assert.notDeepEqual(
+        await entries(before, l),
+        await entries(afterUpdate, l),
+        'keep: the usr mtime is in every layer',
+      );
+      assert.deepEqual(
+        await entries(before, l, DIR_MTIME_CLAMP),
+        await entries(afterUpdate, l, DIR_MTIME_CLAMP),
+        'clamp: identical',
+      );
     }
   });
 });

@@ -30,7 +30,10 @@ describe('parent directory strategies', () => {
   it('top-layer: component layers carry nothing; one last layer carries every directory', () => {
     const out = parentDirStrategy('top-layer').place(COMPONENTS, DIRS);
     assert.equal(out.length, 4);
-    assert.deepEqual(out.slice(0, 3).map((l) => l.dirs), [[], [], []]);
+    assert.deepEqual(
+      out.slice(0, 3).map((l) => l.dirs),
+      [[], [], []],
+    );
     assert.deepEqual(out[3], { files: [], dirs: DIRS, components: [SKELETON_LAYER] });
     assert.deepEqual(shadowedDirs(out), []);
   });
@@ -38,7 +41,11 @@ describe('parent directory strategies', () => {
   it('every-layer: each layer carries every parent of its files; empty directories go in a bottom layer', () => {
     const out = parentDirStrategy('every-layer').place(COMPONENTS, DIRS);
     assert.equal(out.length, 4);
-    assert.deepEqual(out[0], { files: [], dirs: ['.', 'usr', 'usr/share', 'usr/share/empty'], components: [SKELETON_LAYER] });
+    assert.deepEqual(out[0], {
+      files: [],
+      dirs: ['.', 'usr', 'usr/share', 'usr/share/empty'],
+      components: [SKELETON_LAYER],
+    });
     assert.deepEqual(out[1]!.dirs, ['.', 'etc', 'usr', 'usr/bin']);
     assert.deepEqual(out[2]!.dirs, ['.', 'etc', 'usr', 'usr/bin', 'usr/lib']);
     assert.deepEqual(out[3]!.dirs, ['.', 'var']);
@@ -53,7 +60,11 @@ describe('parent directory strategies', () => {
   it('delegate: each directory defined once, in the lowest layer that holds anything below it', () => {
     const out = parentDirStrategy('delegate').place(COMPONENTS, DIRS);
     assert.equal(out.length, 4);
-    assert.deepEqual(out[0], { files: [], dirs: ['.', 'usr', 'usr/share', 'usr/share/empty'], components: [SKELETON_LAYER] });
+    assert.deepEqual(out[0], {
+      files: [],
+      dirs: ['.', 'usr', 'usr/share', 'usr/share/empty'],
+      components: [SKELETON_LAYER],
+    });
     assert.deepEqual(out[1]!.dirs, ['etc', 'usr/bin']);
     assert.deepEqual(out[2]!.dirs, ['usr/lib']);
     assert.deepEqual(out[3]!.dirs, ['var']);
@@ -76,7 +87,12 @@ describe('parent directory strategies', () => {
         for (let k = 1; k <= parts.length; k++) dirs.add(parts.slice(0, k).join('/'));
         if (rand(4) > 0) files.push(`${parts.join('/')}/f${i}`);
       }
-      const comps = [0, 1, 2, 3].map((k) => layer([`c${k}`], files.filter((_, i) => i % 4 === k)));
+      const comps = [0, 1, 2, 3].map((k) =>
+        layer(
+          [`c${k}`],
+          files.filter((_, i) => i % 4 === k),
+        ),
+      );
       const all = ['.', ...[...dirs].filter((d) => d !== '.').sort()];
       for (const mode of PARENT_DIR_MODES) {
         const out = parentDirStrategy(mode).place(comps, all);

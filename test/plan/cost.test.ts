@@ -18,7 +18,7 @@ describe('cost model', () => {
     assert.ok(Math.abs(unionProbability(0.2, 0.5, 0) - 0.6) < 1e-12);
   });
 
-  it('counts the members of one group once in a layer\'s change probability', () => {
+  it("counts the members of one group once in a layer's change probability", () => {
     const comps = new Map<string, PlanComponent>([
       ['deb:a1', { name: 'deb:a1', size: 1, changeProbability: 0.2, group: 'deb:a' }],
       ['deb:a2', { name: 'deb:a2', size: 1, changeProbability: 0.3, group: 'deb:a' }],

@@ -4,15 +4,31 @@ import { parseChallenges, pickChallenge } from '../../src/registry/challenge.js'
 
 describe('WWW-Authenticate parsing', () => {
   it('reads a Bearer challenge with a scope holding commas', () => {
-    const c = parseChallenges('Bearer realm="https://auth.example.io/token",service="registry.example.io",scope="repository:a/b:pull,push"');
-    assert.deepEqual(c, [{ scheme: 'bearer', params: { realm: 'https://auth.example.io/token', service: 'registry.example.io', scope: 'repository:a/b:pull,push' } }]);
+    const c = parseChallenges(
+      'Bearer realm="https://auth.example.io/token",service="registry.example.io",scope="repository:a/b:pull,push"',
+    );
+    assert.deepEqual(c, [
+      {
+        scheme: 'bearer',
+        params: {
+          realm: 'https://auth.example.io/token',
+          service: 'registry.example.io',
+          scope: 'repository:a/b:pull,push',
+        },
+      },
+    ]);
   });
 
   it('reads several challenges in one header, any scheme case, spaces around =', () => {
-    const c = parseChallenges('basic realm="Registry Realm", BEARER realm = "https://x/token" , service=reg,error="insufficient_scope"');
+    const c = parseChallenges(
+      'basic realm="Registry Realm", BEARER realm = "https://x/token" , service=reg,error="insufficient_scope"',
+    );
     assert.equal(c.length, 2);
     assert.deepEqual(c[0], { scheme: 'basic', params: { realm: 'Registry Realm' } });
-    assert.deepEqual(c[1], { scheme: 'bearer', params: { realm: 'https://x/token', service: 'reg', error: 'insufficient_scope' } });
+    assert.deepEqual(c[1], {
+      scheme: 'bearer',
+      params: { realm: 'https://x/token', service: 'reg', error: 'insufficient_scope' },
+    });
     assert.equal(pickChallenge(c)?.scheme, 'bearer');
   });
 

@@ -4,9 +4,16 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RechunkerError } from '../../src/errors.js';
-import { authFilePaths, lookupCredentials, normalizeAuthKey, type CredentialOptions } from '../../src/registry/credentials.js';
+import {
+  authFilePaths,
+  lookupCredentials,
+  normalizeAuthKey,
+  type CredentialOptions,
+} from '../../src/registry/credentials.js';
 
-const auth = (user: string, pass: string): { auth: string } => ({ auth: Buffer.from(`${user}:${pass}`).toString('base64') });
+const auth = (user: string, pass: string): { auth: string } => ({
+  auth: Buffer.from(`${user}:${pass}`).toString('base64'),
+});
 
 describe('credential lookup', () => {
   let root: string;
@@ -19,7 +26,13 @@ describe('credential lookup', () => {
   });
 
   /** A fresh HOME and runtime dir, an env that points at them and nothing else. */
-  async function world(): Promise<{ home: string; run: string; env: NodeJS.ProcessEnv; opts: CredentialOptions; write: (file: string, content: unknown) => Promise<string> }> {
+  async function world(): Promise<{
+    home: string;
+    run: string;
+    env: NodeJS.ProcessEnv;
+    opts: CredentialOptions;
+    write: (file: string, content: unknown) => Promise<string>;
+  }> {
     const dir = path.join(root, `w${n++}`);
     const home = path.join(dir, 'home');
     const run = path.join(dir, 'run');
@@ -53,11 +66,14 @@ describe('credential lookup', () => {
     await w.write(runtime, { auths: { 'reg.io': auth('runtime', 'p3') } });
     assert.deepEqual(await lookupCredentials('reg.io', 'a/b', w.opts), { username: 'runtime', password: 'p3' });
     // A file without an entry for the host does not stop the search.
-    assert.equal((await lookupCredentials('other.io', undefined, w.opts)), undefined);
+    assert.equal(await lookupCredentials('other.io', undefined, w.opts), undefined);
     await w.write(config, { auths: { 'other.io': auth('o', 'p') } });
     assert.equal((await lookupCredentials('other.io', undefined, w.opts))?.username, 'o');
     // --creds beats every file.
-    assert.deepEqual(await lookupCredentials('reg.io', 'a/b', { ...w.opts, creds: 'me:pa:ss' }), { username: 'me', password: 'pa:ss' });
+    assert.deepEqual(await lookupCredentials('reg.io', 'a/b', { ...w.opts, creds: 'me:pa:ss' }), {
+      username: 'me',
+      password: 'pa:ss',
+    });
   });
 
   it('uses only the --authfile or $REGISTRY_AUTH_FILE when one is given (--authfile first)', async () => {
@@ -82,9 +98,15 @@ describe('credential lookup', () => {
     const xdg = path.join(w.home, 'xdg');
     await w.write(path.join(dockerDir, 'config.json'), { auths: { 'reg.io': auth('dockerconfig', 'x') } });
     await w.write(path.join(w.home, '.docker/config.json'), { auths: { 'reg.io': auth('homedocker', 'x') } });
-    assert.equal((await lookupCredentials('reg.io', undefined, { env: { ...w.env, DOCKER_CONFIG: dockerDir } }))?.username, 'dockerconfig');
+    assert.equal(
+      (await lookupCredentials('reg.io', undefined, { env: { ...w.env, DOCKER_CONFIG: dockerDir } }))?.username,
+      'dockerconfig',
+    );
     await w.write(path.join(xdg, 'containers/auth.json'), { auths: { 'reg.io': auth('xdg', 'x') } });
-    assert.equal((await lookupCredentials('reg.io', undefined, { env: { ...w.env, XDG_CONFIG_HOME: xdg } }))?.username, 'xdg');
+    assert.equal(
+      (await lookupCredentials('reg.io', undefined, { env: { ...w.env, XDG_CONFIG_HOME: xdg } }))?.username,
+      'xdg',
+    );
   });
 
   it('picks the most specific key: host/ns/repo, then host/ns, then host, then URL-style keys', async () => {
@@ -127,25 +149,55 @@ describe('credential lookup', () => {
       credHelpers: { 'helped.io': 'one', 'token.io': 'one', 'docker.io': 'one', 'nothing.io': 'one' },
       credsStore: 'store',
     });
-    assert.deepEqual(await lookupCredentials('helped.io', 'a', { env }), { username: 'one-helped.io', password: 's3cret' });
-    assert.deepEqual(await lookupCredentials('docker.io', 'library/x', { env }), { username: 'one-https://index.docker.io/v1/', password: 's3cret' });
+    assert.deepEqual(await lookupCredentials('helped.io', 'a', { env }), {
+      username: 'one-helped.io',
+      password: 's3cret',
+    });
+    assert.deepEqual(await lookupCredentials('docker.io', 'library/x', { env }), {
+      username: 'one-https://index.docker.io/v1/',
+      password: 's3cret',
+    });
     assert.deepEqual(await lookupCredentials('token.io', 'a', { env }), { identityToken: 'idtok' });
     assert.equal(await lookupCredentials('nothing.io', 'a', { env }), undefined);
     // auths entries come before the store; the store answers for everything else.
     assert.equal((await lookupCredentials('plain.io', 'a', { env }))?.username, 'fromfile');
-    assert.deepEqual(await lookupCredentials('else.io', 'a', { env }), { username: 'store-else.io', password: 's3cret' });
+    assert.deepEqual(await lookupCredentials('else.io', 'a', { env }), {
+      username: 'store-else.io',
+      password: 's3cret',
+    });
     // A helper that is not installed is an AUTH error naming the helper, not the secret.
     await w.write(path.join(w.home, '.docker/config.json'), { credHelpers: { 'x.io': 'missing' } });
-    await assert.rejects(lookupCredentials('x.io', 'a', { env }), (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH' && /docker-credential-missing/.test(e.message));
+    await assert.rejects(
+      lookupCredentials('x.io', 'a', { env }),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH' && /docker-credential-missing/.test(e.message),
+    );
   });
 
   it('reports bad input as AUTH errors that do not echo secrets (a --creds without a password is a USAGE error)', async () => {
     const w = await world();
-    await assert.rejects(lookupCredentials('reg.io', undefined, { creds: 'justuser' }), (e: unknown) => e instanceof RechunkerError && e.code === 'USAGE');
-    const f = await w.write(path.join(w.home, 'bad.json'), '{ "auths": { "reg.io": { "auth": "c2VjcmV0cGFzc3dvcmQ=" } }'); // truncated JSON
-    await assert.rejects(lookupCredentials('reg.io', undefined, { authfile: f }), (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH' && e.message.includes(f) && !e.message.includes('c2VjcmV0'));
-    const g = await w.write(path.join(w.home, 'nocolon.json'), { auths: { 'reg.io': { auth: Buffer.from('secretpassword').toString('base64') } } });
-    await assert.rejects(lookupCredentials('reg.io', undefined, { authfile: g }), (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH' && !e.message.includes('secretpassword'));
-    assert.equal(await lookupCredentials('reg.io', undefined, { authfile: path.join(w.home, 'absent.json') }), undefined);
+    await assert.rejects(
+      lookupCredentials('reg.io', undefined, { creds: 'justuser' }),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'USAGE',
+    );
+    const f = await w.write(
+      path.join(w.home, 'bad.json'),
+      '{ "auths": { "reg.io": { "auth": "c2VjcmV0cGFzc3dvcmQ=" } }',
+    ); // truncated JSON
+    await assert.rejects(
+      lookupCredentials('reg.io', undefined, { authfile: f }),
+      (e: unknown) =>
+        e instanceof RechunkerError && e.code === 'AUTH' && e.message.includes(f) && !e.message.includes('c2VjcmV0'),
+    );
+    const g = await w.write(path.join(w.home, 'nocolon.json'), {
+      auths: { 'reg.io': { auth: Buffer.from('secretpassword').toString('base64') } },
+    });
+    await assert.rejects(
+      lookupCredentials('reg.io', undefined, { authfile: g }),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH' && !e.message.includes('secretpassword'),
+    );
+    assert.equal(
+      await lookupCredentials('reg.io', undefined, { authfile: path.join(w.home, 'absent.json') }),
+      undefined,
+    );
   });
 });

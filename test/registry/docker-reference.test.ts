@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RechunkerError } from '../../src/errors.js';
-import { apiHost, formatDockerReference, isLoopback, manifestReference, parseDockerReference } from '../../src/registry/docker-reference.js';
+import {
+  apiHost,
+  formatDockerReference,
+  isLoopback,
+  manifestReference,
+  parseDockerReference,
+} from '../../src/registry/docker-reference.js';
 
 const D = 'sha256:' + 'a'.repeat(64);
 
@@ -28,23 +34,52 @@ describe('docker references', () => {
   }
 
   it('splits registry, repository, tag and digest', () => {
-    assert.deepEqual(parseDockerReference('localhost:5000/ns/app:1.0'), { registry: 'localhost:5000', repository: 'ns/app', tag: '1.0' });
-    assert.deepEqual(parseDockerReference(`fedora@${D}`), { registry: 'docker.io', repository: 'library/fedora', digest: D });
+    assert.deepEqual(parseDockerReference('localhost:5000/ns/app:1.0'), {
+      registry: 'localhost:5000',
+      repository: 'ns/app',
+      tag: '1.0',
+    });
+    assert.deepEqual(parseDockerReference(`fedora@${D}`), {
+      registry: 'docker.io',
+      repository: 'library/fedora',
+      digest: D,
+    });
     assert.equal(manifestReference(parseDockerReference(`a.io/b:t@${D}`)), D);
     assert.equal(manifestReference(parseDockerReference('a.io/b')), 'latest');
   });
 
-  const bad = ['', 'docker://', 'Fedora', 'quay.io/UPPER/x', 'a.io/b:', 'a.io/b:-x', 'a.io/b@sha256:abc', `a.io/b@sha512:${'a'.repeat(128)}`, 'a.io//b', 'a.io/b/', 'a.io/b..c', 'a.io/b c', 'a.io:99999/b', `a.io/b:${'t'.repeat(129)}`, 'a.io/-b'];
+  const bad = [
+    '',
+    'docker://',
+    'Fedora',
+    'quay.io/UPPER/x',
+    'a.io/b:',
+    'a.io/b:-x',
+    'a.io/b@sha256:abc',
+    `a.io/b@sha512:${'a'.repeat(128)}`,
+    'a.io//b',
+    'a.io/b/',
+    'a.io/b..c',
+    'a.io/b c',
+    'a.io:99999/b',
+    `a.io/b:${'t'.repeat(129)}`,
+    'a.io/-b',
+  ];
   for (const input of bad) {
     it(`rejects ${JSON.stringify(input)} with BAD_REFERENCE`, () => {
-      assert.throws(() => parseDockerReference(input), (e: unknown) => e instanceof RechunkerError && e.code === 'BAD_REFERENCE' && !e.message.includes('\n'));
+      assert.throws(
+        () => parseDockerReference(input),
+        (e: unknown) => e instanceof RechunkerError && e.code === 'BAD_REFERENCE' && !e.message.includes('\n'),
+      );
     });
   }
 
   it('knows Docker Hub API host and loopback hosts', () => {
     assert.equal(apiHost('docker.io'), 'registry-1.docker.io');
     assert.equal(apiHost('quay.io'), 'quay.io');
-    for (const h of ['localhost', 'localhost:5000', '127.0.0.1:5000', '127.1.2.3', '[::1]:5000']) assert.equal(isLoopback(h), true, h);
-    for (const h of ['quay.io', '10.0.0.1:5000', 'localhost.example.com', '128.0.0.1']) assert.equal(isLoopback(h), false, h);
+    for (const h of ['localhost', 'localhost:5000', '127.0.0.1:5000', '127.1.2.3', '[::1]:5000'])
+      assert.equal(isLoopback(h), true, h);
+    for (const h of ['quay.io', '10.0.0.1:5000', 'localhost.example.com', '128.0.0.1'])
+      assert.equal(isLoopback(h), false, h);
   });
 });

@@ -18,7 +18,10 @@ let b: RegistryServer | undefined;
 before(async () => {
   if (skip) return;
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'rechunker-per-side-'));
-  const tar = await tarBytes([{ entry: newEntry('etc', 'dir') }, { entry: newEntry('etc/os', 'file', { size: 3 }), body: Buffer.from('os\n') }]);
+  const tar = await tarBytes([
+    { entry: newEntry('etc', 'dir') },
+    { entry: newEntry('etc/os', 'file', { size: 3 }), body: Buffer.from('os\n') },
+  ]);
   await makeImage(path.join(tmp, 'src'), 'v1', [tar]);
   image = `oci:${path.join(tmp, 'src')}:v1`;
   a = await startRegistry({ auth: 'htpasswd', users: { alice: 'pw-a' }, tls: true });
@@ -35,16 +38,42 @@ describe('per-side registry access', { skip }, () => {
     const certs = path.join(tmp, 'certs');
     await fs.mkdir(certs);
     await fs.copyFile(path.join(a!.dir, 'tls.crt'), path.join(certs, 'ca.crt'));
-    const untrusted = await runCli(['copy', image, `docker://${a!.host}/os:v0`, '-q', '--dest-creds', 'alice:pw-a', '--retry-times', '0']);
+    const untrusted = await runCli([
+      'copy',
+      image,
+      `docker://${a!.host}/os:v0`,
+      '-q',
+      '--dest-creds',
+      'alice:pw-a',
+      '--retry-times',
+      '0',
+    ]);
     assert.equal(untrusted.code, 1, 'a self-signed certificate is refused without the directory');
-    const r = await runCli(['copy', image, `docker://${a!.host}/os:v1`, '-q', '--dest-creds', 'alice:pw-a', '--dest-cert-dir', certs]);
+    const r = await runCli([
+      'copy',
+      image,
+      `docker://${a!.host}/os:v1`,
+      '-q',
+      '--dest-creds',
+      'alice:pw-a',
+      '--dest-cert-dir',
+      certs,
+    ]);
     assert.equal(r.code, 0, r.stderr);
   });
 
   it('registry to registry with --src-creds/--src-cert-dir and --dest-creds: each side logs in as itself', async () => {
     const certs = path.join(tmp, 'certs');
     const args = ['copy', `docker://${a!.host}/os:v1`, `docker://${b!.host}/os:v1`, '-q', '--src-cert-dir', certs];
-    const ok = await runCli([...args, '--src-creds', 'alice:pw-a', '--dest-creds', 'bob:pw-b', '--digestfile', path.join(tmp, 'd')]);
+    const ok = await runCli([
+      ...args,
+      '--src-creds',
+      'alice:pw-a',
+      '--dest-creds',
+      'bob:pw-b',
+      '--digestfile',
+      path.join(tmp, 'd'),
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(await fs.readFile(path.join(tmp, 'd'), 'utf8'), /^sha256:/);
     const shared = await runCli([...args, '--creds', 'alice:pw-a']);

@@ -59,10 +59,17 @@ describe('registry transfers through a faulty connection', { skip }, () => {
     const sink = new RegistrySink(`${proxy.host}/faults/push:v1`, { ...creds(), jobs: 2 });
     await pushImage(sink, img);
     await sink.close();
-    assert.ok(proxy.rules.every((r) => r.hits === r.times), JSON.stringify(proxy.rules.map((r) => [r.action.kind, r.hits])));
+    assert.ok(
+      proxy.rules.every((r) => r.hits === r.times),
+      JSON.stringify(proxy.rules.map((r) => [r.action.kind, r.hits])),
+    );
     assert.ok(proxy.log.some((e) => e.status === 429));
     // The registry gives relative upload Locations; they were resolved against the proxy.
-    assert.ok(proxy.log.some((e) => e.method === 'PUT' && UPLOAD.test(e.path) && /[?&]digest=sha256%3A/.test(e.path) && e.status === 201));
+    assert.ok(
+      proxy.log.some(
+        (e) => e.method === 'PUT' && UPLOAD.test(e.path) && /[?&]digest=sha256%3A/.test(e.path) && e.status === 201,
+      ),
+    );
     await assertImageIntact(reg.host, 'faults/push:v1', img);
   });
 
@@ -72,9 +79,24 @@ describe('registry transfers through a faulty connection', { skip }, () => {
     await pushImage(sink, img);
     await sink.close();
     proxy.addRule({ method: 'GET', path: MANIFEST, action: { kind: 'status', status: 500 }, times: 2 });
-    proxy.addRule({ method: 'GET', path: BLOB_GET, action: { kind: 'status', status: 429, retryAfter: '0' }, times: 1 });
-    proxy.addRule({ method: 'GET', path: new RegExp(img.layers[0]!.desc.digest), action: { kind: 'drop-response', afterBytes: 1 * MiB }, times: 3 });
-    proxy.addRule({ method: 'GET', path: new RegExp(img.layers[1]!.desc.digest), action: { kind: 'drop-response', afterBytes: 100_000 }, times: 1 });
+    proxy.addRule({
+      method: 'GET',
+      path: BLOB_GET,
+      action: { kind: 'status', status: 429, retryAfter: '0' },
+      times: 1,
+    });
+    proxy.addRule({
+      method: 'GET',
+      path: new RegExp(img.layers[0]!.desc.digest),
+      action: { kind: 'drop-response', afterBytes: 1 * MiB },
+      times: 3,
+    });
+    proxy.addRule({
+      method: 'GET',
+      path: new RegExp(img.layers[1]!.desc.digest),
+      action: { kind: 'drop-response', afterBytes: 100_000 },
+      times: 1,
+    });
     const source = new RegistrySource(`${proxy.host}/faults/pull:v1`, creds());
     try {
       const { resolved, layers } = await pullImage(source);
@@ -87,14 +109,20 @@ describe('registry transfers through a faulty connection', { skip }, () => {
     assert.ok(proxy.rules.every((r) => r.hits === r.times));
     // The resumed requests asked for the rest only.
     const ranged = proxy.log.filter((e) => e.range !== undefined);
-    assert.ok(ranged.some((e) => e.range === `bytes=${1 * MiB}-` && e.status === 206), JSON.stringify(ranged));
+    assert.ok(
+      ranged.some((e) => e.range === `bytes=${1 * MiB}-` && e.status === 206),
+      JSON.stringify(ranged),
+    );
     assert.ok(ranged.some((e) => e.range === 'bytes=100000-' && e.status === 206));
   });
 
   it('gives up on a registry that keeps failing: one line naming the blob and status, no manifest', async () => {
     const img = makeImage({ layerSizes: [200_000, 100_000] });
     proxy.addRule({ method: 'PUT', path: UPLOAD, action: { kind: 'status', status: 500 }, times: Infinity });
-    const sink = new RegistrySink(`${proxy.host}/faults/broken:v1`, { ...creds(), retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
+    const sink = new RegistrySink(`${proxy.host}/faults/broken:v1`, {
+      ...creds(),
+      retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+    });
     let error: unknown;
     try {
       await pushImage(sink, img);
@@ -106,10 +134,16 @@ describe('registry transfers through a faulty connection', { skip }, () => {
     assert.match(error.message, /HTTP 500/);
     assert.match(error.message, /after 3 attempts/);
     assert.ok(error.message.includes(`${proxy.host}/faults/broken`), error.message);
-    assert.ok([img.config, ...img.layers].some((b) => error instanceof Error && error.message.includes(b.desc.digest)), error.message);
+    assert.ok(
+      [img.config, ...img.layers].some((b) => error instanceof Error && error.message.includes(b.desc.digest)),
+      error.message,
+    );
     assert.ok(!error.message.includes('\n') && !error.message.includes(reg.users.tester!));
     // Blobs that did make it are no tag; the manifest was never sent.
-    await assert.rejects(sink.putManifest(img.manifest.data, img.manifest.desc.mediaType, img.manifest.desc.digest), (e: unknown) => e instanceof RechunkerError && /not pushing the manifest/.test(e.message));
+    await assert.rejects(
+      sink.putManifest(img.manifest.data, img.manifest.desc.mediaType, img.manifest.desc.digest),
+      (e: unknown) => e instanceof RechunkerError && /not pushing the manifest/.test(e.message),
+    );
     await sink.close();
     assert.equal(proxy.log.filter((e) => e.method === 'PUT' && MANIFEST.test(e.path)).length, 0);
     const direct = new RegistryClient(reg.host, creds());
@@ -118,11 +152,26 @@ describe('registry transfers through a faulty connection', { skip }, () => {
   });
 
   it('a registry that keeps answering 429 with Retry-After: 0 is retried with backoff and named as answering', async () => {
-    proxy.addRule({ method: 'GET', path: /^\/v2\/$/, action: { kind: 'status', status: 429, retryAfter: '0' }, times: Infinity });
-    const source = new RegistrySource(`${proxy.host}/faults/busy:v1`, { ...creds(), retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 } });
+    proxy.addRule({
+      method: 'GET',
+      path: /^\/v2\/$/,
+      action: { kind: 'status', status: 429, retryAfter: '0' },
+      times: Infinity,
+    });
+    const source = new RegistrySource(`${proxy.host}/faults/busy:v1`, {
+      ...creds(),
+      retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 1000 },
+    });
     const started = Date.now();
     try {
-      await assert.rejects(pullImage(source), (e: unknown) => e instanceof RechunkerError && e.code === 'REGISTRY' && /HTTP 429/.test(e.message) && /after 3 attempts/.test(e.message));
+      await assert.rejects(
+        pullImage(source),
+        (e: unknown) =>
+          e instanceof RechunkerError &&
+          e.code === 'REGISTRY' &&
+          /HTTP 429/.test(e.message) &&
+          /after 3 attempts/.test(e.message),
+      );
     } finally {
       await source.close();
     }
@@ -136,10 +185,25 @@ describe('registry transfers through a faulty connection', { skip }, () => {
     await pushImage(sink, img);
     await sink.close();
     const digest = img.layers[0]!.desc.digest;
-    proxy.addRule({ method: 'GET', path: new RegExp(digest), action: { kind: 'drop-response', afterBytes: 0 }, times: Infinity });
-    const source = new RegistrySource(`${proxy.host}/faults/drop:v1`, { ...creds(), retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
+    proxy.addRule({
+      method: 'GET',
+      path: new RegExp(digest),
+      action: { kind: 'drop-response', afterBytes: 0 },
+      times: Infinity,
+    });
+    const source = new RegistrySource(`${proxy.host}/faults/drop:v1`, {
+      ...creds(),
+      retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 },
+    });
     try {
-      await assert.rejects(pullImage(source), (e: unknown) => e instanceof RechunkerError && e.code === 'NETWORK' && e.message.includes(digest) && e.message.includes('faults/drop'));
+      await assert.rejects(
+        pullImage(source),
+        (e: unknown) =>
+          e instanceof RechunkerError &&
+          e.code === 'NETWORK' &&
+          e.message.includes(digest) &&
+          e.message.includes('faults/drop'),
+      );
     } finally {
       await source.close();
     }

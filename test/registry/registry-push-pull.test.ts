@@ -12,7 +12,12 @@ import { RegistrySink } from '../../src/registry/registry-sink.js';
 import { RegistrySource, type RegistryOptions } from '../../src/registry/registry-source.js';
 import { LayoutSink } from '../../src/layout/layout-sink.js';
 import { LayoutSource } from '../../src/layout/layout-source.js';
-import { registryAvailable, startRegistry, type RegistryAuth, type RegistryServer } from '../helpers/registry-server.js';
+import {
+  registryAvailable,
+  startRegistry,
+  type RegistryAuth,
+  type RegistryServer,
+} from '../helpers/registry-server.js';
 import { makeImage, makeIndex, opener, pullImage, pushImage } from '../helpers/test-image.js';
 
 const FAST = { attempts: 4, baseDelayMs: 10, maxDelayMs: 200 };
@@ -44,8 +49,14 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuth[]) {
         assert.ok(resolved.configBytes.equals(img.config.data));
         layers.forEach((l, i) => assert.ok(l.equals(img.layers[i]!.data), `layer ${i}`));
         // By digest too.
-        const byDigest = new RegistrySource(`${reg.host}/test/app@${img.manifest.desc.digest}`, { ...opts, client: source.client });
-        assert.equal((await byDigest.resolve({ os: 'linux', architecture: 'amd64' })).manifestDigest, img.manifest.desc.digest);
+        const byDigest = new RegistrySource(`${reg.host}/test/app@${img.manifest.desc.digest}`, {
+          ...opts,
+          client: source.client,
+        });
+        assert.equal(
+          (await byDigest.resolve({ os: 'linux', architecture: 'amd64' })).manifestDigest,
+          img.manifest.desc.digest,
+        );
       } finally {
         await source.close();
       }
@@ -71,7 +82,12 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuth[]) {
       await sink3.close();
       if (reg.token) {
         // The token for the mount was asked with the source repository's pull scope too.
-        assert.ok(reg.token.requests.some((r) => r.scopes.includes('repository:other/reuse:pull,push') && r.scopes.includes('repository:test/reuse:pull')));
+        assert.ok(
+          reg.token.requests.some(
+            (r) =>
+              r.scopes.includes('repository:other/reuse:pull,push') && r.scopes.includes('repository:test/reuse:pull'),
+          ),
+        );
       }
       const source = new RegistrySource(`${reg.host}/other/reuse:v1`, opts);
       const { layers } = await pullImage(source);
@@ -94,10 +110,26 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuth[]) {
         }
         await client.putManifest('test/multi', 'latest', index.data, index.desc.mediaType);
         const source = new RegistrySource(`${reg.host}/test/multi`, { ...opts, client });
-        assert.equal((await source.resolve({ os: 'linux', architecture: 'aarch64' })).manifestDigest, arm.manifest.desc.digest);
-        assert.equal((await source.resolve({ os: 'linux', architecture: 'arm64', variant: 'v8' })).config.architecture, 'arm64');
-        assert.equal((await source.resolve({ os: 'linux', architecture: 'x86_64' })).manifestDigest, amd.manifest.desc.digest);
-        await assert.rejects(source.resolve({ os: 'linux', architecture: 's390x' }), (e: unknown) => e instanceof RechunkerError && e.code === 'PLATFORM' && e.message.includes('linux/amd64') && e.message.includes('linux/arm64/v8'));
+        assert.equal(
+          (await source.resolve({ os: 'linux', architecture: 'aarch64' })).manifestDigest,
+          arm.manifest.desc.digest,
+        );
+        assert.equal(
+          (await source.resolve({ os: 'linux', architecture: 'arm64', variant: 'v8' })).config.architecture,
+          'arm64',
+        );
+        assert.equal(
+          (await source.resolve({ os: 'linux', architecture: 'x86_64' })).manifestDigest,
+          amd.manifest.desc.digest,
+        );
+        await assert.rejects(
+          source.resolve({ os: 'linux', architecture: 's390x' }),
+          (e: unknown) =>
+            e instanceof RechunkerError &&
+            e.code === 'PLATFORM' &&
+            e.message.includes('linux/amd64') &&
+            e.message.includes('linux/arm64/v8'),
+        );
       } finally {
         client.close();
       }
@@ -105,7 +137,15 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuth[]) {
 
     it('reports a missing tag as NOT_FOUND naming registry, repository and tag', async () => {
       const source = new RegistrySource(`${reg.host}/test/app:nope`, opts);
-      await assert.rejects(source.resolve({ os: 'linux', architecture: 'amd64' }), (e: unknown) => e instanceof RechunkerError && e.code === 'NOT_FOUND' && e.message.includes(`${reg.host}/test/app`) && e.message.includes('nope') && /HTTP 404/.test(e.message));
+      await assert.rejects(
+        source.resolve({ os: 'linux', architecture: 'amd64' }),
+        (e: unknown) =>
+          e instanceof RechunkerError &&
+          e.code === 'NOT_FOUND' &&
+          e.message.includes(`${reg.host}/test/app`) &&
+          e.message.includes('nope') &&
+          /HTTP 404/.test(e.message),
+      );
       await source.close();
     });
 
@@ -155,7 +195,11 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuth[]) {
           await writeFile(layout.layout.blobPath(desc.digest), Buffer.from(img.layers[0]!.data).fill(7, 0, 10));
           const source = new LayoutSource('oci:' + dir, dir, 'v1');
           const sink = new RegistrySink(`${reg.host}/test/badfile:v1`, opts);
-          await assert.rejects(sink.putBlob(desc, () => source.openBlob(desc)), (e: unknown) => e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH' && e.message.includes(desc.digest));
+          await assert.rejects(
+            sink.putBlob(desc, () => source.openBlob(desc)),
+            (e: unknown) =>
+              e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH' && e.message.includes(desc.digest),
+          );
           assert.equal(await sink.client.hasBlob('test/badfile', desc.digest), false);
           await sink.close();
         } finally {
@@ -170,13 +214,27 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuth[]) {
         await sink.close();
         const desc = img.layers[0]!.desc;
         const hex = desc.digest.slice('sha256:'.length);
-        const stored = path.join(reg.dir, 'storage', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+        const stored = path.join(
+          reg.dir,
+          'storage',
+          'docker',
+          'registry',
+          'v2',
+          'blobs',
+          'sha256',
+          hex.slice(0, 2),
+          hex,
+          'data',
+        );
         await writeFile(stored, Buffer.from(img.layers[0]!.data).fill(7, 0, 10));
         const dir = await mkdtemp(path.join(tmpdir(), 'rechunker-pull-bad-'));
         const source = new RegistrySource(`${reg.host}/test/rot:v1`, opts);
         try {
           const layout = new LayoutSink('oci:' + dir, dir, 'v1');
-          await assert.rejects(layout.putBlob(desc, () => source.openBlob(desc)), (e: unknown) => e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH');
+          await assert.rejects(
+            layout.putBlob(desc, () => source.openBlob(desc)),
+            (e: unknown) => e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH',
+          );
           assert.equal(await layout.hasBlob(desc), false);
           assert.deepEqual(await readdir(path.join(dir, 'blobs', 'sha256')), []);
         } finally {
@@ -189,8 +247,17 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuth[]) {
         const img = makeImage({ layerSizes: [200_000] });
         const sink = new RegistrySink(`${reg.host}/test/bad:v1`, opts);
         const liar = { ...img.layers[0]!, data: Buffer.from(img.layers[0]!.data).fill(7, 0, 10) };
-        await assert.rejects(sink.putBlob(img.layers[0]!.desc, opener(liar)), (e: unknown) => e instanceof RechunkerError && e.code === 'DIGEST_MISMATCH' && e.message.includes(img.layers[0]!.desc.digest));
-        await assert.rejects(sink.putManifest(img.manifest.data, img.manifest.desc.mediaType, img.manifest.desc.digest), (e: unknown) => e instanceof RechunkerError && e.code === 'REGISTRY');
+        await assert.rejects(
+          sink.putBlob(img.layers[0]!.desc, opener(liar)),
+          (e: unknown) =>
+            e instanceof RechunkerError &&
+            e.code === 'DIGEST_MISMATCH' &&
+            e.message.includes(img.layers[0]!.desc.digest),
+        );
+        await assert.rejects(
+          sink.putManifest(img.manifest.data, img.manifest.desc.mediaType, img.manifest.desc.digest),
+          (e: unknown) => e instanceof RechunkerError && e.code === 'REGISTRY',
+        );
         assert.equal(await sink.client.headManifest('test/bad', 'v1'), undefined);
         assert.equal(await sink.client.hasBlob('test/bad', img.layers[0]!.desc.digest), false);
         await sink.close();
@@ -201,10 +268,20 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuth[]) {
       it('refuses wrong or missing credentials with AUTH, without printing the password', async () => {
         const wrong = 'not-the-password-xyz';
         const sink = new RegistrySink(`${reg.host}/test/app:v9`, { ...opts, creds: `tester:${wrong}` });
-        await assert.rejects(pushImage(sink, makeImage({ layerSizes: [10] })), (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH' && /HTTP 401/.test(e.message) && !e.message.includes(wrong));
+        await assert.rejects(
+          pushImage(sink, makeImage({ layerSizes: [10] })),
+          (e: unknown) =>
+            e instanceof RechunkerError &&
+            e.code === 'AUTH' &&
+            /HTTP 401/.test(e.message) &&
+            !e.message.includes(wrong),
+        );
         await sink.close();
         const anon = new RegistrySource(`${reg.host}/test/app:v1`, { retry: FAST, authfile: '/nonexistent/auth.json' });
-        await assert.rejects(anon.resolve({ os: 'linux', architecture: 'amd64' }), (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH');
+        await assert.rejects(
+          anon.resolve({ os: 'linux', architecture: 'amd64' }),
+          (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH',
+        );
         await anon.close();
       });
     }
@@ -214,18 +291,37 @@ for (const mode of ['none', 'htpasswd', 'token'] as RegistryAuth[]) {
         const dir = await mkdtemp(path.join(tmpdir(), 'rechunker-authfile-'));
         try {
           const authfile = path.join(dir, 'auth.json');
-          await writeFile(authfile, JSON.stringify({ auths: { [reg.host]: { auth: Buffer.from(`tester:${reg.users.tester}`).toString('base64') } } }));
+          await writeFile(
+            authfile,
+            JSON.stringify({
+              auths: { [reg.host]: { auth: Buffer.from(`tester:${reg.users.tester}`).toString('base64') } },
+            }),
+          );
           const img = makeImage({ layerSizes: [50_000] });
           const sink = new RegistrySink(`${reg.host}/public/app:v1`, { retry: FAST, authfile });
           await pushImage(sink, img);
           await sink.close();
-          const anon = new RegistrySource(`${reg.host}/public/app:v1`, { retry: FAST, authfile: path.join(dir, 'none.json') });
+          const anon = new RegistrySource(`${reg.host}/public/app:v1`, {
+            retry: FAST,
+            authfile: path.join(dir, 'none.json'),
+          });
           const { layers } = await pullImage(anon);
           assert.ok(layers[0]!.equals(img.layers[0]!.data));
           await anon.close();
-          assert.ok(reg.token!.requests.some((r) => r.user === undefined && r.granted.some((g) => g.name === 'public/app' && g.actions.includes('pull'))));
-          const denied = new RegistrySource(`${reg.host}/test/app:v1`, { retry: FAST, authfile: path.join(dir, 'none.json') });
-          await assert.rejects(denied.resolve({ os: 'linux', architecture: 'amd64' }), (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH');
+          assert.ok(
+            reg.token!.requests.some(
+              (r) =>
+                r.user === undefined && r.granted.some((g) => g.name === 'public/app' && g.actions.includes('pull')),
+            ),
+          );
+          const denied = new RegistrySource(`${reg.host}/test/app:v1`, {
+            retry: FAST,
+            authfile: path.join(dir, 'none.json'),
+          });
+          await assert.rejects(
+            denied.resolve({ os: 'linux', architecture: 'amd64' }),
+            (e: unknown) => e instanceof RechunkerError && e.code === 'AUTH',
+          );
           await denied.close();
         } finally {
           await rm(dir, { recursive: true, force: true });
@@ -256,7 +352,15 @@ describe('registry over https with a self-signed certificate', { skip }, () => {
     assert.ok(layers[0]!.equals(img.layers[0]!.data));
     await source.close();
     const strict = new RegistrySource(`${reg.host}/tls/app:v1`, base);
-    await assert.rejects(strict.resolve({ os: 'linux', architecture: 'amd64' }), (e: unknown) => e instanceof RechunkerError && e.code === 'NETWORK' && /certificate/i.test(e.message) && /--tls-verify=false/.test(e.message) && e.message.includes('tls/app'));
+    await assert.rejects(
+      strict.resolve({ os: 'linux', architecture: 'amd64' }),
+      (e: unknown) =>
+        e instanceof RechunkerError &&
+        e.code === 'NETWORK' &&
+        /certificate/i.test(e.message) &&
+        /--tls-verify=false/.test(e.message) &&
+        e.message.includes('tls/app'),
+    );
     await strict.close();
   });
 });

@@ -1,7 +1,7 @@
 // The file graph seen as a tree snapshot (test/helpers/tree-snapshot.ts), so a loaded graph can be
 // compared with what lstat and getfattr say about the directory it came from.
 import type { ContentStore } from '../../src/graph/content-store.js';
-import { FileGraph, isDir } from '../../src/graph/file-graph.js';
+import { type FileGraph, isDir } from '../../src/graph/file-graph.js';
 import type { TreeEntry } from '../helpers/tree-snapshot.js';
 
 export function graphSnapshot(graph: FileGraph, _store?: ContentStore): Map<string, TreeEntry> {
@@ -17,7 +17,12 @@ export function graphSnapshot(graph: FileGraph, _store?: ContentStore): Map<stri
       uid: i.uid,
       gid: i.gid,
       mtimeNs: BigInt(i.mtimeSec) * 1_000_000_000n + BigInt(i.mtimeNsec),
-      size: i.type === 'file' ? BigInt(i.size) : i.type === 'symlink' ? BigInt(Buffer.from(i.linkname, 'latin1').length) : 0n,
+      size:
+        i.type === 'file'
+          ? BigInt(i.size)
+          : i.type === 'symlink'
+            ? BigInt(Buffer.from(i.linkname, 'latin1').length)
+            : 0n,
       xattrs: new Map([...(i.xattrs ?? new Map<string, Buffer>())].map(([k, v]) => [k, v.toString('hex')])),
     };
     if (i.type === 'file') e.sha256 = i.content?.sha256 ?? 'no content';

@@ -79,7 +79,7 @@ describe('loadRootfs on a tree made here', () => {
     assert.match(result.warnings.join('\n'), /"weird\/sock" is a socket/);
   });
 
-  it('reads byte-exact xattrs, and a symlink never reports its target\'s', async (t) => {
+  it("reads byte-exact xattrs, and a symlink never reports its target's", async (t) => {
     if (skip) return t.skip(skip);
     const { graph } = await load(made!.root);
     const ping = graph.get('usr/bin/ping')!.inode;
@@ -93,10 +93,12 @@ describe('loadRootfs on a tree made here', () => {
     assert.equal(graph.get('private')!.inode.xattrs?.get('user.dir.note')?.toString(), 'a directory xattr');
     // The low-level reader alone, on the link and on its target.
     assert.equal(await readXattrs(Buffer.from(path.join(made!.root, 'usr/bin/ping4')), true), null);
-    assert.ok((await readXattrs(Buffer.from(path.join(made!.root, 'usr/bin/ping')), false))?.has('security.capability'));
+    assert.ok(
+      (await readXattrs(Buffer.from(path.join(made!.root, 'usr/bin/ping')), false))?.has('security.capability'),
+    );
   });
 
-  it('reads a symlink\'s own xattrs (trusted.*, settable on a link as root)', async (t) => {
+  it("reads a symlink's own xattrs (trusted.*, settable on a link as root)", async (t) => {
     if (skip) return t.skip(skip);
     const d = path.join(tmp, 'link-xattr');
     await fs.mkdir(d);
@@ -106,8 +108,14 @@ describe('loadRootfs on a tree made here', () => {
     const set = await run('setfattr', ['-h', '-n', 'trusted.on-link', '-v', '0x01ff', path.join(d, 'link')]);
     if (set.code !== 0) return t.skip(`this filesystem takes no trusted.* xattr on a symlink: ${set.stderr.trim()}`);
     const { graph } = await load(d);
-    assert.deepEqual([...(graph.get('link')!.inode.xattrs ?? new Map())], [['trusted.on-link', Buffer.from([1, 0xff])]]);
-    assert.deepEqual([...(graph.get('target')!.inode.xattrs ?? new Map())], [['user.on-target', Buffer.from('target only')]]);
+    assert.deepEqual(
+      [...(graph.get('link')!.inode.xattrs ?? new Map())],
+      [['trusted.on-link', Buffer.from([1, 0xff])]],
+    );
+    assert.deepEqual(
+      [...(graph.get('target')!.inode.xattrs ?? new Map())],
+      [['user.on-target', Buffer.from('target only')]],
+    );
   });
 
   it('shares one inode across a hardlink set, stores its content once, and keeps names as bytes', async (t) => {
@@ -119,13 +127,26 @@ describe('loadRootfs on a tree made here', () => {
     assert.equal(a.linked, true);
     assert.deepEqual([...graph.hardlinkSets().values()], [['data/a', 'data/b', 'data/sub/c']]);
     assert.deepEqual(await store.readAll(a.content!), await fs.readFile(path.join(made!.root, 'data/a')));
-    assert.deepEqual(await store.readAll(graph.get('data/big')!.inode.content!), await fs.readFile(path.join(made!.root, 'data/big')));
+    assert.deepEqual(
+      await store.readAll(graph.get('data/big')!.inode.content!),
+      await fs.readFile(path.join(made!.root, 'data/big')),
+    );
     assert.equal(graph.get('data/empty')!.inode.content?.size, 0);
-    assert.equal(graph.get('data/same-as-passwd')!.inode.content, graph.get('etc/passwd')!.inode.content, 'equal contents stored once');
+    assert.equal(
+      graph.get('data/same-as-passwd')!.inode.content,
+      graph.get('etc/passwd')!.inode.content,
+      'equal contents stored once',
+    );
     const latin1 = NON_UTF8.toString('latin1');
     assert.equal(graph.get(`weird/${latin1}`)?.inode.type, 'file');
     assert.ok(isDir(graph.get(`weird/dir-${latin1}`)!));
-    assert.deepEqual(graph.get('dev/null')!.inode, { ...graph.get('dev/null')!.inode, type: 'chardev', devmajor: 1, devminor: 3, mode: 0o666 });
+    assert.deepEqual(graph.get('dev/null')!.inode, {
+      ...graph.get('dev/null')!.inode,
+      type: 'chardev',
+      devmajor: 1,
+      devminor: 3,
+      mode: 0o666,
+    });
     assert.equal(graph.get('dev/initctl')!.inode.type, 'fifo');
   });
 
@@ -173,7 +194,10 @@ describe('loadRootfs on a tree made here', () => {
 
 describe('loadRootfs refuses what it cannot represent', () => {
   it('names a missing directory', async () => {
-    await assert.rejects(load(path.join(tmp, 'nope')), (e: unknown) => e instanceof RechunkerError && e.code === 'NOT_FOUND' && /nope/.test(e.message));
+    await assert.rejects(
+      load(path.join(tmp, 'nope')),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'NOT_FOUND' && /nope/.test(e.message),
+    );
   });
 
   it('refuses a file where the directory should be', async () => {
@@ -186,7 +210,10 @@ describe('loadRootfs refuses what it cannot represent', () => {
     const d = path.join(tmp, 'whiteout');
     await fs.mkdir(path.join(d, 'etc'), { recursive: true });
     await fs.writeFile(path.join(d, 'etc', '.wh.passwd'), '');
-    await assert.rejects(load(d), (e: unknown) => e instanceof RechunkerError && e.code === 'UNSUPPORTED' && /etc\/\.wh\.passwd/.test(e.message));
+    await assert.rejects(
+      load(d),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'UNSUPPORTED' && /etc\/\.wh\.passwd/.test(e.message),
+    );
   });
 
   it('names an unreadable file (as a user that permissions apply to)', async (t) => {
@@ -195,6 +222,9 @@ describe('loadRootfs refuses what it cannot represent', () => {
     await fs.mkdir(d);
     await fs.writeFile(path.join(d, 'locked'), 'x');
     await fs.chmod(path.join(d, 'locked'), 0);
-    await assert.rejects(load(d), (e: unknown) => e instanceof RechunkerError && e.code === 'IO' && /"locked": EACCES/.test(e.message));
+    await assert.rejects(
+      load(d),
+      (e: unknown) => e instanceof RechunkerError && e.code === 'IO' && /"locked": EACCES/.test(e.message),
+    );
   });
 });

@@ -11,7 +11,8 @@ import { has, runOk } from '../helpers/tools.js';
 /** Why the tree cannot be made here, or undefined. */
 export async function treeSkipReason(): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return 'needs root (chown, mknod, setcap)';
-  for (const tool of ['setcap', 'setfattr', 'getfattr', 'mknod', 'touch']) if (!(await has(tool))) return `${tool} is not installed`;
+  for (const tool of ['setcap', 'setfattr', 'getfattr', 'mknod', 'touch'])
+    if (!(await has(tool))) return `${tool} is not installed`;
   return undefined;
 }
 
@@ -33,7 +34,8 @@ export interface MadeTree {
 export async function makeTree(root: string): Promise<MadeTree> {
   const p = (...parts: string[]) => path.join(root, ...parts);
   await fs.mkdir(root, { recursive: true });
-  for (const d of ['usr/bin', 'etc', 'tmp', 'private', 'data/sub', 'dev', 'weird']) await fs.mkdir(p(d), { recursive: true });
+  for (const d of ['usr/bin', 'etc', 'tmp', 'private', 'data/sub', 'dev', 'weird'])
+    await fs.mkdir(p(d), { recursive: true });
 
   await fs.writeFile(p('usr/bin/ping'), randomBytes(5000));
   await fs.chmod(p('usr/bin/ping'), 0o4755);
@@ -81,10 +83,25 @@ export async function makeTree(root: string): Promise<MadeTree> {
 
   // mtimes with nanoseconds, on everything with a UTF-8 name; directories last, deepest first.
   let n = 0;
-  for (const f of ['usr/bin/ping', 'usr/bin/ping4', 'abs-link', 'weird/dangling', 'etc/passwd', 'etc/shadow', 'private/secret', 'data/a', 'data/big', 'data/empty', 'data/same-as-passwd', 'dev/null', 'dev/initctl']) {
+  for (const f of [
+    'usr/bin/ping',
+    'usr/bin/ping4',
+    'abs-link',
+    'weird/dangling',
+    'etc/passwd',
+    'etc/shadow',
+    'private/secret',
+    'data/a',
+    'data/big',
+    'data/empty',
+    'data/same-as-passwd',
+    'dev/null',
+    'dev/initctl',
+  ]) {
     await touch(p(f), T0 + n, 123_456_789 + n++);
   }
-  for (const d of ['usr/bin', 'usr', 'etc', 'tmp', 'private', 'data/sub', 'data', 'dev', 'weird']) await touch(p(d), T0 - 1000 - n, 999_999_999 - n++);
+  for (const d of ['usr/bin', 'usr', 'etc', 'tmp', 'private', 'data/sub', 'data', 'dev', 'weird'])
+    await touch(p(d), T0 - 1000 - n, 999_999_999 - n++);
   await touch(root, T0 - 5000, 1);
   return { root, socket };
 }

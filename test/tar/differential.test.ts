@@ -20,9 +20,12 @@ const SEED = Number(process.env.RECHUNKER_DIFF_SEED ?? 16);
 const PARALLEL = Math.max(2, Math.min(6, os.availableParallelism()));
 
 const tools = await Promise.all([has('tar'), has('umoci'), has('getfattr')]);
-const skip = process.getuid?.() !== 0
-  ? 'needs root (owners, devices, xattrs)'
-  : !tools.every(Boolean) ? `needs GNU tar, umoci and getfattr on PATH (found: ${tools.join(', ')})` : false;
+const skip =
+  process.getuid?.() !== 0
+    ? 'needs root (owners, devices, xattrs)'
+    : !tools.every(Boolean)
+      ? `needs GNU tar, umoci and getfattr on PATH (found: ${tools.join(', ')})`
+      : false;
 
 // Anything an unpacker invents for a directory no entry described has a fresh mtime; the
 // grammar's own mtimes are all before 2021.
@@ -47,7 +50,18 @@ export function treeDiff(a: Map<string, Seen>, b: Map<string, Seen>): string[] {
     }
     if (madeUp(x) !== madeUp(y)) out.push(`${JSON.stringify(p)}: described in only one`);
     if (madeUp(x) || madeUp(y)) continue;
-    for (const k of ['mode', 'uid', 'gid', 'mtimeNs', 'size', 'sha256', 'link', 'dev', 'xattrs', 'linkGroup'] as const) {
+    for (const k of [
+      'mode',
+      'uid',
+      'gid',
+      'mtimeNs',
+      'size',
+      'sha256',
+      'link',
+      'dev',
+      'xattrs',
+      'linkGroup',
+    ] as const) {
       if (k === 'mode' && x.type === 'symlink') continue; // meaningless on Linux
       if (x[k] !== y[k]) out.push(`${JSON.stringify(p)}: ${k} ${String(x[k])} vs ${String(y[k])}`);
     }
@@ -89,7 +103,8 @@ function judge(archive: GeneratedArchive, ours: Reading, gnu: Reading, go: Readi
   if (ours.ok) {
     if (!gnuTree) problems.push(`we accept what GNU tar refuses (${gnu.ok ? '' : gnu.error})`);
     if (!go.ok) problems.push(`we accept what Go refuses (${go.ok ? '' : go.error})`);
-    if (agree && agree.length > 0) problems.push(`we accept what GNU tar and Go read differently: ${agree.slice(0, 4).join('; ')}`);
+    if (agree && agree.length > 0)
+      problems.push(`we accept what GNU tar and Go read differently: ${agree.slice(0, 4).join('; ')}`);
     if (agree && agree.length === 0 && go.ok) {
       const d = treeDiff(ours.tree, go.tree);
       if (d.length > 0) problems.push(`we read it differently from GNU tar and Go: ${d.slice(0, 6).join('; ')}`);
@@ -137,16 +152,22 @@ describe('differential against GNU tar and Go archive/tar', { skip }, () => {
     const bad = verdicts.filter((v) => v.problems.length > 0);
     const over = verdicts.filter((v) => v.overRefusal);
     const accepted = verdicts.filter((v) => v.ours.ok).length;
-    console.log(`# differential: ${COUNT} archives in ${Date.now() - started} ms; we accept ${accepted}, ` +
-      `refuse ${COUNT - accepted} (${over.length} of them both others accept); ${bad.length} violate the rule`);
-    for (const v of over) console.log(`#   refused though both agree: #${v.archive.id} ${v.ours.ok ? '' : v.ours.error}`);
+    console.log(
+      `# differential: ${COUNT} archives in ${Date.now() - started} ms; we accept ${accepted}, ` +
+        `refuse ${COUNT - accepted} (${over.length} of them both others accept); ${bad.length} violate the rule`,
+    );
+    for (const v of over)
+      console.log(`#   refused though both agree: #${v.archive.id} ${v.ours.ok ? '' : v.ours.error}`);
     for (const v of bad) {
       console.log(`# VIOLATION #${v.archive.id} [${v.archive.features.join(' ')}]`);
       for (const p of v.problems) console.log(`#   ${p}`);
-      console.log(`#   ours: ${v.ours.ok ? 'ok' : v.ours.error} | gnu: ${v.gnu.ok ? 'ok' : v.gnu.error} | go: ${v.go.ok ? 'ok' : v.go.error}`);
+      console.log(
+        `#   ours: ${v.ours.ok ? 'ok' : v.ours.error} | gnu: ${v.gnu.ok ? 'ok' : v.gnu.error} | go: ${v.go.ok ? 'ok' : v.go.error}`,
+      );
     }
     if (process.env.RECHUNKER_DIFF_DUMP) {
-      for (const v of bad) await fs.writeFile(path.join(process.env.RECHUNKER_DIFF_DUMP, `${v.archive.id}.tar`), v.archive.bytes);
+      for (const v of bad)
+        await fs.writeFile(path.join(process.env.RECHUNKER_DIFF_DUMP, `${v.archive.id}.tar`), v.archive.bytes);
     }
     assert.equal(bad.length, 0, `${bad.length} archives break the rule: #${bad.map((v) => v.archive.id).join(', #')}`);
     // The grammar must exercise both sides of the rule, or the test proves nothing.

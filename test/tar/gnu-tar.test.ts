@@ -17,10 +17,15 @@ import { collect, readAll } from '../helpers/make-tar.js';
 
 const CAP_NET_RAW = Buffer.from('0100000200200000000000000000000000000000', 'hex');
 // user::rw- user:1000:rw- group::r-- mask::rw- other::r--
-const ACL = Buffer.from('0200000001000600ffffffff02000600e803000004000400ffffffff10000600ffffffff20000400ffffffff', 'hex');
-const XATTR_FLAGS = ['--xattrs', "--xattrs-include=*"];
+const ACL = Buffer.from(
+  '0200000001000600ffffffff02000600e803000004000400ffffffff10000600ffffffff20000400ffffffff',
+  'hex',
+);
+const XATTR_FLAGS = ['--xattrs', '--xattrs-include=*'];
 
-const missing = ['/usr/bin/tar', '/usr/bin/setfattr', '/usr/bin/getfattr', '/usr/sbin/setcap'].filter((f) => !fs.existsSync(f));
+const missing = ['/usr/bin/tar', '/usr/bin/setfattr', '/usr/bin/getfattr', '/usr/sbin/setcap'].filter(
+  (f) => !fs.existsSync(f),
+);
 const skip = process.getuid?.() !== 0 ? 'needs root' : missing.length ? `missing ${missing.join(', ')}` : false;
 
 const run = (cmd: string, args: string[], opts: { cwd?: string } = {}) =>
@@ -34,7 +39,9 @@ function xattrsOf(file: Buffer): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   // Command arguments are strings, encoded as UTF-8: a name that is not UTF-8 goes through printf.
   const octal = [...file].map((b) => '\\' + b.toString(8).padStart(3, '0')).join('');
-  const text = run('sh', ['-c', `getfattr -h -d -m - -e hex --absolute-names -- "$(printf '${octal}')"`]).toString('latin1');
+  const text = run('sh', ['-c', `getfattr -h -d -m - -e hex --absolute-names -- "$(printf '${octal}')"`]).toString(
+    'latin1',
+  );
   for (const line of text.split('\n')) {
     const m = /^([^#=][^=]*)=0x([0-9a-f]*)$/.exec(line);
     if (m) out.set(m[1]!, Buffer.from(m[2]!, 'hex'));
@@ -114,7 +121,11 @@ function buildTree(root: string): string[] {
   run('touch', ['-h', '-d', '@1700000000.000000001', ascii(root, LONG_DIR)]);
   run('touch', ['-h', '-d', '@1700000000.123', ascii(root, 'd')]);
   // Byte order, as our layers are written: a directory's children right after it.
-  return ['d', LONG_FILE, ...fs.readdirSync(under(root, 'd'), { encoding: 'buffer' }).map((n) => 'd/' + n.toString('latin1'))].sort();
+  return [
+    'd',
+    LONG_FILE,
+    ...fs.readdirSync(under(root, 'd'), { encoding: 'buffer' }).map((n) => 'd/' + n.toString('latin1')),
+  ].sort();
 }
 
 describe('GNU tar cross-check', { skip }, () => {
@@ -151,7 +162,18 @@ describe('GNU tar cross-check', { skip }, () => {
   }
 
   it('(a) reads what GNU tar --format=pax --xattrs --acls writes, xattr bytes exact', async () => {
-    const tar = run('tar', ['--format=pax', ...XATTR_FLAGS, '--acls', '--numeric-owner', '--sort=name', '-C', src, '-cf', '-', 'd']);
+    const tar = run('tar', [
+      '--format=pax',
+      ...XATTR_FLAGS,
+      '--acls',
+      '--numeric-owner',
+      '--sort=name',
+      '-C',
+      src,
+      '-cf',
+      '-',
+      'd',
+    ]);
     const got = await readAll(tar, { where: 'gnu pax', chunkSize: 10000 });
     checkAgainstDisk(got, { xattrs: true, ns: true });
     const byPath = new Map(got.map((g) => [g.entry.path, g.entry]));
@@ -169,7 +191,8 @@ describe('GNU tar cross-check', { skip }, () => {
   it('(b) GNU tar extracts what we write: modes, owners, ns mtimes, links, devices, xattrs', async () => {
     const items: TarWriteItem[] = order.map((rel) => {
       const entry = entryOnDisk(src, rel);
-      if (rel === 'd/ping-hard') return { entry: { ...entry, type: 'hardlink', linkname: 'd/ping', size: 0, xattrs: new Map() } };
+      if (rel === 'd/ping-hard')
+        return { entry: { ...entry, type: 'hardlink', linkname: 'd/ping', size: 0, xattrs: new Map() } };
       return { entry, body: entry.type === 'file' ? fs.readFileSync(under(src, rel)) : undefined };
     });
     const tar = await collect(writeTar(items));
@@ -198,12 +221,20 @@ describe('GNU tar cross-check', { skip }, () => {
     fs.writeSync(fd, 'data', 3 << 20);
     fs.ftruncateSync(fd, 8 << 20);
     fs.closeSync(fd);
-    const variants = [['--format=gnu'], ['--format=pax', '--sparse-version=0.0'], ['--format=pax', '--sparse-version=0.1'], ['--format=pax', '--sparse-version=1.0']];
+    const variants = [
+      ['--format=gnu'],
+      ['--format=pax', '--sparse-version=0.0'],
+      ['--format=pax', '--sparse-version=0.1'],
+      ['--format=pax', '--sparse-version=1.0'],
+    ];
     for (const flags of variants) {
       const tar = run('tar', [...flags, '--sparse', '-C', dir, '-cf', '-', 'disk.img']);
       await assert.rejects(
         readAll(tar, { where: 'sparse test' }),
-        (e: unknown) => e instanceof RechunkerError && e.code === 'UNSUPPORTED' && /sparse file "disk.img" in sparse test/.test(e.message),
+        (e: unknown) =>
+          e instanceof RechunkerError &&
+          e.code === 'UNSUPPORTED' &&
+          /sparse file "disk.img" in sparse test/.test(e.message),
         flags.join(' '),
       );
     }
@@ -227,7 +258,19 @@ describe('GNU tar cross-check', { skip }, () => {
     run('touch', ['-h', '-d', '@1700000002.25', t('t/b'), t('t/x')]);
     run('touch', ['-h', '-d', '@1700000000', t('t')]);
     const names = ['t', 't/a', 't/b', 't/c', 't/d', 't/e', 't/f', 't/x'];
-    const gnu = run('tar', ['--format=pax', '--numeric-owner', '--xattrs', '--xattrs-include=user.*', '--pax-option=delete=atime,delete=ctime', '--no-recursion', '-C', root, '-cf', '-', ...names]);
+    const gnu = run('tar', [
+      '--format=pax',
+      '--numeric-owner',
+      '--xattrs',
+      '--xattrs-include=user.*',
+      '--pax-option=delete=atime,delete=ctime',
+      '--no-recursion',
+      '-C',
+      root,
+      '-cf',
+      '-',
+      ...names,
+    ]);
     const items: TarWriteItem[] = names.map((rel) => {
       const entry = entryOnDisk(root, rel);
       if (rel === 't/d') return { entry: { ...entry, type: 'hardlink', linkname: 't/a', size: 0 } };
@@ -236,6 +279,9 @@ describe('GNU tar cross-check', { skip }, () => {
     const ours = await collect(writeTar(items));
     assert.ok(gnu.length >= ours.length);
     assert.equal(ours.toString('latin1'), gnu.subarray(0, ours.length).toString('latin1'));
-    assert.ok(gnu.subarray(ours.length).every((b) => b === 0), 'GNU tar only adds zero padding to a full record');
+    assert.ok(
+      gnu.subarray(ours.length).every((b) => b === 0),
+      'GNU tar only adds zero padding to a full record',
+    );
   });
 });

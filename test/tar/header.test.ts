@@ -2,34 +2,83 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RechunkerError } from '../../src/errors.js';
 import { newEntry } from '../../src/tar/entry.js';
-import { decodeHeader, encodeEntryHeader, encodeRawHeader, paxHeaderName, splitUstarName } from '../../src/tar/header.js';
+import {
+  decodeHeader,
+  encodeEntryHeader,
+  encodeRawHeader,
+  paxHeaderName,
+  splitUstarName,
+} from '../../src/tar/header.js';
 import { parsePax } from '../../src/tar/pax.js';
 import { rawHeader } from '../helpers/make-tar.js';
 
 const W = 'test archive';
 const decode = (block: Buffer, offset = 0) => decodeHeader(block, 0, offset, W);
-const badTar = (re: RegExp) => (e: unknown) => e instanceof RechunkerError && e.code === 'BAD_TAR' && re.test(e.message);
+const badTar = (re: RegExp) => (e: unknown) =>
+  e instanceof RechunkerError && e.code === 'BAD_TAR' && re.test(e.message);
 
 describe('decodeHeader', () => {
   it('reads a ustar header and joins the prefix', () => {
-    const h = decode(rawHeader({ name: 'c.txt', prefix: 'a/b', mode: 0o104755, uid: 1000, gid: 100, size: 12345, mtime: 1700000000, uname: 'u', gname: 'g' }));
+    const h = decode(
+      rawHeader({
+        name: 'c.txt',
+        prefix: 'a/b',
+        mode: 0o104755,
+        uid: 1000,
+        gid: 100,
+        size: 12345,
+        mtime: 1700000000,
+        uname: 'u',
+        gname: 'g',
+      }),
+    );
     assert.deepEqual(h, {
-      kind: 'file', typeflag: 0x30, name: 'a/b/c.txt', linkname: '', mode: 0o104755, uid: 1000, gid: 100,
-      size: 12345, mtime: 1700000000, uname: 'u', gname: 'g', devmajor: 0, devminor: 0,
+      kind: 'file',
+      typeflag: 0x30,
+      name: 'a/b/c.txt',
+      linkname: '',
+      mode: 0o104755,
+      uid: 1000,
+      gid: 100,
+      size: 12345,
+      mtime: 1700000000,
+      uname: 'u',
+      gname: 'g',
+      devmajor: 0,
+      devminor: 0,
     });
   });
 
   it('maps every typeflag', () => {
     const kinds: Record<string, string> = {
-      '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'chardev', '4': 'blockdev', '5': 'dir',
-      '6': 'fifo', x: 'pax', g: 'pax-global', L: 'gnu-long-name', K: 'gnu-long-link', S: 'gnu-sparse', V: 'unknown', D: 'unknown', A: 'unknown',
+      '0': 'file',
+      '\0': 'file',
+      '7': 'file',
+      '1': 'hardlink',
+      '2': 'symlink',
+      '3': 'chardev',
+      '4': 'blockdev',
+      '5': 'dir',
+      '6': 'fifo',
+      x: 'pax',
+      g: 'pax-global',
+      L: 'gnu-long-name',
+      K: 'gnu-long-link',
+      S: 'gnu-sparse',
+      V: 'unknown',
+      D: 'unknown',
+      A: 'unknown',
     };
-    for (const [flag, kind] of Object.entries(kinds)) assert.equal(decode(rawHeader({ name: 'n', typeflag: flag })).kind, kind, flag);
+    for (const [flag, kind] of Object.entries(kinds))
+      assert.equal(decode(rawHeader({ name: 'n', typeflag: flag })).kind, kind, flag);
   });
 
   it('reads device numbers only for devices', () => {
     assert.deepEqual(pick(decode(rawHeader({ name: 'null', typeflag: '3', devmajor: 1, devminor: 3 }))), [1, 3]);
-    assert.deepEqual(pick(decode(rawHeader({ name: 'sda', typeflag: '4', devmajor: 8, devminor: 0o7777777 }))), [8, 0o7777777]);
+    assert.deepEqual(
+      pick(decode(rawHeader({ name: 'sda', typeflag: '4', devmajor: 8, devminor: 0o7777777 }))),
+      [8, 0o7777777],
+    );
     // Garbage in the fields of a non-device is not an error.
     assert.deepEqual(pick(decode(rawHeader({ name: 'f', devmajor: { raw: 'zz' }, devminor: { raw: '!!' } }))), [0, 0]);
     function pick(h: { devmajor: number; devminor: number }) {
@@ -38,7 +87,14 @@ describe('decodeHeader', () => {
   });
 
   it('reads GNU headers without taking their atime area for a prefix', () => {
-    const h = decode(rawHeader({ name: 'file', magic: 'gnu', uname: 'root', poke: { offset: 345, bytes: Buffer.from('14523456701\0') } }));
+    const h = decode(
+      rawHeader({
+        name: 'file',
+        magic: 'gnu',
+        uname: 'root',
+        poke: { offset: 345, bytes: Buffer.from('14523456701\0') },
+      }),
+    );
     assert.equal(h.name, 'file');
     assert.equal(h.uname, 'root');
   });
@@ -50,18 +106,40 @@ describe('decodeHeader', () => {
   });
 
   it('accepts octal fields padded with spaces or NULs, as old writers wrote them', () => {
-    const h = decode(rawHeader({ name: 'n', mode: { raw: '   644 \0' }, uid: { raw: '0001750 ' }, gid: { raw: '\0\0\0\0\0\0\0\0' }, size: { raw: '         12 ' } }));
+    const h = decode(
+      rawHeader({
+        name: 'n',
+        mode: { raw: '   644 \0' },
+        uid: { raw: '0001750 ' },
+        gid: { raw: '\0\0\0\0\0\0\0\0' },
+        size: { raw: '         12 ' },
+      }),
+    );
     assert.deepEqual([h.mode, h.uid, h.gid, h.size], [0o644, 0o1750, 0, 0o12]);
-    assert.throws(() => decode(rawHeader({ name: 'n', uid: { raw: '00012a4\0' } })), badTar(/uid field is not an octal number in header at offset 0/));
+    assert.throws(
+      () => decode(rawHeader({ name: 'n', uid: { raw: '00012a4\0' } })),
+      badTar(/uid field is not an octal number in header at offset 0/),
+    );
     assert.throws(() => decode(rawHeader({ name: 'n', size: { raw: '0001 234\0' } })), badTar(/size/));
   });
 
   it('reads GNU base-256 numbers, large and negative', () => {
-    const h = decode(rawHeader({ name: 'n', uid: { base256: 3000000000n }, gid: { base256: 4294967294n }, size: { base256: 17179869184n }, mtime: { base256: -315619200n } }));
+    const h = decode(
+      rawHeader({
+        name: 'n',
+        uid: { base256: 3000000000n },
+        gid: { base256: 4294967294n },
+        size: { base256: 17179869184n },
+        mtime: { base256: -315619200n },
+      }),
+    );
     assert.deepEqual([h.uid, h.gid, h.size, h.mtime], [3000000000, 4294967294, 17179869184, -315619200]);
     assert.equal(decode(rawHeader({ name: 'n', mtime: { base256: -1n } })).mtime, -1);
     assert.equal(decode(rawHeader({ name: 'n', mtime: { base256: 2n ** 40n } })).mtime, 2 ** 40);
-    assert.throws(() => decode(rawHeader({ name: 'n', size: { base256: 2n ** 60n } })), badTar(/size value 1152921504606846976 out of range/));
+    assert.throws(
+      () => decode(rawHeader({ name: 'n', size: { base256: 2n ** 60n } })),
+      badTar(/size value 1152921504606846976 out of range/),
+    );
     assert.throws(() => decode(rawHeader({ name: 'n', uid: { base256: -5n } })), badTar(/negative uid/));
   });
 
@@ -69,7 +147,10 @@ describe('decodeHeader', () => {
     const high = { name: 'caf\xc3\xa9\xff', uname: '\xe9' };
     assert.equal(decode(rawHeader({ ...high, checksum: 'signed' })).name, 'caf\xc3\xa9\xff');
     assert.equal(decode(rawHeader({ ...high, checksum: 'unsigned' })).name, 'caf\xc3\xa9\xff');
-    assert.throws(() => decode(rawHeader({ ...high, checksum: 'bad' }), 1536), badTar(/bad checksum in header at offset 1536 in test archive/));
+    assert.throws(
+      () => decode(rawHeader({ ...high, checksum: 'bad' }), 1536),
+      badTar(/bad checksum in header at offset 1536 in test archive/),
+    );
     const garbage = Buffer.alloc(512, 'garbage!');
     assert.throws(() => decode(garbage), badTar(/bad checksum/));
   });
@@ -88,7 +169,17 @@ describe('decodeHeader', () => {
 
 describe('encodeRawHeader', () => {
   it('writes GNU-style fields: zero-padded octal + NUL, checksum as 6 digits + NUL + space', () => {
-    const b = encodeRawHeader({ name: 'a', typeflag: '0', mode: 0o644, uid: 0, gid: 0, size: 3, mtime: 1700000000, devmajor: 0, devminor: 0 });
+    const b = encodeRawHeader({
+      name: 'a',
+      typeflag: '0',
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      size: 3,
+      mtime: 1700000000,
+      devmajor: 0,
+      devminor: 0,
+    });
     assert.equal(b.toString('latin1', 100, 108), '0000644\0');
     assert.equal(b.toString('latin1', 124, 136), '00000000003\0');
     assert.equal(b.toString('latin1', 136, 148), '14524770400\0');
@@ -99,8 +190,12 @@ describe('encodeRawHeader', () => {
   });
 
   it('refuses values that do not fit', () => {
-    assert.throws(() => encodeRawHeader({ name: 'x'.repeat(101), typeflag: '0', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 }));
-    assert.throws(() => encodeRawHeader({ name: 'x', typeflag: '0', mode: 0, uid: 0o10000000, gid: 0, size: 0, mtime: 0 }));
+    assert.throws(() =>
+      encodeRawHeader({ name: 'x'.repeat(101), typeflag: '0', mode: 0, uid: 0, gid: 0, size: 0, mtime: 0 }),
+    );
+    assert.throws(() =>
+      encodeRawHeader({ name: 'x', typeflag: '0', mode: 0, uid: 0o10000000, gid: 0, size: 0, mtime: 0 }),
+    );
     assert.throws(() => encodeRawHeader({ name: 'x', typeflag: '0', mode: 0, uid: 0, gid: 0, size: 0, mtime: -1 }));
   });
 });
@@ -127,13 +222,29 @@ describe('encodeEntryHeader', () => {
 
   it('moves what ustar cannot hold to a PAX header and zeroes the ustar field, as GNU tar does', () => {
     const e = newEntry('a/' + 'n'.repeat(120), 'file', {
-      uid: 3000000000, gid: 0o7777777, size: 0o100000000000, mtimeSec: -315619200, mtimeNsec: 5, uname: 'u'.repeat(40),
-      xattrs: new Map([['user.b', Buffer.from([0xff])], ['security.capability', Buffer.from([1, 0])]]),
+      uid: 3000000000,
+      gid: 0o7777777,
+      size: 0o100000000000,
+      mtimeSec: -315619200,
+      mtimeNsec: 5,
+      uname: 'u'.repeat(40),
+      xattrs: new Map([
+        ['user.b', Buffer.from([0xff])],
+        ['security.capability', Buffer.from([1, 0])],
+      ]),
     });
     const b = encodeEntryHeader(e);
     const pax = decode(b);
     assert.deepEqual(
-      { name: pax.name, kind: pax.kind, mode: pax.mode, uid: pax.uid, gid: pax.gid, mtime: pax.mtime, uname: pax.uname },
+      {
+        name: pax.name,
+        kind: pax.kind,
+        mode: pax.mode,
+        uid: pax.uid,
+        gid: pax.gid,
+        mtime: pax.mtime,
+        uname: pax.uname,
+      },
       { name: 'a/PaxHeaders/' + 'n'.repeat(87), kind: 'pax', mode: 0o644, uid: 0, gid: 0, mtime: 0, uname: '' },
     );
     assert.equal(b.toString('latin1', 329, 345), '\0'.repeat(16), 'GNU leaves device fields of PAX headers empty');
@@ -153,7 +264,14 @@ describe('encodeEntryHeader', () => {
     const ustar = decode(b.subarray(b.length - 512));
     assert.deepEqual(
       { name: ustar.name, uid: ustar.uid, gid: ustar.gid, size: ustar.size, mtime: ustar.mtime, uname: ustar.uname },
-      { name: ('a/' + 'n'.repeat(120)).slice(0, 100), uid: 0, gid: 0o7777777, size: 0, mtime: 0, uname: 'u'.repeat(31) },
+      {
+        name: ('a/' + 'n'.repeat(120)).slice(0, 100),
+        uid: 0,
+        gid: 0o7777777,
+        size: 0,
+        mtime: 0,
+        uname: 'u'.repeat(31),
+      },
     );
   });
 

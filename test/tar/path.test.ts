@@ -34,7 +34,11 @@ describe('normalizeTarPath', () => {
     for (const raw of ['../x', '/etc/passwd', 'a/../../b', 'a/..', '..', './../x', 'a/b/../c', '//x', 'a\0b', '/']) {
       assert.throws(
         () => normalizeTarPath(raw, W),
-        (e: unknown) => e instanceof RechunkerError && e.code === 'UNSAFE_PATH' && e.message.includes(W) && e.message.startsWith('unsafe path "'),
+        (e: unknown) =>
+          e instanceof RechunkerError &&
+          e.code === 'UNSAFE_PATH' &&
+          e.message.includes(W) &&
+          e.message.startsWith('unsafe path "'),
         JSON.stringify(raw),
       );
     }

@@ -35,13 +35,39 @@ describe('PAX records', () => {
   });
 
   it('lets a repeated key keep its last value and ignores trailing NUL padding', () => {
-    const body = Buffer.concat([paxRecords([['uid', '1'], ['gid', '2'], ['uid', '3']]), Buffer.alloc(20)]);
+    const body = Buffer.concat([
+      paxRecords([
+        ['uid', '1'],
+        ['gid', '2'],
+        ['uid', '3'],
+      ]),
+      Buffer.alloc(20),
+    ]);
     const recs = parsePax(body, W);
-    assert.deepEqual([...recs].map(([k, v]) => [k, v.toString()]), [['gid', '2'], ['uid', '3']]);
+    assert.deepEqual(
+      [...recs].map(([k, v]) => [k, v.toString()]),
+      [
+        ['gid', '2'],
+        ['uid', '3'],
+      ],
+    );
   });
 
   it('refuses records whose length field is wrong', () => {
-    for (const bad of ['99 path=x\n', '3 path=x\n', '9 path=xy\n', 'ab path=x\n', '12 path=x\n\n', '10 path=x', '8 pathx\n', '6 =xy\n', ' 9 path=x\n', '9', '10 path=x\0', '1000000000000000000 a=b\n']) {
+    for (const bad of [
+      '99 path=x\n',
+      '3 path=x\n',
+      '9 path=xy\n',
+      'ab path=x\n',
+      '12 path=x\n\n',
+      '10 path=x',
+      '8 pathx\n',
+      '6 =xy\n',
+      ' 9 path=x\n',
+      '9',
+      '10 path=x\0',
+      '1000000000000000000 a=b\n',
+    ]) {
       assert.throws(() => parsePax(Buffer.from(bad), W), isBadTar, JSON.stringify(bad));
     }
   });
@@ -113,13 +139,29 @@ describe('PAX interpretation', () => {
   });
 
   it('flags GNU sparse records', () => {
-    const p = interpretPax(parsePax(paxRecords([['GNU.sparse.major', '1'], ['GNU.sparse.name', 'big.img']]), W), W);
+    const p = interpretPax(
+      parsePax(
+        paxRecords([
+          ['GNU.sparse.major', '1'],
+          ['GNU.sparse.name', 'big.img'],
+        ]),
+        W,
+      ),
+      W,
+    );
     assert.equal(p.sparse, true);
     assert.equal(p.sparseName, 'big.img');
   });
 
   it('refuses malformed numbers', () => {
-    for (const [k, v] of [['uid', '-1'], ['size', '1e9'], ['gid', '0x10'], ['mtime', '1.2.3'], ['mtime', '--1'], ['size', '99999999999999999999']]) {
+    for (const [k, v] of [
+      ['uid', '-1'],
+      ['size', '1e9'],
+      ['gid', '0x10'],
+      ['mtime', '1.2.3'],
+      ['mtime', '--1'],
+      ['size', '99999999999999999999'],
+    ]) {
       assert.throws(() => interpretPax(parsePax(paxRecords([[k!, v!]]), W), W), isBadTar, `${k}=${v}`);
     }
   });
@@ -143,7 +185,8 @@ describe('PAX times', () => {
       ['9007199254740991.999999999', 9007199254740991, 999999999],
     ];
     for (const [text, sec, nsec] of cases) assert.deepEqual(parsePaxTime(text), { sec, nsec }, text);
-    for (const bad of ['', 'abc', '1e5', '+1', '.5', '1.5x', '9007199254740993']) assert.equal(parsePaxTime(bad), undefined, bad);
+    for (const bad of ['', 'abc', '1e5', '+1', '.5', '1.5x', '9007199254740993'])
+      assert.equal(parsePaxTime(bad), undefined, bad);
   });
 
   it('formats as GNU tar does and round-trips', () => {

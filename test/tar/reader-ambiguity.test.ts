@@ -16,7 +16,8 @@ import { readTar } from '../../src/tar/reader.js';
 import { END, gnuLongEntry, paxEntry, rawEntry, readAll } from '../helpers/make-tar.js';
 
 const tar = (...parts: Buffer[]) => Buffer.concat([...parts, END]);
-const badTar = (re: RegExp) => (e: unknown) => e instanceof RechunkerError && e.code === 'BAD_TAR' && re.test(e.message);
+const badTar = (re: RegExp) => (e: unknown) =>
+  e instanceof RechunkerError && e.code === 'BAD_TAR' && re.test(e.message);
 
 async function applied(archive: Buffer): Promise<FileGraph> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rechunker-amb-'));
@@ -33,15 +34,30 @@ async function applied(archive: Buffer): Promise<FileGraph> {
 
 describe('tar readings GNU tar and Go agree on', () => {
   it('several consecutive PAX x headers: only the last applies', async () => {
-    const [got] = await readAll(tar(paxEntry([['path', 'decoy'], ['uid', '777']]), paxEntry([['mtime', '5']]), rawEntry({ name: 'real', uid: 1 })));
+    const [got] = await readAll(
+      tar(
+        paxEntry([
+          ['path', 'decoy'],
+          ['uid', '777'],
+        ]),
+        paxEntry([['mtime', '5']]),
+        rawEntry({ name: 'real', uid: 1 }),
+      ),
+    );
     assert.deepEqual([got!.entry.path, got!.entry.uid, got!.entry.mtimeSec], ['real', 1, 5]);
   });
 
   it('SCHILY.devmajor/devminor and LIBARCHIVE.xattr change nothing', async () => {
-    const [got] = await readAll(tar(
-      paxEntry([['SCHILY.devmajor', '9'], ['SCHILY.devminor', '9'], ['LIBARCHIVE.xattr.user.x', 'eA']]),
-      rawEntry({ name: 'null', typeflag: '3', devmajor: 1, devminor: 3 }),
-    ));
+    const [got] = await readAll(
+      tar(
+        paxEntry([
+          ['SCHILY.devmajor', '9'],
+          ['SCHILY.devminor', '9'],
+          ['LIBARCHIVE.xattr.user.x', 'eA'],
+        ]),
+        rawEntry({ name: 'null', typeflag: '3', devmajor: 1, devminor: 3 }),
+      ),
+    );
     assert.deepEqual([got!.entry.devmajor, got!.entry.devminor, got!.entry.xattrs.size], [1, 3, 0]);
   });
 
@@ -60,13 +76,19 @@ describe('tar inputs refused as ambiguous', () => {
   const refused = async (archive: Buffer, re: RegExp) => assert.rejects(readAll(archive), badTar(re));
 
   it('a numeric field beginning with two NULs (GNU tar reads 0) is refused, on the size above all', async () => {
-    await refused(tar(rawEntry({ name: 'f', size: { raw: '\x00\x00000000012\x00' } }, Buffer.from('0123456789'))), /size field reads as 0 in GNU tar and 10 in Go/);
+    await refused(
+      tar(rawEntry({ name: 'f', size: { raw: '\x00\x00000000012\x00' } }, Buffer.from('0123456789'))),
+      /size field reads as 0 in GNU tar and 10 in Go/,
+    );
     await refused(tar(rawEntry({ name: 'f', uid: { raw: ' \x00001750\0' } })), /uid field reads as 0 in GNU tar/);
     await refused(tar(rawEntry({ name: 'f', mode: { raw: '\t0000644' } })), /mode field is not an octal number/);
   });
 
   it('a base-256 field whose first byte is not 0x80 or 0xff (GNU tar refuses it) is refused', async () => {
-    await refused(tar(rawEntry({ name: 'f', uid: { raw: '\x81\0\0\0\0\0\0\x05' } })), /uid (is base-256 with a first byte GNU tar does not read|value \d+ out of range)/);
+    await refused(
+      tar(rawEntry({ name: 'f', uid: { raw: '\x81\0\0\0\0\0\0\x05' } })),
+      /uid (is base-256 with a first byte GNU tar does not read|value \d+ out of range)/,
+    );
   });
 
   it('a regular file whose name ends in "/" (a directory to GNU tar, which reads its body as headers)', async () => {
@@ -75,16 +97,28 @@ describe('tar inputs refused as ambiguous', () => {
     await refused(tar(paxEntry([['path', 'p/']]), rawEntry({ name: 'p' }, hidden)), /entry "p\/"/);
     await refused(tar(gnuLongEntry('L', 'g/'), rawEntry({ name: 'g', magic: 'gnu' }, hidden)), /entry "g\/"/);
     await refused(tar(rawEntry({ name: '', prefix: 'pre' }, hidden)), /entry "pre\/"/);
-    await refused(tar(rawEntry({ name: 'old/', typeflag: '\0' }, hidden)), /old-style directory "old\/" at offset 0 has a size/);
+    await refused(
+      tar(rawEntry({ name: 'old/', typeflag: '\0' }, hidden)),
+      /old-style directory "old\/" at offset 0 has a size/,
+    );
   });
 
   it('a PAX global header (GNU applies it, Go ignores it, umoci refuses it), so no global xattr reaches a symlink', async () => {
-    await refused(tar(paxEntry([['SCHILY.xattr.user.g', 'v']], { global: true }), rawEntry({ name: 's', typeflag: '2', linkname: 't' })), /PAX global header at offset 0/);
+    await refused(
+      tar(
+        paxEntry([['SCHILY.xattr.user.g', 'v']], { global: true }),
+        rawEntry({ name: 's', typeflag: '2', linkname: 't' }),
+      ),
+      /PAX global header at offset 0/,
+    );
     await refused(tar(paxEntry([['comment', 'git']], { global: true }), rawEntry({ name: 'f' })), /PAX global header/);
   });
 
   it('a PAX path and a different GNU long name (GNU takes one, Go the other)', async () => {
-    await refused(tar(gnuLongEntry('L', 'from-gnu'), paxEntry([['path', 'from-pax']]), rawEntry({ name: 'x', magic: 'gnu' })), /both a PAX path and a GNU long name/);
+    await refused(
+      tar(gnuLongEntry('L', 'from-gnu'), paxEntry([['path', 'from-pax']]), rawEntry({ name: 'x', magic: 'gnu' })),
+      /both a PAX path and a GNU long name/,
+    );
   });
 
   it('an empty PAX value (Go keeps the ustar field, GNU tar applies or refuses it)', async () => {
@@ -108,7 +142,10 @@ describe('tar inputs both GNU tar and Go refuse', () => {
   });
 
   it('a hardlink target "a/" is refused, not stripped to "a"', async () => {
-    await refused(tar(rawEntry({ name: 'a' }), rawEntry({ name: 'b', typeflag: '1', linkname: 'a/' })), /hardlink to "a\/"/);
+    await refused(
+      tar(rawEntry({ name: 'a' }), rawEntry({ name: 'b', typeflag: '1', linkname: 'a/' })),
+      /hardlink to "a\/"/,
+    );
   });
 
   it('a PAX uid of 2^32 (umoci would give the file to root) is refused', async () => {
@@ -116,19 +153,31 @@ describe('tar inputs both GNU tar and Go refuse', () => {
   });
 
   it('a file followed by an entry below it does not silently become a directory', async () => {
-    await assert.rejects(applied(tar(rawEntry({ name: 'a' }, Buffer.from('x')), rawEntry({ name: 'a/b' }))), badTar(/"a\/\.\.\." lies under "a", a file/));
+    await assert.rejects(
+      applied(tar(rawEntry({ name: 'a' }, Buffer.from('x')), rawEntry({ name: 'a/b' }))),
+      badTar(/"a\/\.\.\." lies under "a", a file/),
+    );
   });
 
   it('a file over a directory the same layer filled is refused (Go removes the tree, GNU tar fails)', async () => {
-    await assert.rejects(applied(tar(rawEntry({ name: 'd', typeflag: '5' }), rawEntry({ name: 'd/x' }), rawEntry({ name: 'd' }))), badTar(/replaces a directory this layer filled/));
+    await assert.rejects(
+      applied(tar(rawEntry({ name: 'd', typeflag: '5' }), rawEntry({ name: 'd/x' }), rawEntry({ name: 'd' }))),
+      badTar(/replaces a directory this layer filled/),
+    );
   });
 
   it('a symlink replaced later in the same layer is refused (GNU tar may put the delayed symlink back)', async () => {
-    await assert.rejects(applied(tar(rawEntry({ name: 'a', typeflag: '2', linkname: '../up' }), rawEntry({ name: 'a' }))), badTar(/replaces a symlink/));
+    await assert.rejects(
+      applied(tar(rawEntry({ name: 'a', typeflag: '2', linkname: '../up' }), rawEntry({ name: 'a' }))),
+      badTar(/replaces a symlink/),
+    );
   });
 
   it('a hardlink to itself is refused (Go-based unpackers remove the path, then fail to link)', async () => {
-    await assert.rejects(applied(tar(rawEntry({ name: 'a' }), rawEntry({ name: 'a', typeflag: '1', linkname: 'a' }))), badTar(/points to itself/));
+    await assert.rejects(
+      applied(tar(rawEntry({ name: 'a' }), rawEntry({ name: 'a', typeflag: '1', linkname: 'a' }))),
+      badTar(/points to itself/),
+    );
   });
 
   it('a whiteout of ".." is refused', async () => {
@@ -140,7 +189,10 @@ describe('tar names no Linux filesystem holds', () => {
   const refused = async (archive: Buffer, re: RegExp) => assert.rejects(readAll(archive), badTar(re));
 
   it('a name component over 255 bytes', async () => {
-    await refused(tar(paxEntry([['path', `d/${'c'.repeat(256)}`]]), rawEntry({ name: 'x' })), /name component of 256 bytes/);
+    await refused(
+      tar(paxEntry([['path', `d/${'c'.repeat(256)}`]]), rawEntry({ name: 'x' })),
+      /name component of 256 bytes/,
+    );
   });
 
   it('a path over 4095 bytes', async () => {
@@ -152,20 +204,31 @@ describe('tar names no Linux filesystem holds', () => {
   });
 
   it('a user.* xattr on a symlink', async () => {
-    await refused(tar(paxEntry([['SCHILY.xattr.user.k', 'v']]), rawEntry({ name: 's', typeflag: '2', linkname: 't' })), /symlink with xattr user\.k/);
+    await refused(
+      tar(paxEntry([['SCHILY.xattr.user.k', 'v']]), rawEntry({ name: 's', typeflag: '2', linkname: 't' })),
+      /symlink with xattr user\.k/,
+    );
   });
 });
 
 describe('tar cost is linear in the entry', () => {
   it('a 1 MiB PAX path of 50-byte components is refused in well under a second', async () => {
-    const long = Array.from({ length: 20_000 }, () => 'c'.repeat(49)).join('/').slice(0, 1024 * 1024 - 100);
+    const long = Array.from({ length: 20_000 }, () => 'c'.repeat(49))
+      .join('/')
+      .slice(0, 1024 * 1024 - 100);
     const t0 = performance.now();
-    await assert.rejects(readAll(tar(paxEntry([['path', long]]), rawEntry({ name: 'x' }))), badTar(/more than Linux's 4095/));
+    await assert.rejects(
+      readAll(tar(paxEntry([['path', long]]), rawEntry({ name: 'x' }))),
+      badTar(/more than Linux's 4095/),
+    );
     assert.ok(performance.now() - t0 < 1000, `took ${performance.now() - t0} ms`);
   });
 
-  it('a PAX body over Go\'s 1 MiB limit is refused before it is held', async () => {
-    await assert.rejects(readAll(tar(paxEntry([['path', 'x'.repeat(1024 * 1024 + 1)]]), rawEntry({ name: 'x' }))), badTar(/more than the 1048576 accepted/));
+  it("a PAX body over Go's 1 MiB limit is refused before it is held", async () => {
+    await assert.rejects(
+      readAll(tar(paxEntry([['path', 'x'.repeat(1024 * 1024 + 1)]]), rawEntry({ name: 'x' }))),
+      badTar(/more than the 1048576 accepted/),
+    );
   });
 
   it('the deepest path Linux holds (2047 one-byte components) is read and applied in under a second', async () => {

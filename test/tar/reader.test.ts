@@ -3,26 +3,46 @@ import { describe, it } from 'node:test';
 import { RechunkerError } from '../../src/errors.js';
 import { newEntry, type TarEntry } from '../../src/tar/entry.js';
 import { readTar } from '../../src/tar/reader.js';
-import { chunked, collect, END, gnuLongEntry, makeTar, paxEntry, rawEntry, readAll, type EntrySpec } from '../helpers/make-tar.js';
+import {
+  chunked,
+  collect,
+  END,
+  gnuLongEntry,
+  makeTar,
+  paxEntry,
+  rawEntry,
+  readAll,
+  type EntrySpec,
+} from '../helpers/make-tar.js';
 
 const W = 'layer sha256:abcd of oci:/x:tag';
 const CAP_NET_RAW = Buffer.from('0100000200200000000000000000000000000000', 'hex');
 // user::rw- user:1000:rw- group::r-- mask::rw- other::r--
-const ACL = Buffer.from('0200000001000600ffffffff02000600e803000004000400ffffffff10000600ffffffff20000400ffffffff', 'hex');
-const coded = (code: string, re: RegExp = /./) => (e: unknown) => e instanceof RechunkerError && e.code === code && re.test(e.message);
+const ACL = Buffer.from(
+  '0200000001000600ffffffff02000600e803000004000400ffffffff10000600ffffffff20000400ffffffff',
+  'hex',
+);
+const coded =
+  (code: string, re: RegExp = /./) =>
+  (e: unknown) =>
+    e instanceof RechunkerError && e.code === code && re.test(e.message);
 
 /** Write with our writer, read back with our reader under several chunkings; return entries. */
 async function roundTrip(specs: EntrySpec[]): Promise<{ entry: TarEntry; body: Buffer }[]> {
   const tar = await makeTar(specs);
   const whole = await readAll(tar, { where: W });
-  for (const chunkSize of [1, 7, 511, 513, 4096]) assert.deepEqual(await readAll(tar, { where: W, chunkSize }), whole, `chunk size ${chunkSize}`);
+  for (const chunkSize of [1, 7, 511, 513, 4096])
+    assert.deepEqual(await readAll(tar, { where: W, chunkSize }), whole, `chunk size ${chunkSize}`);
   return whole;
 }
 
 function expected(spec: EntrySpec): TarEntry {
   const { body, xattrs, type, ...rest } = spec;
   const size = type === undefined || type === 'file' ? Buffer.from(body ?? '').length : 0;
-  const map = xattrs instanceof Map ? xattrs : new Map(Object.entries(xattrs ?? {}).map(([k, v]) => [k, Buffer.from(v)] as const));
+  const map =
+    xattrs instanceof Map
+      ? xattrs
+      : new Map(Object.entries(xattrs ?? {}).map(([k, v]) => [k, Buffer.from(v)] as const));
   return newEntry(spec.path, type ?? 'file', { ...rest, size, xattrs: map });
 }
 
@@ -32,7 +52,12 @@ describe('readTar round trip with our writer', () => {
       { path: '.', type: 'dir', mode: 0o755, mtimeSec: 1700000000 },
       { path: 'etc', type: 'dir', mode: 0o1777, uid: 1, gid: 2, uname: 'daemon', gname: 'daemon' },
       { path: 'etc/passwd', body: 'root:x:0:0::/root:/bin/sh\n', mode: 0o644 },
-      { path: 'usr/bin/ping', body: Buffer.alloc(70000, 0xab), mode: 0o4755, xattrs: { 'security.capability': CAP_NET_RAW } },
+      {
+        path: 'usr/bin/ping',
+        body: Buffer.alloc(70000, 0xab),
+        mode: 0o4755,
+        xattrs: { 'security.capability': CAP_NET_RAW },
+      },
       { path: 'usr/bin/ping6', type: 'hardlink', linkname: 'usr/bin/ping', mode: 0o4755 },
       { path: 'bin', type: 'symlink', linkname: 'usr/bin', mode: 0o777 },
       { path: 'etc/mtab', type: 'symlink', linkname: '/proc/self/mounts', mode: 0o777 },
@@ -45,7 +70,10 @@ describe('readTar round trip with our writer', () => {
       { path: 'usr/.wh.gone', body: '' },
     ];
     const got = await roundTrip(specs);
-    assert.deepEqual(got.map((g) => g.entry), specs.map(expected));
+    assert.deepEqual(
+      got.map((g) => g.entry),
+      specs.map(expected),
+    );
     assert.deepEqual(got[3]!.body, Buffer.alloc(70000, 0xab));
     assert.equal(got[2]!.body.toString(), 'root:x:0:0::/root:/bin/sh\n');
   });
@@ -82,7 +110,10 @@ describe('readTar round trip with our writer', () => {
       { path: 'j', uname: 'a-very-long-user-name-over-32-bytes', gname: 'gr\xfcppe' },
     ];
     const got = await roundTrip(specs);
-    assert.deepEqual(got.map((g) => g.entry), specs.map(expected));
+    assert.deepEqual(
+      got.map((g) => g.entry),
+      specs.map(expected),
+    );
   });
 
   it('keeps long and non-UTF-8 paths and link names', async () => {
@@ -98,7 +129,10 @@ describe('readTar round trip with our writer', () => {
     specs.push({ path: 'l100', type: 'symlink', linkname: 'q'.repeat(100) });
     specs.push({ path: 'lnon', type: 'symlink', linkname: '\xff\x80/../x' });
     const got = await roundTrip(specs);
-    assert.deepEqual(got.map((g) => g.entry), specs.map(expected));
+    assert.deepEqual(
+      got.map((g) => g.entry),
+      specs.map(expected),
+    );
   });
 });
 
@@ -116,22 +150,40 @@ describe('readTar on archives from other writers', () => {
       END,
     ]);
     const got = await readAll(tar, { where: W, chunkSize: 100 });
-    assert.deepEqual(got.map((g) => [g.entry.path, g.entry.linkname, g.body.toString()]), [
-      [name, '', 'body'],
-      [name + '/sym', target, ''],
-      ['after', '', ''],
-    ]);
+    assert.deepEqual(
+      got.map((g) => [g.entry.path, g.entry.linkname, g.body.toString()]),
+      [
+        [name, '', 'body'],
+        [name + '/sym', target, ''],
+        ['after', '', ''],
+      ],
+    );
   });
 
   it('decodes base-256 numbers as GNU tar writes them', async () => {
-    const tar = Buffer.concat([rawEntry({ name: 'big', magic: 'gnu', uid: { base256: 3000000000n }, gid: { base256: 2n ** 32n - 2n }, mtime: { base256: -100n } }), END]);
+    const tar = Buffer.concat([
+      rawEntry({
+        name: 'big',
+        magic: 'gnu',
+        uid: { base256: 3000000000n },
+        gid: { base256: 2n ** 32n - 2n },
+        mtime: { base256: -100n },
+      }),
+      END,
+    ]);
     const [got] = await readAll(tar);
-    assert.deepEqual([got!.entry.uid, got!.entry.gid, got!.entry.mtimeSec, got!.entry.mtimeNsec], [3000000000, 2 ** 32 - 2, -100, 0]);
+    assert.deepEqual(
+      [got!.entry.uid, got!.entry.gid, got!.entry.mtimeSec, got!.entry.mtimeNsec],
+      [3000000000, 2 ** 32 - 2, -100, 0],
+    );
   });
 
   it('ignores LIBARCHIVE.xattr records, as GNU tar and Go do', async () => {
     const tar = Buffer.concat([
-      paxEntry([['LIBARCHIVE.xattr.security.capability', CAP_NET_RAW.toString('base64')], ['LIBARCHIVE.xattr.user.%3D%FF', 'AP8']]),
+      paxEntry([
+        ['LIBARCHIVE.xattr.security.capability', CAP_NET_RAW.toString('base64')],
+        ['LIBARCHIVE.xattr.user.%3D%FF', 'AP8'],
+      ]),
       rawEntry({ name: 'f' }),
       END,
     ]);
@@ -161,7 +213,10 @@ describe('readTar on archives from other writers', () => {
 describe('readTar end of archive', () => {
   it('accepts a missing end marker right after a complete entry', async () => {
     const tar = Buffer.concat([rawEntry({ name: 'a' }, Buffer.from('x'))]);
-    assert.deepEqual((await readAll(tar)).map((g) => g.entry.path), ['a']);
+    assert.deepEqual(
+      (await readAll(tar)).map((g) => g.entry.path),
+      ['a'],
+    );
     assert.deepEqual(await readAll(Buffer.alloc(0)), []);
   });
 
@@ -182,7 +237,10 @@ describe('readTar end of archive', () => {
 
   it('stops at a single zero block too', async () => {
     const tar = Buffer.concat([rawEntry({ name: 'a' }), Buffer.alloc(512), rawEntry({ name: 'b' })]);
-    assert.deepEqual((await readAll(tar)).map((g) => g.entry.path), ['a']);
+    assert.deepEqual(
+      (await readAll(tar)).map((g) => g.entry.path),
+      ['a'],
+    );
   });
 
   it('closes the source when the consumer stops early', async () => {
@@ -202,7 +260,11 @@ describe('readTar end of archive', () => {
 
 describe('readTar bodies', () => {
   it('skips bodies the consumer does not read, wholly or partly', async () => {
-    const tar = await makeTar([{ path: 'a', body: Buffer.alloc(5000, 1) }, { path: 'b', body: Buffer.alloc(3000, 2) }, { path: 'c', body: 'end' }]);
+    const tar = await makeTar([
+      { path: 'a', body: Buffer.alloc(5000, 1) },
+      { path: 'b', body: Buffer.alloc(3000, 2) },
+      { path: 'c', body: 'end' },
+    ]);
     const seen: [string, number][] = [];
     for await (const { entry, body } of readTar(chunked(tar, 1000))) {
       if (entry.path === 'b') {
@@ -213,7 +275,10 @@ describe('readTar bodies', () => {
       } else if (entry.path === 'c') seen.push([entry.path, (await collect(body)).length]);
     }
     // b's body starts at 512 + 5120 + 512 = 6144: its first slice runs to the chunk end at 7000.
-    assert.deepEqual(seen, [['b', 856], ['c', 3]]);
+    assert.deepEqual(seen, [
+      ['b', 856],
+      ['c', 3],
+    ]);
   });
 
   it('refuses a body read after the reader moved on', async () => {
@@ -252,11 +317,16 @@ describe('readTar bodies', () => {
 
 describe('readTar refuses broken and hostile archives', () => {
   const rejects = async (tar: Buffer, code: string, re: RegExp) => {
-    for (const chunkSize of [undefined, 1, 100]) await assert.rejects(readAll(tar, { where: W, chunkSize }), coded(code, re));
+    for (const chunkSize of [undefined, 1, 100])
+      await assert.rejects(readAll(tar, { where: W, chunkSize }), coded(code, re));
   };
 
   it('bad checksum -> BAD_TAR naming the offset', async () => {
-    await rejects(Buffer.concat([rawEntry({ name: 'a' }, Buffer.from('x')), rawEntry({ name: 'b', checksum: 'bad' }), END]), 'BAD_TAR', /bad checksum in header at offset 1024 in layer sha256:abcd/);
+    await rejects(
+      Buffer.concat([rawEntry({ name: 'a' }, Buffer.from('x')), rawEntry({ name: 'b', checksum: 'bad' }), END]),
+      'BAD_TAR',
+      /bad checksum in header at offset 1024 in layer sha256:abcd/,
+    );
   });
 
   it('truncated header, body, padding or extended header -> BAD_TAR', async () => {
@@ -267,33 +337,95 @@ describe('readTar refuses broken and hostile archives', () => {
     const pax = Buffer.concat([paxEntry([['path', 'p'.repeat(600)]]), rawEntry({ name: 'x' })]);
     await rejects(pax.subarray(0, 1000), 'BAD_TAR', /extended header at offset 0/);
     await rejects(pax.subarray(0, 1536), 'BAD_TAR', /truncated archive: it ends in the header at offset 1536/);
-    await rejects(Buffer.concat([gnuLongEntry('L', 'n'.repeat(200)), END]), 'BAD_TAR', /followed by the end of the archive/);
+    await rejects(
+      Buffer.concat([gnuLongEntry('L', 'n'.repeat(200)), END]),
+      'BAD_TAR',
+      /followed by the end of the archive/,
+    );
   });
 
   it('a bad PAX record -> BAD_TAR', async () => {
     const broken = rawEntry({ name: 'PaxHeaders/x', typeflag: 'x' }, Buffer.from('99 path=x\n'));
     await rejects(Buffer.concat([broken, rawEntry({ name: 'x' }), END]), 'BAD_TAR', /bad PAX record/);
-    await rejects(Buffer.concat([paxEntry([['size', 'lots']]), rawEntry({ name: 'x' }), END]), 'BAD_TAR', /bad PAX size value "lots"/);
+    await rejects(
+      Buffer.concat([paxEntry([['size', 'lots']]), rawEntry({ name: 'x' }), END]),
+      'BAD_TAR',
+      /bad PAX size value "lots"/,
+    );
   });
 
   it('unsafe paths and hardlink targets -> UNSAFE_PATH', async () => {
     for (const name of ['../x', '/etc/passwd', 'a/../../b', './../../etc/shadow']) {
       await rejects(Buffer.concat([rawEntry({ name }), END]), 'UNSAFE_PATH', new RegExp(`unsafe path ".*" in ${W}`));
     }
-    await rejects(Buffer.concat([gnuLongEntry('L', 'a/'.repeat(60) + '../'.repeat(70) + 'etc/passwd'), rawEntry({ name: 'short' }), END]), 'UNSAFE_PATH', /unsafe path/);
-    await rejects(Buffer.concat([paxEntry([['path', '/abs']]), rawEntry({ name: 'fine' }), END]), 'UNSAFE_PATH', /unsafe path "\/abs"/);
-    await rejects(Buffer.concat([paxEntry([['path', 'nul\0byte']]), rawEntry({ name: 'fine' }), END]), 'UNSAFE_PATH', /nul\\0byte/);
-    await rejects(Buffer.concat([rawEntry({ name: 'h', typeflag: '1', linkname: '../x' }), END]), 'UNSAFE_PATH', /unsafe path "..\/x" in .* \(hardlink target of "h"\)/);
-    await rejects(Buffer.concat([rawEntry({ name: 'h', typeflag: '1', linkname: '/etc/shadow' }), END]), 'UNSAFE_PATH', /hardlink target/);
-    await rejects(Buffer.concat([rawEntry({ name: 'h', typeflag: '1', linkname: '' }), END]), 'BAD_TAR', /hardlink "h" has no target/);
+    await rejects(
+      Buffer.concat([
+        gnuLongEntry('L', 'a/'.repeat(60) + '../'.repeat(70) + 'etc/passwd'),
+        rawEntry({ name: 'short' }),
+        END,
+      ]),
+      'UNSAFE_PATH',
+      /unsafe path/,
+    );
+    await rejects(
+      Buffer.concat([paxEntry([['path', '/abs']]), rawEntry({ name: 'fine' }), END]),
+      'UNSAFE_PATH',
+      /unsafe path "\/abs"/,
+    );
+    await rejects(
+      Buffer.concat([paxEntry([['path', 'nul\0byte']]), rawEntry({ name: 'fine' }), END]),
+      'UNSAFE_PATH',
+      /nul\\0byte/,
+    );
+    await rejects(
+      Buffer.concat([rawEntry({ name: 'h', typeflag: '1', linkname: '../x' }), END]),
+      'UNSAFE_PATH',
+      /unsafe path "..\/x" in .* \(hardlink target of "h"\)/,
+    );
+    await rejects(
+      Buffer.concat([rawEntry({ name: 'h', typeflag: '1', linkname: '/etc/shadow' }), END]),
+      'UNSAFE_PATH',
+      /hardlink target/,
+    );
+    await rejects(
+      Buffer.concat([rawEntry({ name: 'h', typeflag: '1', linkname: '' }), END]),
+      'BAD_TAR',
+      /hardlink "h" has no target/,
+    );
   });
 
   it('sparse files and unknown types -> UNSUPPORTED naming the path', async () => {
-    await rejects(Buffer.concat([rawEntry({ name: 'disk.img', typeflag: 'S', magic: 'gnu' }), END]), 'UNSUPPORTED', /sparse file "disk.img" in layer/);
-    const pax1 = paxEntry([['GNU.sparse.major', '1'], ['GNU.sparse.minor', '0'], ['GNU.sparse.name', 'var/disk.img'], ['GNU.sparse.realsize', '1000000']]);
-    await rejects(Buffer.concat([pax1, rawEntry({ name: './GNUSparseFile.0/disk.img' }, Buffer.alloc(512)), END]), 'UNSUPPORTED', /sparse file "var\/disk.img"/);
-    const pax0 = paxEntry([['GNU.sparse.size', '1000000'], ['GNU.sparse.numblocks', '1'], ['GNU.sparse.offset', '0'], ['GNU.sparse.numbytes', '1']]);
-    await rejects(Buffer.concat([pax0, rawEntry({ name: 'old.img' }, Buffer.alloc(1)), END]), 'UNSUPPORTED', /sparse file "old.img"/);
-    await rejects(Buffer.concat([rawEntry({ name: 'vol', typeflag: 'V' }), END]), 'UNSUPPORTED', /entry "vol" at offset 0 in layer .* has unsupported type 'V'/);
+    await rejects(
+      Buffer.concat([rawEntry({ name: 'disk.img', typeflag: 'S', magic: 'gnu' }), END]),
+      'UNSUPPORTED',
+      /sparse file "disk.img" in layer/,
+    );
+    const pax1 = paxEntry([
+      ['GNU.sparse.major', '1'],
+      ['GNU.sparse.minor', '0'],
+      ['GNU.sparse.name', 'var/disk.img'],
+      ['GNU.sparse.realsize', '1000000'],
+    ]);
+    await rejects(
+      Buffer.concat([pax1, rawEntry({ name: './GNUSparseFile.0/disk.img' }, Buffer.alloc(512)), END]),
+      'UNSUPPORTED',
+      /sparse file "var\/disk.img"/,
+    );
+    const pax0 = paxEntry([
+      ['GNU.sparse.size', '1000000'],
+      ['GNU.sparse.numblocks', '1'],
+      ['GNU.sparse.offset', '0'],
+      ['GNU.sparse.numbytes', '1'],
+    ]);
+    await rejects(
+      Buffer.concat([pax0, rawEntry({ name: 'old.img' }, Buffer.alloc(1)), END]),
+      'UNSUPPORTED',
+      /sparse file "old.img"/,
+    );
+    await rejects(
+      Buffer.concat([rawEntry({ name: 'vol', typeflag: 'V' }), END]),
+      'UNSUPPORTED',
+      /entry "vol" at offset 0 in layer .* has unsupported type 'V'/,
+    );
   });
 });

@@ -4,7 +4,15 @@
  * hand-crafted block writer, not by src/tar, so the archives do not share our encoder's ideas.
  * Each archive carries the list of features it used, for messages.
  */
-import { END, gnuLongEntry, paxRecords, rawEntry, rawHeader, type NumField, type RawSpec } from '../helpers/make-tar.js';
+import {
+  END,
+  gnuLongEntry,
+  paxRecords,
+  rawEntry,
+  rawHeader,
+  type NumField,
+  type RawSpec,
+} from '../helpers/make-tar.js';
 
 export interface GeneratedArchive {
   id: number;
@@ -86,7 +94,18 @@ function num(g: Gen, field: Field, v: number): NumField {
 }
 
 function spell(g: Gen, field: Field, v: number, w: number, oct: string): NumField {
-  const style = g.pick(['lead-spaces', 'full-width', 'two-nul', 'one-nul', 'space-nul', 'base256', 'base256-odd', 'tab', 'trail-space', 'nul-garbage']);
+  const style = g.pick([
+    'lead-spaces',
+    'full-width',
+    'two-nul',
+    'one-nul',
+    'space-nul',
+    'base256',
+    'base256-odd',
+    'tab',
+    'trail-space',
+    'nul-garbage',
+  ]);
   g.feature(`num:${field}:${style}`);
   switch (style) {
     case 'lead-spaces':
@@ -118,12 +137,30 @@ function spell(g: Gen, field: Field, v: number, w: number, oct: string): NumFiel
 
 type Kind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'chardev' | 'blockdev' | 'fifo' | 'whiteout' | 'opaque';
 const FLAG: Record<Kind, string> = {
-  file: '0', dir: '5', symlink: '2', hardlink: '1', chardev: '3', blockdev: '4', fifo: '6', whiteout: '0', opaque: '0',
+  file: '0',
+  dir: '5',
+  symlink: '2',
+  hardlink: '1',
+  chardev: '3',
+  blockdev: '4',
+  fifo: '6',
+  whiteout: '0',
+  opaque: '0',
 };
 
 /** One entry: any meta headers (g, x, L, K) followed by its header and body. */
 function entry(g: Gen): Buffer[] {
-  const kind = g.weighted<Kind>({ file: 40, dir: 18, symlink: 10, hardlink: 10, chardev: 3, blockdev: 2, fifo: 2, whiteout: 4, opaque: 2 });
+  const kind = g.weighted<Kind>({
+    file: 40,
+    dir: 18,
+    symlink: 10,
+    hardlink: 10,
+    chardev: 3,
+    blockdev: 2,
+    fifo: 2,
+    whiteout: 4,
+    opaque: 2,
+  });
   g.feature(`type:${kind}`);
   let path = pathFor(g);
   if (kind === 'whiteout') path = path.replace(/[^/]*$/, (b) => `.wh.${b || 'a'}`);
@@ -141,7 +178,8 @@ function entry(g: Gen): Buffer[] {
 
   // The name: ustar field, ustar prefix, PAX path, GNU L, or two of them at once.
   let how = g.weighted({ field: 70, pax: 12, gnu: 10, both: 4, prefixOnly: 4 });
-  if (path.length > 100 && how === 'field') how = path.length <= 256 && path.indexOf('/', path.length - 101) > 0 ? 'field' : 'pax';
+  if (path.length > 100 && how === 'field')
+    how = path.length <= 256 && path.indexOf('/', path.length - 101) > 0 ? 'field' : 'pax';
   if (how !== 'field') g.feature(`name:${how}`);
   const field = (p: string): void => {
     if (p.length <= 100) spec.name = p;
@@ -164,7 +202,17 @@ function entry(g: Gen): Buffer[] {
 
   // Link targets.
   if (kind === 'symlink') {
-    const t = g.pick(['target', '../up', '/abs/t', 'target', 'T'.repeat(150), 'd', 'a/', 'x', g.chance(0.3) ? '' : 'b']);
+    const t = g.pick([
+      'target',
+      '../up',
+      '/abs/t',
+      'target',
+      'T'.repeat(150),
+      'd',
+      'a/',
+      'x',
+      g.chance(0.3) ? '' : 'b',
+    ]);
     if (t === '') g.feature('symlink:empty');
     if (t.length > 100) {
       if (g.chance(0.5)) records.push(['linkpath', t]);
@@ -176,7 +224,15 @@ function entry(g: Gen): Buffer[] {
     const style = g.weighted({ back: 65, forward: 10, slash: 5, missing: 4, self: 4, dir: 5, dot: 7 });
     g.feature(`hardlink:${style}`);
     const back = g.written.length ? g.pick(g.written) : 'a';
-    const t = { back, forward: g.pick(POOL), slash: back + '/', missing: 'nope', self: path, dir: 'd', dot: `./${back}` }[style];
+    const t = {
+      back,
+      forward: g.pick(POOL),
+      slash: back + '/',
+      missing: 'nope',
+      self: path,
+      dir: 'd',
+      dot: `./${back}`,
+    }[style];
     if (t.length > 100) records.push(['linkpath', t]);
     spec.linkname = t.slice(0, 100);
   }
@@ -224,7 +280,10 @@ function entry(g: Gen): Buffer[] {
   if (kind === 'file' && g.chance(0.85)) {
     if (g.chance(0.1)) {
       g.feature('body:holds-header');
-      body = Buffer.concat([rawEntry({ name: 'hidden', mode: 0o4755 }, Buffer.from('#!/bin/sh\n')), Buffer.alloc(1024)]);
+      body = Buffer.concat([
+        rawEntry({ name: 'hidden', mode: 0o4755 }, Buffer.from('#!/bin/sh\n')),
+        Buffer.alloc(1024),
+      ]);
     } else {
       body = Buffer.alloc(g.int(0, 700), g.int(0, 255));
       for (let i = 0; i < body.length; i += 7) body[i] = Math.floor(g.rnd() * 256);
@@ -245,7 +304,11 @@ function entry(g: Gen): Buffer[] {
   // Meta headers: a global one sometimes, and the local records split over one to three 'x'.
   if (g.chance(0.03)) {
     const rec = g.pick<Array<[string, string]>>([
-      [['comment', 'git-archive']], [['uid', '4242']], [['SCHILY.xattr.user.g', 'global']], [['path', 'gpath']], [['mtime', '5']],
+      [['comment', 'git-archive']],
+      [['uid', '4242']],
+      [['SCHILY.xattr.user.g', 'global']],
+      [['path', 'gpath']],
+      [['mtime', '5']],
     ]);
     g.feature(`pax-global:${rec[0]![0]}`);
     out.unshift(rawEntry({ name: 'pax_global_header', typeflag: 'g' }, paxRecords(rec)));
@@ -255,7 +318,15 @@ function entry(g: Gen): Buffer[] {
     if (parts > 1) g.feature('pax:several-x');
     else if (g.chance(0.1)) {
       g.feature('pax:several-x-conflicting');
-      out.unshift(rawEntry({ name: 'PaxHeaders/first', typeflag: 'x' }, paxRecords([['path', 'decoy'], ['uid', '777']])));
+      out.unshift(
+        rawEntry(
+          { name: 'PaxHeaders/first', typeflag: 'x' },
+          paxRecords([
+            ['path', 'decoy'],
+            ['uid', '777'],
+          ]),
+        ),
+      );
     }
     const per = Math.ceil(records.length / parts);
     for (let i = 0; i < records.length; i += per) {

@@ -85,7 +85,10 @@ function fromSnapshot(snap: Map<string, TreeEntry>): Map<string, Seen> {
       gid: e.gid,
       mtimeNs: e.mtimeNs,
       size: e.type === 'file' ? Number(e.size) : 0,
-      xattrs: [...e.xattrs].map(([k, v]) => `${k}=${v}`).sort().join(','),
+      xattrs: [...e.xattrs]
+        .map(([k, v]) => `${k}=${v}`)
+        .sort()
+        .join(','),
     };
     if (e.sha256) seen.sha256 = e.sha256;
     if (e.symlink !== undefined) seen.link = e.symlink;
@@ -104,7 +107,9 @@ export async function readGnu(archive: Buffer, work: string): Promise<Reading> {
   const out = path.join(work, 'gnu');
   await fs.writeFile(file, archive);
   await fs.mkdir(out);
-  const res = await run('tar', ['-x', '-f', file, '-C', out, ...GNU_FLAGS], { env: { LC_ALL: 'C', PATH: process.env.PATH } });
+  const res = await run('tar', ['-x', '-f', file, '-C', out, ...GNU_FLAGS], {
+    env: { LC_ALL: 'C', PATH: process.env.PATH },
+  });
   if (res.code !== 0) return { ok: false, error: `tar exit ${res.code}: ${firstLine(res.stderr)}` };
   return snapshot(out);
 }
@@ -114,7 +119,8 @@ async function snapshot(dir: string): Promise<Reading> {
   try {
     return { ok: true, tree: fromSnapshot(await snapshotTree(dir)) };
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENAMETOOLONG') return { ok: false, error: 'extracted a path over PATH_MAX' };
+    if ((e as NodeJS.ErrnoException).code === 'ENAMETOOLONG')
+      return { ok: false, error: 'extracted a path over PATH_MAX' };
     throw e;
   }
 }
@@ -130,23 +136,39 @@ export async function readGo(archive: Buffer, work: string): Promise<Reading> {
     return { digest: `sha256:${hex}`, size: bytes.length };
   };
   const layer = await put(archive);
-  const config = await put(Buffer.from(JSON.stringify({
-    architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [layer.digest] },
-  })));
-  const manifest = await put(Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
-  })));
+  const config = await put(
+    Buffer.from(
+      JSON.stringify({
+        architecture: 'amd64',
+        os: 'linux',
+        rootfs: { type: 'layers', diff_ids: [layer.digest] },
+      }),
+    ),
+  );
+  const manifest = await put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    ),
+  );
   await fs.writeFile(path.join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  await fs.writeFile(path.join(layout, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{
-      mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest,
-      annotations: { 'org.opencontainers.image.ref.name': 't' },
-    }],
-  }));
+  await fs.writeFile(
+    path.join(layout, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        {
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          ...manifest,
+          annotations: { 'org.opencontainers.image.ref.name': 't' },
+        },
+      ],
+    }),
+  );
   const out = path.join(work, 'go');
   const res = await run('umoci', ['raw', 'unpack', '--image', `${layout}:t`, out], { timeoutMs: 20_000 });
   if (res.code !== 0) return { ok: false, error: `umoci exit ${res.code}: ${lastError(res.stderr)}` };
@@ -158,6 +180,9 @@ function firstLine(s: string): string {
 }
 
 function lastError(s: string): string {
-  const lines = s.trim().split('\n').filter((l) => /error|fatal|fail/i.test(l));
+  const lines = s
+    .trim()
+    .split('\n')
+    .filter((l) => /error|fatal|fail/i.test(l));
   return (lines[lines.length - 1] ?? firstLine(s)).replace(/\s+/g, ' ').slice(0, 300);
 }

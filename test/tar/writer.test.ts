@@ -8,7 +8,8 @@ import { collect, makeTar, readAll } from '../helpers/make-tar.js';
 async function* chunks(...parts: Buffer[]): AsyncGenerator<Buffer> {
   yield* parts;
 }
-const badTar = (re: RegExp) => (e: unknown) => e instanceof RechunkerError && e.code === 'BAD_TAR' && re.test(e.message);
+const badTar = (re: RegExp) => (e: unknown) =>
+  e instanceof RechunkerError && e.code === 'BAD_TAR' && re.test(e.message);
 
 describe('writeTar', () => {
   it('ends with exactly two zero blocks and no blocking-factor padding', async () => {
@@ -19,8 +20,18 @@ describe('writeTar', () => {
   });
 
   it('is deterministic: same entries, same bytes, whatever the xattr insertion order', async () => {
-    const a = newEntry('f', 'file', { xattrs: new Map([['user.b', Buffer.from('2')], ['security.capability', Buffer.from([1])]]) });
-    const b = newEntry('f', 'file', { xattrs: new Map([['security.capability', Buffer.from([1])], ['user.b', Buffer.from('2')]]) });
+    const a = newEntry('f', 'file', {
+      xattrs: new Map([
+        ['user.b', Buffer.from('2')],
+        ['security.capability', Buffer.from([1])],
+      ]),
+    });
+    const b = newEntry('f', 'file', {
+      xattrs: new Map([
+        ['security.capability', Buffer.from([1])],
+        ['user.b', Buffer.from('2')],
+      ]),
+    });
     assert.deepEqual(await collect(writeTar([{ entry: a }])), await collect(writeTar([{ entry: b }])));
   });
 
@@ -28,7 +39,10 @@ describe('writeTar', () => {
     const body = Buffer.alloc(100000, 3);
     const items = (): TarWriteItem[] => [
       { entry: newEntry('one', 'file', { size: body.length }), body },
-      { entry: newEntry('many', 'file', { size: body.length }), body: chunks(body.subarray(0, 10), body.subarray(10, 50000), body.subarray(50000)) },
+      {
+        entry: newEntry('many', 'file', { size: body.length }),
+        body: chunks(body.subarray(0, 10), body.subarray(10, 50000), body.subarray(50000)),
+      },
     ];
     async function* asyncItems() {
       yield* items();
@@ -36,14 +50,26 @@ describe('writeTar', () => {
     const fromSync = await collect(writeTar(items()));
     assert.deepEqual(await collect(writeTar(asyncItems())), fromSync);
     const got = await readAll(fromSync);
-    assert.deepEqual(got.map((g) => g.body), [body, body]);
+    assert.deepEqual(
+      got.map((g) => g.body),
+      [body, body],
+    );
   });
 
   it('checks the body length against entry.size', async () => {
     const e = (size: number) => newEntry('f', 'file', { size });
-    await assert.rejects(collect(writeTar([{ entry: e(5), body: Buffer.from('abcd') }])), badTar(/body of "f" is 4 bytes, but its entry says 5/));
-    await assert.rejects(collect(writeTar([{ entry: e(3), body: Buffer.from('abcd') }])), badTar(/body of "f" is 4 bytes/));
-    await assert.rejects(collect(writeTar([{ entry: e(3), body: chunks(Buffer.from('ab'), Buffer.from('cd')) }])), badTar(/more than 3 bytes/));
+    await assert.rejects(
+      collect(writeTar([{ entry: e(5), body: Buffer.from('abcd') }])),
+      badTar(/body of "f" is 4 bytes, but its entry says 5/),
+    );
+    await assert.rejects(
+      collect(writeTar([{ entry: e(3), body: Buffer.from('abcd') }])),
+      badTar(/body of "f" is 4 bytes/),
+    );
+    await assert.rejects(
+      collect(writeTar([{ entry: e(3), body: chunks(Buffer.from('ab'), Buffer.from('cd')) }])),
+      badTar(/more than 3 bytes/),
+    );
     await assert.rejects(collect(writeTar([{ entry: e(5), body: chunks(Buffer.from('ab')) }])), badTar(/is 2 bytes/));
     await assert.rejects(collect(writeTar([{ entry: e(5) }])), badTar(/is 0 bytes/));
   });
@@ -68,7 +94,8 @@ describe('writeTar', () => {
 
   it('batches small entries into few buffers and passes big bodies through uncopied', async () => {
     const items: TarWriteItem[] = [];
-    for (let i = 0; i < 1000; i++) items.push({ entry: newEntry(`f${i}`, 'file', { size: 10 }), body: Buffer.alloc(10) });
+    for (let i = 0; i < 1000; i++)
+      items.push({ entry: newEntry(`f${i}`, 'file', { size: 10 }), body: Buffer.alloc(10) });
     const big = Buffer.alloc(1 << 20, 1);
     items.push({ entry: newEntry('big', 'file', { size: big.length }), body: big });
     const out: Buffer[] = [];

@@ -17,7 +17,11 @@ describe('BatchedFileWriter', () => {
   });
 
   it('writes every byte in order, whether chunks are smaller or larger than a batch', async () => {
-    const chunks = [...Array.from({ length: 25 }, (_, i) => Buffer.alloc(700, i)), Buffer.alloc(5000, 99), Buffer.alloc(3, 1)];
+    const chunks = [
+      ...Array.from({ length: 25 }, (_, i) => Buffer.alloc(700, i)),
+      Buffer.alloc(5000, 99),
+      Buffer.alloc(3, 1),
+    ];
     const file = path.join(dir, 'a');
     await pipeline(Readable.from(chunks), new BatchedFileWriter(file, 4096));
     assert.ok((await readFile(file)).equals(Buffer.concat(chunks)));
@@ -31,7 +35,10 @@ describe('BatchedFileWriter', () => {
   });
 
   it('fails the pipeline when the file cannot be made, and when the source fails', async () => {
-    await assert.rejects(pipeline(Readable.from([Buffer.alloc(10)]), new BatchedFileWriter(path.join(dir, 'no', 'such', 'dir'))), (e: NodeJS.ErrnoException) => e.code === 'ENOENT');
+    await assert.rejects(
+      pipeline(Readable.from([Buffer.alloc(10)]), new BatchedFileWriter(path.join(dir, 'no', 'such', 'dir'))),
+      (e: NodeJS.ErrnoException) => e.code === 'ENOENT',
+    );
     const failing = new Readable({
       read() {
         this.destroy(new Error('source broke'));

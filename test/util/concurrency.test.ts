@@ -20,7 +20,10 @@ describe('bounded concurrency', () => {
       ),
     );
     assert.equal(peak, 3);
-    assert.deepEqual(results, Array.from({ length: 12 }, (_, i) => i * 2));
+    assert.deepEqual(
+      results,
+      Array.from({ length: 12 }, (_, i) => i * 2),
+    );
   });
 
   it('mapLimit stops starting work after a failure and rejects with it', async () => {
@@ -38,12 +41,17 @@ describe('bounded concurrency', () => {
     assert.deepEqual(await mapLimit([3, 1, 2], 8, async (x) => x * 10), [30, 10, 20]);
   });
 
-  it('mapLimit starts work in the order given and returns results in the items\' order', async () => {
+  it("mapLimit starts work in the order given and returns results in the items' order", async () => {
     const started: string[] = [];
-    const results = await mapLimit(['a', 'b', 'c', 'd'], 1, async (x) => {
-      started.push(x);
-      return x.toUpperCase();
-    }, [2, 0, 3, 1]);
+    const results = await mapLimit(
+      ['a', 'b', 'c', 'd'],
+      1,
+      async (x) => {
+        started.push(x);
+        return x.toUpperCase();
+      },
+      [2, 0, 3, 1],
+    );
     assert.deepEqual(started, ['c', 'a', 'd', 'b']);
     assert.deepEqual(results, ['A', 'B', 'C', 'D']);
   });

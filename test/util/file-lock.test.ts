@@ -17,7 +17,11 @@ describe('index.json updates under a lock', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const desc = (n: number) => ({ mediaType: MediaType.OciManifest, digest: `sha256:${n.toString(16).padStart(64, '0')}`, size: 100 + n });
+  const desc = (n: number) => ({
+    mediaType: MediaType.OciManifest,
+    digest: `sha256:${n.toString(16).padStart(64, '0')}`,
+    size: 100 + n,
+  });
   const tags = async (layout: string) => {
     const index = JSON.parse(await readFile(path.join(layout, 'index.json'), 'utf8')) as Index;
     return index.manifests.map((m) => m.annotations?.[RefNameAnnotation]).sort();

@@ -14,7 +14,10 @@ describe('work directories', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, status] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     it(`are removed when the process is stopped by ${signal}, which exits ${status}`, async () => {
       const module = new URL('../../src/util/work-dir.js', import.meta.url).href;
       // A run interrupted mid-way: a work dir with something in it, and a pending finally that never runs.
@@ -24,8 +27,12 @@ describe('work directories', () => {
         await fs.writeFile(w + '/layer.tmp', 'x'.repeat(1 << 20));
         console.log(w);
         setInterval(() => {}, 1000);`;
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-      const work = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const work = await new Promise<string>((resolve) =>
+        child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())),
+      );
       await access(work);
       const code = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       child.kill(signal);

@@ -13,8 +13,19 @@ import { layerTree } from '../../src/verify/layer-trees.js';
 import { mergeOverlay } from '../../src/verify/merge-overlay.js';
 import { makeTar, type EntrySpec } from '../helpers/make-tar.js';
 
-const dir = (p: string, mode: number, mtimeSec: number, more: Partial<EntrySpec> = {}): EntrySpec => ({ path: p, type: 'dir', mode, mtimeSec, ...more });
-const file = (p: string, body: string, more: Partial<EntrySpec> = {}): EntrySpec => ({ path: p, body, mtimeSec: 5, ...more });
+const dir = (p: string, mode: number, mtimeSec: number, more: Partial<EntrySpec> = {}): EntrySpec => ({
+  path: p,
+  type: 'dir',
+  mode,
+  mtimeSec,
+  ...more,
+});
+const file = (p: string, body: string, more: Partial<EntrySpec> = {}): EntrySpec => ({
+  path: p,
+  body,
+  mtimeSec: 5,
+  ...more,
+});
 
 describe('unpacker models', () => {
   let work: string;
@@ -37,7 +48,11 @@ describe('unpacker models', () => {
       await applyLayer(graph, store, readTar([tar]), i, `layer ${i}`);
       trees.push(await layerTree(readTar([tar]), store, i, `layer ${i}`));
     }
-    return { oci: flattenGraph(graph), overlay: mergeOverlay(trees, 'overlay'), delegate: mergeOverlay(trees, 'delegate') };
+    return {
+      oci: flattenGraph(graph),
+      overlay: mergeOverlay(trees, 'overlay'),
+      delegate: mergeOverlay(trees, 'delegate'),
+    };
   }
 
   it('an implied directory shadows the real one under overlay; delegate and oci keep it', async () => {
@@ -55,10 +70,13 @@ describe('unpacker models', () => {
     assert.deepEqual([shadowed.mode, shadowed.uid, shadowed.mtime, shadowed.defaulted], [0o755, 0, UNPACK_TIME, true]);
     assert.ok(m.overlay.get('usr/bin/a') && m.overlay.get('usr/bin/b'), 'contents merge');
     const diffs = compareTrees(m.overlay, m.oci);
-    assert.deepEqual(diffs.map((d) => [d.path, d.kind, d.fields.map((f) => f.field)]), [
-      ['usr', 'shadowed', ['mtime']],
-      ['usr/bin', 'shadowed', ['mode', 'uid', 'mtime']],
-    ]);
+    assert.deepEqual(
+      diffs.map((d) => [d.path, d.kind, d.fields.map((f) => f.field)]),
+      [
+        ['usr', 'shadowed', ['mtime']],
+        ['usr/bin', 'shadowed', ['mode', 'uid', 'mtime']],
+      ],
+    );
     assert.deepEqual(compareTrees(m.delegate, m.oci), []);
   });
 
@@ -70,13 +88,24 @@ describe('unpacker models', () => {
   });
 
   it('an entry in an upper layer is the metadata, whatever lies below', async () => {
-    const m = await models([[dir('etc', 0o700, 1), file('etc/a', 'a')], [dir('etc', 0o755, 9), file('etc/b', 'b')]]);
-    for (const t of [m.oci, m.overlay, m.delegate]) assert.deepEqual([t.get('etc')!.mode, t.get('etc')!.mtime], [0o755, 9_000_000_000n]);
+    const m = await models([
+      [dir('etc', 0o700, 1), file('etc/a', 'a')],
+      [dir('etc', 0o755, 9), file('etc/b', 'b')],
+    ]);
+    for (const t of [m.oci, m.overlay, m.delegate])
+      assert.deepEqual([t.get('etc')!.mode, t.get('etc')!.mtime], [0o755, 9_000_000_000n]);
   });
 
   it('whiteouts and opaque directories hide what is below; the whiteout implies its directory', async () => {
     const m = await models([
-      [dir('etc', 0o755, 1), file('etc/old', 'o'), file('etc/keep', 'k'), dir('srv', 0o755, 1), file('srv/gone', 'g'), file('srv/stay', 's')],
+      [
+        dir('etc', 0o755, 1),
+        file('etc/old', 'o'),
+        file('etc/keep', 'k'),
+        dir('srv', 0o755, 1),
+        file('srv/gone', 'g'),
+        file('srv/stay', 's'),
+      ],
       [dir('etc', 0o755, 2), file('etc/.wh..wh..opq', ''), file('etc/new', 'n'), file('srv/.wh.gone', '')],
     ]);
     for (const t of [m.oci, m.overlay, m.delegate]) {
@@ -88,7 +117,10 @@ describe('unpacker models', () => {
   });
 
   it('a directory over a lower file hides the file; a file over a lower directory hides the tree', async () => {
-    const m = await models([[file('x', 'x'), dir('y', 0o755, 1), file('y/z', 'z')], [file('x/inner', 'i'), file('y', 'now a file')]]);
+    const m = await models([
+      [file('x', 'x'), dir('y', 0o755, 1), file('y/z', 'z')],
+      [file('x/inner', 'i'), file('y', 'now a file')],
+    ]);
     for (const t of [m.oci, m.overlay, m.delegate]) {
       assert.equal(t.get('x')!.type, 'dir');
       assert.ok(t.has('x/inner'));
@@ -99,7 +131,12 @@ describe('unpacker models', () => {
 
   it('hardlink sets: a path replaced above leaves the set', async () => {
     const m = await models([
-      [dir('b', 0o755, 1), file('b/one', 'same'), { path: 'b/two', type: 'hardlink', linkname: 'b/one' }, { path: 'b/three', type: 'hardlink', linkname: 'b/one' }],
+      [
+        dir('b', 0o755, 1),
+        file('b/one', 'same'),
+        { path: 'b/two', type: 'hardlink', linkname: 'b/one' },
+        { path: 'b/three', type: 'hardlink', linkname: 'b/one' },
+      ],
       [dir('b', 0o755, 1), file('b/three', 'other')],
     ]);
     for (const t of [m.oci, m.overlay, m.delegate]) {

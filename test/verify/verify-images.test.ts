@@ -10,7 +10,12 @@ import { makeImage } from '../helpers/make-image.js';
 import { makeTar, type EntrySpec } from '../helpers/make-tar.js';
 
 const d = (p: string, mode = 0o755): EntrySpec => ({ path: p, type: 'dir', mode, mtimeSec: 1000 });
-const f = (p: string, body: string, more: Partial<EntrySpec> = {}): EntrySpec => ({ path: p, body, mtimeSec: 1000, ...more });
+const f = (p: string, body: string, more: Partial<EntrySpec> = {}): EntrySpec => ({
+  path: p,
+  body,
+  mtimeSec: 1000,
+  ...more,
+});
 
 /** One tree, and a copy that differs in exactly four ways. */
 function tree(variant: 'a' | 'b'): EntrySpec[] {
@@ -36,7 +41,10 @@ describe('verify', () => {
     // The same tree in two layers, the second leaving bin and srv implied.
     const all = tree('a');
     const upper = ['srv/data', 'link'];
-    await makeImage(work, 'split', [await makeTar(all.filter((e) => !upper.includes(e.path))), await makeTar(all.filter((e) => upper.includes(e.path)))]);
+    await makeImage(work, 'split', [
+      await makeTar(all.filter((e) => !upper.includes(e.path))),
+      await makeTar(all.filter((e) => upper.includes(e.path))),
+    ]);
   });
   after(() => fs.rm(work, { recursive: true, force: true }));
 
@@ -58,7 +66,10 @@ describe('verify', () => {
     }
     const lines = r.models[0]!.differences.map(formatDifference);
     assert.equal(lines[0], 'bin/one (file): hardlinks bin/one, bin/two -> none');
-    assert.equal(lines[1], 'etc/conf (file): xattrs[security.capability] security.capability=0x01000003 -> security.capability=0x01000002');
+    assert.equal(
+      lines[1],
+      'etc/conf (file): xattrs[security.capability] security.capability=0x01000003 -> security.capability=0x01000002',
+    );
     assert.equal(lines[2], 'link (symlink): symlink bin/one -> bin/two');
     assert.equal(lines[3], 'srv (dir): mode 0755 -> 0700');
     assert.equal(r.differences, 12);
@@ -67,7 +78,10 @@ describe('verify', () => {
   it('an image equals itself under every model', async () => {
     const r = await verifyImages({ ...refs('a', 'a'), models: ['oci', 'overlay', 'delegate'] });
     assert.equal(r.differences, 0);
-    assert.deepEqual(r.models.map((m) => m.entries.a), [8, 8, 8]);
+    assert.deepEqual(
+      r.models.map((m) => m.entries.a),
+      [8, 8, 8],
+    );
   });
 
   it('layers that leave a directory implied: shadowed under overlay only', async () => {
@@ -75,8 +89,14 @@ describe('verify', () => {
     const [oci, overlay, delegate] = r.models;
     assert.deepEqual(oci!.differences, []);
     assert.deepEqual(delegate!.differences, []);
-    assert.deepEqual(overlay!.differences.map((x) => [x.path, x.kind]), [['srv', 'shadowed']]);
+    assert.deepEqual(
+      overlay!.differences.map((x) => [x.path, x.kind]),
+      [['srv', 'shadowed']],
+    );
     assert.equal(overlay!.defaulted.a, 1);
-    assert.equal(formatDifference(overlay!.differences[0]!), 'srv (dir): shadowed (default metadata): mtime unpack-time -> 1970-01-01T00:16:40Z');
+    assert.equal(
+      formatDifference(overlay!.differences[0]!),
+      'srv (dir): shadowed (default metadata): mtime unpack-time -> 1970-01-01T00:16:40Z',
+    );
   });
 });

@@ -27,12 +27,20 @@ describe('verify against a directory', () => {
     const meta = { uid, gid, mtimeSec: 1000 };
     const etc = { path: 'etc', type: 'dir' as const, mode: 0o750, ...meta };
     // etc is described in the first layer only: the second one implies it.
-    await makeImage(path.join(work, 'layout'), 'split', [await makeTar([etc, { path: 'etc/a', body: 'a', mode: 0o644, ...meta }]), await makeTar([{ path: 'etc/b', body: 'b', mode: 0o644, ...meta }])]);
+    await makeImage(path.join(work, 'layout'), 'split', [
+      await makeTar([etc, { path: 'etc/a', body: 'a', mode: 0o644, ...meta }]),
+      await makeTar([{ path: 'etc/b', body: 'b', mode: 0o644, ...meta }]),
+    ]);
   });
   after(() => fs.rm(work, { recursive: true, force: true }));
 
   it('oci and delegate find the image equal to its tree; overlay names the shadowed directory', async () => {
-    const r = await verifyImages({ a: `oci:${path.join(work, 'layout')}:split`, b: `rootfs:${tree}`, models: ['oci', 'overlay', 'delegate'], platform: hostPlatform() });
+    const r = await verifyImages({
+      a: `oci:${path.join(work, 'layout')}:split`,
+      b: `rootfs:${tree}`,
+      models: ['oci', 'overlay', 'delegate'],
+      platform: hostPlatform(),
+    });
     assert.equal(r.b.layers, 0, 'a directory has no layers');
     const byModel = Object.fromEntries(r.models.map((m) => [m.model, m.differences.map((d) => `${d.path} ${d.kind}`)]));
     assert.deepEqual(byModel, { oci: [], overlay: ['etc shadowed'], delegate: [] });
