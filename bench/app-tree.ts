@@ -18,6 +18,7 @@ import { COMPONENTS_ANNOTATION } from '../src/plan/recorded-plan.js';
 import { diffLayerBytes, updateCost } from '../src/plan/update-cost.js';
 import { mulberry32 } from './simulate.js';
 import { manifestLayers, manifestOf } from './update-cost.js';
+import { mdRow } from './markdown.js';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -79,7 +80,15 @@ async function main(): Promise<void> {
         '',
         '| layers | blob-reuse download MB | x lower bound | layers reused | layer holding /opt/app |',
         '|---:|---:|---:|---:|---|',
-        `| ${c.layers} | ${mb(c.blobDownload)} | ${(c.blobDownload / lowerBound).toFixed(3)} | ${c.blobReusedLayers}/${c.layers} | ${holder < 0 ? 'none of its own (in the catch-all)' : `${holder}: ${manifest.layers[holder]!.annotations![COMPONENTS_ANNOTATION]}`} |`,
+        mdRow([
+          c.layers,
+          mb(c.blobDownload),
+          (c.blobDownload / lowerBound).toFixed(3),
+          `${c.blobReusedLayers}/${c.layers}`,
+          holder < 0
+            ? 'none of its own (in the catch-all)'
+            : `${holder}: ${manifest.layers[holder]!.annotations![COMPONENTS_ANNOTATION]}`,
+        ]),
         '',
       ].join('\n'),
     );

@@ -12,6 +12,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mdRow } from './markdown.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'bin', 'run.js');
@@ -98,7 +99,15 @@ async function main(): Promise<void> {
             ? `${clamped} directory mtimes replaced by 1970-01-01`
             : 'nothing';
       console.log(
-        `| ${v.label} | ${updated.layers.length} | ${dirEntries} | ${updated.layers.length - fresh.length} of ${updated.layers.length} | ${mb(download)} (${fresh.length} layers) | ${mb(total)} | ${fidelity} |`,
+        mdRow([
+          v.label,
+          updated.layers.length,
+          dirEntries,
+          `${updated.layers.length - fresh.length} of ${updated.layers.length}`,
+          `${mb(download)} (${fresh.length} layers)`,
+          mb(total),
+          fidelity,
+        ]),
       );
       await fs.rm(layout, { recursive: true, force: true });
     }

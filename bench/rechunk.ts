@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { measure } from './measure.js';
 import { makeSyntheticImage } from './synthetic-image.js';
+import { mdRow } from './markdown.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'bin', 'run.js');
@@ -70,7 +71,16 @@ async function run(label: string, layoutDir: string, tag: string, tmp: string): 
   const f = await floor(await manifestLayers(layoutDir, tag), await manifestLayers(outDir, tag), tmp);
   await fs.rm(outDir, { recursive: true, force: true });
   const ratio = m.wallSeconds / f.seconds;
-  return `| ${label} | ${result.files} | ${(f.outputBytes / MiB).toFixed(0)} MiB | ${result.layers.length} | ${m.wallSeconds.toFixed(2)} s | ${f.seconds.toFixed(2)} s (${f.decompress.toFixed(2)} + ${f.compress.toFixed(2)}) | ${ratio.toFixed(2)}x | ${(m.peakRssBytes / MiB).toFixed(0)} MiB |`;
+  return mdRow([
+    label,
+    result.files,
+    `${(f.outputBytes / MiB).toFixed(0)} MiB`,
+    result.layers.length,
+    `${m.wallSeconds.toFixed(2)} s`,
+    `${f.seconds.toFixed(2)} s (${f.decompress.toFixed(2)} + ${f.compress.toFixed(2)})`,
+    `${ratio.toFixed(2)}x`,
+    `${(m.peakRssBytes / MiB).toFixed(0)} MiB`,
+  ]);
 }
 
 /**
@@ -98,7 +108,16 @@ async function rebuild(layoutDir: string, tmp: string): Promise<string> {
   await fs.rm(outDir, { recursive: true, force: true });
   const reused = result.layers.length - fresh.length;
   const label = `corpus \`updated\` onto \`base\` (${reused} layers reused)`;
-  return `| ${label} | ${result.files} | ${(f.outputBytes / MiB).toFixed(0)} MiB compressed anew | ${result.layers.length} | ${m.wallSeconds.toFixed(2)} s | ${f.seconds.toFixed(2)} s (${f.decompress.toFixed(2)} + ${f.compress.toFixed(2)}) | ${(m.wallSeconds / f.seconds).toFixed(2)}x | ${(m.peakRssBytes / MiB).toFixed(0)} MiB |`;
+  return mdRow([
+    label,
+    result.files,
+    `${(f.outputBytes / MiB).toFixed(0)} MiB compressed anew`,
+    result.layers.length,
+    `${m.wallSeconds.toFixed(2)} s`,
+    `${f.seconds.toFixed(2)} s (${f.decompress.toFixed(2)} + ${f.compress.toFixed(2)})`,
+    `${(m.wallSeconds / f.seconds).toFixed(2)}x`,
+    `${(m.peakRssBytes / MiB).toFixed(0)} MiB`,
+  ]);
 }
 
 async function main(): Promise<void> {

@@ -26,6 +26,7 @@ import { packFresh } from '../src/plan/pack.js';
 import type { PackerName, Plan, PlanComponent } from '../src/plan/plan-types.js';
 import { packWithPrior } from '../src/plan/prior-pack.js';
 import { metadataProbability, newestChangeTime } from '../src/plan/stability.js';
+import { mdRow } from './markdown.js';
 
 const VERSIONS = 20;
 const NEW_PER_VERSION = 2;
@@ -301,7 +302,8 @@ async function main(): Promise<void> {
   const names = Object.keys(steps[0]!.costs);
   const mb = (n: number): string => (n / 1e6).toFixed(1);
   const lines = [
-    `${comps.length} components from the corpus base, ${VERSIONS} versions, ${LAYER_BUDGET} component layers, +${NEW_PER_VERSION}/-${REMOVED_PER_VERSION} packages per version (uncompressed MB)`,
+    `${comps.length} components from the corpus base, ${VERSIONS} versions, ${LAYER_BUDGET} component layers, ` +
+      `+${NEW_PER_VERSION}/-${REMOVED_PER_VERSION} packages per version (uncompressed MB)`,
     '',
     `| version | changed | lower bound | chain floor (x) | ${names.map((n) => `${n} blob (x) | chain (x) | reused`).join(' | ')} |`,
     `|---:|---:|---:|---:|${names.map(() => '---:|---:|---:').join('|')}|`,
@@ -319,11 +321,26 @@ async function main(): Promise<void> {
       return `${mb(c.blob)} (${(c.blob / s.lowerBound).toFixed(2)}) | ${mb(c.chain)} (${(c.chain / s.lowerBound).toFixed(2)}) | ${c.reused}/${c.layers}`;
     });
     lines.push(
-      `| ${s.version} | ${s.changed}+${s.added} | ${mb(s.lowerBound)} | ${mb(s.chainFloor)} (${(s.chainFloor / s.lowerBound).toFixed(2)}) | ${cells.join(' | ')} |`,
+      mdRow([
+        s.version,
+        `${s.changed}+${s.added}`,
+        mb(s.lowerBound),
+        `${mb(s.chainFloor)} (${(s.chainFloor / s.lowerBound).toFixed(2)})`,
+        ...cells,
+      ]),
     );
   }
   lines.push(
-    `| total | | ${mb(lbTotal)} | ${mb(floorTotal)} (${(floorTotal / lbTotal).toFixed(2)}) | ${names.map((n) => `${mb(totals[n]!.blob)} (${(totals[n]!.blob / lbTotal).toFixed(2)}) | ${mb(totals[n]!.chain)} (${(totals[n]!.chain / lbTotal).toFixed(2)}) |`).join(' | ')} |`,
+    mdRow([
+      'total',
+      '',
+      mb(lbTotal),
+      `${mb(floorTotal)} (${(floorTotal / lbTotal).toFixed(2)})`,
+      ...names.flatMap((n) => [
+        `${mb(totals[n]!.blob)} (${(totals[n]!.blob / lbTotal).toFixed(2)})`,
+        `${mb(totals[n]!.chain)} (${(totals[n]!.chain / lbTotal).toFixed(2)})`,
+      ]),
+    ]),
   );
   process.stdout.write(`${lines.join('\n')}\n`);
 }

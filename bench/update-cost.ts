@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { parsePlanLabel, PLAN_LABEL } from '../src/plan/recorded-plan.js';
 import type { PriorPlan } from '../src/plan/plan-types.js';
 import { diffLayerBytes, updateCost, type LayerRef, type UpdateCost } from '../src/plan/update-cost.js';
+import { mdRow } from './markdown.js';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -82,7 +83,14 @@ async function calibration(out: string, from: string, to: string): Promise<strin
     const mean = inBucket.reduce((s, [, r]) => s + r.changeProbability, 0) / inBucket.length;
     const shown = changed.length > 8 ? [...changed.slice(0, 8), `+${changed.length - 8} more`] : changed;
     rows.push(
-      `| ${BUCKETS[i]!.toFixed(2)}-${Math.min(1, BUCKETS[i + 1]!).toFixed(2)} | ${inBucket.length} | ${changed.length} | ${mean.toFixed(3)} | ${(changed.length / inBucket.length).toFixed(3)} | ${shown.join(' ')} |`,
+      mdRow([
+        `${BUCKETS[i]!.toFixed(2)}-${Math.min(1, BUCKETS[i + 1]!).toFixed(2)}`,
+        inBucket.length,
+        changed.length,
+        mean.toFixed(3),
+        (changed.length / inBucket.length).toFixed(3),
+        shown.join(' '),
+      ]),
     );
   }
   return rows;
@@ -128,7 +136,8 @@ async function main(): Promise<void> {
       );
       lines.push(`### ${step.from} -> ${step.to} (lower bound: ${mb(lowerBound)} MB, the corpus's diff layers)`, '');
       lines.push(
-        '| packing | layers | image MB | blob-reuse download MB | x lower bound | layers reused (blob) | bytes reused | chain-reuse download MB | x lower bound | layers reused (chain) |',
+        '| packing | layers | image MB | blob-reuse download MB | x lower bound | layers reused (blob) | bytes reused ' +
+          '| chain-reuse download MB | x lower bound | layers reused (chain) |',
       );
       lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
       for (const packer of PACKERS) {
@@ -136,7 +145,18 @@ async function main(): Promise<void> {
         const c = updateCost(await manifestLayers(out, step.from), await manifestLayers(out, step.to));
         (results[`${step.from}->${step.to}`] ??= {})[packer] = { ...c, lowerBound };
         lines.push(
-          `| ${packer === 'rechunker' ? 'ours (--prior)' : packer === 'chunkah' ? 'chunkah-style' : 'single layer'} | ${c.layers} | ${mb(c.imageBytes)} | ${mb(c.blobDownload)} | ${(c.blobDownload / lowerBound).toFixed(3)} | ${c.blobReusedLayers}/${c.layers} (${pct(c.blobReusedLayers, c.layers)}) | ${pct(c.blobReusedBytes, c.imageBytes)} | ${mb(c.chainDownload)} | ${(c.chainDownload / lowerBound).toFixed(2)} | ${c.chainReusedLayers}/${c.layers} |`,
+          mdRow([
+            packer === 'rechunker' ? 'ours (--prior)' : packer === 'chunkah' ? 'chunkah-style' : 'single layer',
+            c.layers,
+            mb(c.imageBytes),
+            mb(c.blobDownload),
+            (c.blobDownload / lowerBound).toFixed(3),
+            `${c.blobReusedLayers}/${c.layers} (${pct(c.blobReusedLayers, c.layers)})`,
+            pct(c.blobReusedBytes, c.imageBytes),
+            mb(c.chainDownload),
+            (c.chainDownload / lowerBound).toFixed(2),
+            `${c.chainReusedLayers}/${c.layers}`,
+          ]),
         );
       }
       lines.push(

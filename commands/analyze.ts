@@ -80,15 +80,25 @@ references reads every image the index holds.`;
     this.log('image                          layers  compressed  files   file bytes  duplicate   wasted');
     for (const i of result.images) {
       this.log(
-        `${i.name.slice(-30).padEnd(30)} ${String(i.layers.length).padStart(6)}  ${b(i.compressedBytes).padStart(10)}  ${String(i.files).padStart(6)}  ${b(i.fileBytes).padStart(10)}  ${b(i.duplicateBytes).padStart(9)}  ${b(i.wastedBytes).padStart(8)}`,
+        [
+          i.name.slice(-30).padEnd(30),
+          String(i.layers.length).padStart(6),
+          ` ${b(i.compressedBytes).padStart(10)}`,
+          ` ${String(i.files).padStart(6)}`,
+          ` ${b(i.fileBytes).padStart(10)}`,
+          ` ${b(i.duplicateBytes).padStart(9)}`,
+          ` ${b(i.wastedBytes).padStart(8)}`,
+        ].join(' '),
       );
     }
     const d = result.dedup;
     this.log(
-      `files:  ${b(d.files.totalBytes)} in all, ${b(d.files.distinctBytes)} distinct (${d.files.ratio}x, ${d.files.distinctCount} of ${d.files.totalCount} files)`,
+      `files:  ${b(d.files.totalBytes)} in all, ${b(d.files.distinctBytes)} distinct ` +
+        `(${d.files.ratio}x, ${d.files.distinctCount} of ${d.files.totalCount} files)`,
     );
     this.log(
-      `layers: ${b(d.layers.totalBytes)} in all, ${b(d.layers.distinctBytes)} distinct (${d.layers.ratio}x, ${d.layers.distinctCount} of ${d.layers.totalCount} layers)`,
+      `layers: ${b(d.layers.totalBytes)} in all, ${b(d.layers.distinctBytes)} distinct ` +
+        `(${d.layers.ratio}x, ${d.layers.distinctCount} of ${d.layers.totalCount} layers)`,
     );
     this.log(
       `perfect layering: ${result.relayering.layerCount} shared layers, ${b(result.relayering.storedBytes)} stored`,

@@ -55,7 +55,8 @@ ${referencesHelp()}`);
     });
     const { plan, predicted } = result;
     this.log(
-      `${plan.layers.length} component layers (+${result.extraLayers} for directories) from ${result.components.length} components, ${formatBytes(predicted.imageSize)}`,
+      `${plan.layers.length} component layers (+${result.extraLayers} for directories) ` +
+        `from ${result.components.length} components, ${formatBytes(predicted.imageSize)}`,
     );
     this.log('layer  size        P(change)  components');
     plan.layers.forEach((l, i) => {
@@ -68,7 +69,9 @@ ${referencesHelp()}`);
       );
     });
     this.log(
-      `expected download per update: ${formatBytes(predicted.expectedCost)} uncompressed (~${formatBytes(predicted.compressedCost)} compressed); one layer per component would be ${formatBytes(predicted.expectedLowerBound)}`,
+      `expected download per update: ${formatBytes(predicted.expectedCost)} uncompressed ` +
+        `(~${formatBytes(predicted.compressedCost)} compressed); ` +
+        `one layer per component would be ${formatBytes(predicted.expectedLowerBound)}`,
     );
     for (const c of result.components) for (const p of c.paths ?? []) this.log(`${c.name}\t${p}`);
     return result;

@@ -39,7 +39,8 @@ ${referencesHelp()}`);
   static override examples = [
     '<%= config.bin %> <%= command.id %> oci:./image:latest oci:./out:latest',
     '<%= config.bin %> <%= command.id %> oci:./image:latest oci:./out:v2 --max-layers 32 --compression zstd',
-    '<%= config.bin %> <%= command.id %> docker://quay.io/fedora/fedora-bootc:42 docker://registry.example.com/os:42 --prior docker://registry.example.com/os:41',
+    '<%= config.bin %> <%= command.id %> docker://quay.io/fedora/fedora-bootc:42 docker://registry.example.com/os:42 ' +
+      '--prior docker://registry.example.com/os:41',
     'SOURCE_DATE_EPOCH=1700000000 <%= config.bin %> <%= command.id %> oci:in oci:out:tag --json',
   ];
 
@@ -126,11 +127,14 @@ ${referencesHelp()}`);
     say(`${result.destination} ${result.manifestDigest}`);
     await writeDigestFile(flags.digestfile, result.manifestDigest);
     say(
-      `${result.layers.length} layers from ${result.components} components (${result.files} files, ${result.directories} directories); largest ${formatBytes(result.largestLayer)}, median ${formatBytes(result.medianLayer)}`,
+      `${result.layers.length} layers from ${result.components} components ` +
+        `(${result.files} files, ${result.directories} directories); ` +
+        `largest ${formatBytes(result.largestLayer)}, median ${formatBytes(result.medianLayer)}`,
     );
     const newLayers = result.layers.length - result.layersReused;
     say(
-      `${formatBytes(result.layers.reduce((n, l) => n + l.size, 0))} of layers compressed: ${result.layersReused} reused (already at the destination), ${newLayers} new`,
+      `${formatBytes(result.layers.reduce((n, l) => n + l.size, 0))} of layers compressed: ` +
+        `${result.layersReused} reused (already at the destination), ${newLayers} new`,
     );
     say(transferLine(result.transfer));
     return result;

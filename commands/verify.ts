@@ -9,7 +9,8 @@ import { VERIFY_MODELS, verifyImages, type VerifyModel, type VerifyResult } from
 export default class Verify extends BaseCommand {
   static override summary = 'Flatten two images (or an image and a directory) under an unpacker model and compare them';
 
-  static override description = prose(`Compares A and B entry by entry: type, mode, uid, gid, mtime, content digest, symlink target,
+  static override description =
+    prose(`Compares A and B entry by entry: type, mode, uid, gid, mtime, content digest, symlink target,
 device numbers, xattrs and hardlink sets (a symlink's mode is not compared: Linux ignores it).
 Prints the differences. Exits 0 when there are none, 1 when there are, 2 when the comparison
 could not be made (as diff does).
@@ -44,9 +45,20 @@ ${referencesHelp()}`);
   static override flags = {
     model: Flags.string({ description: 'unpacker model', options: [...VERIFY_MODELS, 'all'], default: 'oci' }),
     platform: platformFlag,
-    'max-shown': Flags.integer({ description: 'differences printed per model (all are in --json)', default: 50, min: 0 }),
-    'work-dir': Flags.string({ description: 'directory for temporary file contents (default: $TMPDIR, else /var/tmp)', helpValue: 'DIR' }),
-    ignore: Flags.option({ description: 'leave a field out: mtime-ns compares mtimes to the second', options: IGNORABLE, multiple: true })(),
+    'max-shown': Flags.integer({
+      description: 'differences printed per model (all are in --json)',
+      default: 50,
+      min: 0,
+    }),
+    'work-dir': Flags.string({
+      description: 'directory for temporary file contents (default: $TMPDIR, else /var/tmp)',
+      helpValue: 'DIR',
+    }),
+    ignore: Flags.option({
+      description: 'leave a field out: mtime-ns compares mtimes to the second',
+      options: IGNORABLE,
+      multiple: true,
+    })(),
     ...transportFlags,
   };
 
@@ -77,10 +89,14 @@ ${referencesHelp()}`);
     }
     for (const { names, model: m } of groups) {
       const shadowed = m.differences.filter((d) => d.kind === 'shadowed').length;
-      const count = m.differences.length === 0 ? 'no differences' : `${m.differences.length} difference(s)${shadowed > 0 ? `, ${shadowed} shadowed directories` : ''}`;
+      const count =
+        m.differences.length === 0
+          ? 'no differences'
+          : `${m.differences.length} difference(s)${shadowed > 0 ? `, ${shadowed} shadowed directories` : ''}`;
       this.log(`${names.join(', ')}: ${count} (A ${m.entries.a} paths, B ${m.entries.b})`);
       for (const d of m.differences.slice(0, flags['max-shown'])) this.log(`  ${formatDifference(d)}`);
-      if (m.differences.length > flags['max-shown']) this.log(`  ... and ${m.differences.length - flags['max-shown']} more`);
+      if (m.differences.length > flags['max-shown'])
+        this.log(`  ... and ${m.differences.length - flags['max-shown']} more`);
     }
     if (result.differences > 0) process.exitCode = 1;
     return result;

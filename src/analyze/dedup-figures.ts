@@ -2,6 +2,11 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DedupFigures, DuplicatedPath, DuplicatedType, Relayering } from './analyze-report.js';
 import type { ImageSummary } from './index-schema.js';
 
+/** The files table with no images: the same columns, no rows. */
+const EMPTY_FILES =
+  'SELECT 0 AS image, NULL::VARCHAR AS path, 0::BIGINT AS size, NULL::VARCHAR AS digest, ' +
+  '0::BIGINT AS compressed_size, 0 AS inode, true AS first, NULL::VARCHAR AS component WHERE false';
+
 const TOP = 20;
 const GROUPS = 30;
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -12,9 +17,7 @@ const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
  */
 export async function loadFileTable(db: DuckDBConnection, files: readonly string[]): Promise<void> {
   const parts = files.map((f, i) => `SELECT ${i} AS image, * FROM read_parquet(${sqlString(f)})`);
-  await db.run(
-    `CREATE OR REPLACE TEMP TABLE f AS ${parts.length > 0 ? parts.join(' UNION ALL ') : 'SELECT 0 AS image, NULL::VARCHAR AS path, 0::BIGINT AS size, NULL::VARCHAR AS digest, 0::BIGINT AS compressed_size, 0 AS inode, true AS first, NULL::VARCHAR AS component WHERE false'}`,
-  );
+  await db.run(`CREATE OR REPLACE TEMP TABLE f AS ${parts.length > 0 ? parts.join(' UNION ALL ') : EMPTY_FILES}`);
 }
 
 async function rows(db: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {

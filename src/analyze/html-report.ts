@@ -58,7 +58,10 @@ td, th { padding: 2px 10px; text-align: right; border-bottom: 1px solid #ddd; } 
     data: { labels: r.topDuplicatedPaths.map((p) => '/' + p.path), datasets: [
       { label: 'duplicated bytes', backgroundColor: palette[3], data: r.topDuplicatedPaths.map((p) => MB(p.duplicatedBytes)) }] } });
   const t = document.getElementById('images');
-  const row = (cells, tag) => { const tr = t.insertRow(); for (const c of cells) { const e = document.createElement(tag); e.textContent = c; tr.appendChild(e); } };
+  const row = (cells, tag) => {
+    const tr = t.insertRow();
+    for (const c of cells) { const e = document.createElement(tag); e.textContent = c; tr.appendChild(e); }
+  };
   row(['image', 'layers', 'compressed', 'files', 'file bytes', 'duplicate', 'wasted'], 'th');
   for (const i of r.images) row([i.name, i.layers.length, fmt(i.compressedBytes), i.files, fmt(i.fileBytes), fmt(i.duplicateBytes), fmt(i.wastedBytes)], 'td');
 })();

@@ -189,7 +189,8 @@ export class ParquetIndex {
   /** An image's summary and file table; the summary goes last, so it stands for a complete pair. */
   async writeImage(summary: ImageSummary, files: readonly ImageFileRow[]): Promise<void> {
     await this.db.run(
-      'CREATE OR REPLACE TEMP TABLE stage_files (path VARCHAR, size BIGINT, digest VARCHAR, compressed_size BIGINT, inode INTEGER, first BOOLEAN, component VARCHAR)',
+      'CREATE OR REPLACE TEMP TABLE stage_files (path VARCHAR, size BIGINT, digest VARCHAR, ' +
+        'compressed_size BIGINT, inode INTEGER, first BOOLEAN, component VARCHAR)',
     );
     const a = await this.db.createAppender('stage_files');
     for (const f of files) {

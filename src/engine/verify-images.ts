@@ -74,7 +74,12 @@ export async function verifyImages(opts: VerifyOptions): Promise<VerifyResult> {
       const ta = a.trees.get(model)!;
       const tb = b.trees.get(model)!;
       const differences = compareTrees(ta, tb, opts.ignore ? { ignore: opts.ignore } : {});
-      return { model, entries: { a: ta.size, b: tb.size }, defaulted: { a: defaulted(ta), b: defaulted(tb) }, differences };
+      return {
+        model,
+        entries: { a: ta.size, b: tb.size },
+        defaulted: { a: defaulted(ta), b: defaulted(tb) },
+        differences,
+      };
     });
     return { a: a.report, b: b.report, models, differences: models.reduce((n, m) => n + m.differences.length, 0) };
   } finally {
@@ -84,7 +89,12 @@ export async function verifyImages(opts: VerifyOptions): Promise<VerifyResult> {
   }
 }
 
-async function flattenSide(ref: string, opts: VerifyOptions, store: ContentStore, progress: Progress): Promise<{ report: SideReport; trees: Map<VerifyModel, FlatTree> }> {
+async function flattenSide(
+  ref: string,
+  opts: VerifyOptions,
+  store: ContentStore,
+  progress: Progress,
+): Promise<{ report: SideReport; trees: Map<VerifyModel, FlatTree> }> {
   const source = await openSource(ref, { ...opts.transport, progress });
   try {
     progress.phase(`resolving ${ref}`);
@@ -101,7 +111,10 @@ async function flattenSide(ref: string, opts: VerifyOptions, store: ContentStore
       for (const m of perLayer) trees.set(m, mergeOverlay(layers, m as OverlayModel));
     }
     const mode = image.manifest.annotations?.[PARENT_DIRS_ANNOTATION];
-    return { report: { reference: ref, layers: image.manifest.layers.length, ...(mode ? { parentDirs: mode } : {}) }, trees };
+    return {
+      report: { reference: ref, layers: image.manifest.layers.length, ...(mode ? { parentDirs: mode } : {}) },
+      trees,
+    };
   } finally {
     await source.close();
   }

@@ -120,7 +120,8 @@ function ensureParents(graph: FileGraph, dirPath: string, layer: number, where: 
       const at = FileGraph.pathOf(next);
       throw new RechunkerError(
         'UNSAFE_PATH',
-        `${where}: "${displayPath(dirPath)}/..." lies under "${displayPath(at)}", a symlink to "${displayPath(next.inode.linkname)}"; refusing to write through it`,
+        `${where}: "${displayPath(dirPath)}/..." lies under "${displayPath(at)}", ` +
+          `a symlink to "${displayPath(next.inode.linkname)}"; refusing to write through it`,
       );
     }
     if (next && next.layer === layer) {

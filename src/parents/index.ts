@@ -45,5 +45,11 @@ export function dirMtimeCost(lost: number, total: number, mode: ParentDirMode): 
 
 /** The warning every delegate run prints. */
 export function delegateWarning(shadowed: number): string {
-  return `--parent-dirs delegate: ${shadowed} director${shadowed === 1 ? 'y is' : 'ies are'} left implied above the layer that defines ${shadowed === 1 ? 'it' : 'them'}; runtimes without dirmeta_delegate (containers/container-libs PR #701, not in any released kernel) show ${shadowed === 1 ? 'it' : 'them'} with default metadata (0755, root, time of unpacking); \`rechunker verify --model overlay\` lists them`;
+  const one = shadowed === 1;
+  return (
+    `--parent-dirs delegate: ${shadowed} director${one ? 'y is' : 'ies are'} left implied above the layer that ` +
+    `defines ${one ? 'it' : 'them'}; runtimes without dirmeta_delegate (containers/container-libs PR #701, not in ` +
+    `any released kernel) show ${one ? 'it' : 'them'} with default metadata (0755, root, time of unpacking); ` +
+    '`rechunker verify --model overlay` lists them'
+  );
 }

@@ -26,7 +26,8 @@ function componentFingerprint(graph: FileGraph, component: Component): string {
     }
     const i = node.inode;
     h.update(
-      `${isDir(node) ? 'dir' : i.type} ${i.mode} ${i.uid} ${i.gid} ${i.uname} ${i.gname} ${i.mtimeSec}.${i.mtimeNsec} ${i.size} ${i.devmajor}:${i.devminor} ${i.linked ? 'L' : '-'} `,
+      `${isDir(node) ? 'dir' : i.type} ${i.mode} ${i.uid} ${i.gid} ${i.uname} ${i.gname} ` +
+        `${i.mtimeSec}.${i.mtimeNsec} ${i.size} ${i.devmajor}:${i.devminor} ${i.linked ? 'L' : '-'} `,
     );
     h.update(i.linkname);
     h.update('\0');

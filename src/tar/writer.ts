@@ -1,6 +1,7 @@
 import { RechunkerError } from '../errors.js';
 import { displayPath, type TarEntry } from './entry.js';
-import { BLOCK_SIZE, encodeEntryHeader } from './header.js';
+import { encodeEntryHeader } from './header-encode.js';
+import { BLOCK_SIZE } from './header.js';
 import { normalizeTarPath } from './path.js';
 
 export interface TarWriteItem {

@@ -65,8 +65,23 @@ function smallTree(): MapTree {
     // of the package even though the tree has a symlink there. /usr/bin/sh is diverted away.
     {
       path: 'var/lib/dpkg/info/foo-bin.list',
-      content:
-        '/.\n/bin\n/bin/foo\n/lib\n/lib/systemd\n/lib/systemd/system\n/lib/systemd/system/foo.service\n/usr\n/usr/share\n/usr/share/shared.txt\n/usr/bin\n/usr/bin/sh\n/etc/foo.conf\n/usr/share/missing-file\n',
+      content: [
+        '/.',
+        '/bin',
+        '/bin/foo',
+        '/lib',
+        '/lib/systemd',
+        '/lib/systemd/system',
+        '/lib/systemd/system/foo.service',
+        '/usr',
+        '/usr/share',
+        '/usr/share/shared.txt',
+        '/usr/bin',
+        '/usr/bin/sh',
+        '/etc/foo.conf',
+        '/usr/share/missing-file',
+        '',
+      ].join('\n'),
     },
     { path: 'var/lib/dpkg/info/foo-bin.postinst', content: '#!/bin/sh\n' },
     {
@@ -247,7 +262,8 @@ describe('dpkg', () => {
       .slice(0, 5)
       .map((c) => `${c.name} ${c.size}`);
     t.diagnostic(
-      `${components.length} components, ${files} paths, ${total} bytes; unclaimed ${unclaimed?.paths.length ?? 0} paths, ${unclaimed?.size ?? 0} bytes; largest: ${top.join(', ')}`,
+      `${components.length} components, ${files} paths, ${total} bytes; ` +
+        `unclaimed ${unclaimed?.paths.length ?? 0} paths, ${unclaimed?.size ?? 0} bytes; largest: ${top.join(', ')}`,
     );
     // Only what maintainer scripts generate is left: alternatives, certificates, /etc, logs.
     assert.ok((unclaimed?.size ?? 0) < total * 0.05);

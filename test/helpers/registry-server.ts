@@ -127,7 +127,15 @@ export async function startRegistry(opts: RegistryServerOptions = {}): Promise<R
     authYaml = `auth:\n  htpasswd:\n    realm: rechunker-test\n    path: ${file}\n`;
   } else if (auth === 'token') {
     token = await startTokenServer(dir, { ...(opts.token ?? {}), users });
-    authYaml = `auth:\n  token:\n    realm: ${token.realm}\n    service: ${token.service}\n    issuer: ${token.issuer}\n    rootcertbundle: ${token.certPath}\n`;
+    authYaml = [
+      'auth:',
+      '  token:',
+      `    realm: ${token.realm}`,
+      `    service: ${token.service}`,
+      `    issuer: ${token.issuer}`,
+      `    rootcertbundle: ${token.certPath}`,
+      '',
+    ].join('\n');
   }
   let tlsYaml = '';
   if (opts.tls) {

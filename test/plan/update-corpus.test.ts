@@ -67,7 +67,9 @@ describe('update cost on the corpus (rechunk base, then updated --prior)', () =>
     const ours = updateCost(await manifestLayers(out, 'base'), await manifestLayers(out, 'updated'));
     const anchor = updateCost(await manifestLayers(out, 'chunkah-base'), await manifestLayers(out, 'chunkah-updated'));
     process.stdout.write(
-      `# ours ${(ours.blobDownload / lowerBound).toFixed(3)}x the lower bound, ${ours.blobReusedLayers}/${ours.layers} layers reused; chunkah-style ${(anchor.blobDownload / lowerBound).toFixed(3)}x, ${anchor.blobReusedLayers}/${anchor.layers}\n`,
+      `# ours ${(ours.blobDownload / lowerBound).toFixed(3)}x the lower bound, ` +
+        `${ours.blobReusedLayers}/${ours.layers} layers reused; ` +
+        `chunkah-style ${(anchor.blobDownload / lowerBound).toFixed(3)}x, ${anchor.blobReusedLayers}/${anchor.layers}\n`,
     );
     assert.ok(
       ours.blobDownload < anchor.blobDownload,

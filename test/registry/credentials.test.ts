@@ -137,7 +137,17 @@ describe('credential lookup', () => {
     const bin = path.join(w.home, 'bin');
     await mkdir(bin);
     // The helper echoes the server URL it was asked about as the user name.
-    const script = `#!/bin/sh\n[ "$1" = get ] || exit 2\nread -r url\ncase "$url" in\n  *nothing*) echo "credentials not found in native keychain"; exit 1;;\n  *token*) printf '{"ServerURL":"%s","Username":"<token>","Secret":"idtok"}' "$url";;\n  *) printf '{"ServerURL":"%s","Username":"%s","Secret":"s3cret"}' "$url" "$NAME-$url";;\nesac\n`;
+    const script = [
+      `#!/bin/sh`,
+      `[ "$1" = get ] || exit 2`,
+      `read -r url`,
+      `case "$url" in`,
+      `  *nothing*) echo "credentials not found in native keychain"; exit 1;;`,
+      `  *token*) printf '{"ServerURL":"%s","Username":"<token>","Secret":"idtok"}' "$url";;`,
+      `  *) printf '{"ServerURL":"%s","Username":"%s","Secret":"s3cret"}' "$url" "$NAME-$url";;`,
+      `esac`,
+      ``,
+    ].join('\n');
     for (const name of ['one', 'store']) {
       const file = path.join(bin, `docker-credential-${name}`);
       await writeFile(file, script.replace('$NAME', name));

@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RechunkerError } from '../../src/errors.js';
 import { newEntry } from '../../src/tar/entry.js';
-import {
-  decodeHeader,
-  encodeEntryHeader,
-  encodeRawHeader,
-  paxHeaderName,
-  splitUstarName,
-} from '../../src/tar/header.js';
+import { decodeHeader } from '../../src/tar/header.js';
+import { encodeEntryHeader, encodeRawHeader, paxHeaderName, splitUstarName } from '../../src/tar/header-encode.js';
 import { parsePax } from '../../src/tar/pax.js';
 import { rawHeader } from '../helpers/make-tar.js';
 
