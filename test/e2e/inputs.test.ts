@@ -56,12 +56,20 @@ async function rechunk(src: string, dst: string, ...flags: string[]): Promise<vo
 }
 
 describe('input variants', () => {
-  it('a tree deeper than the call stack goes', async () => {
+  it('the deepest tree Linux holds goes, and a deeper path is refused in one line', async () => {
     const dir = path.join(tmp, 'deep');
-    const deep = `${'d/'.repeat(12_000)}file`;
-    await makeImage(dir, 'v', [await tarBytes([f(deep, 'x\n')])]);
+    // 2046 directories and a file: 4095 bytes, PATH_MAX less its NUL.
+    const deepest = `${'d/'.repeat(2046)}fil`;
+    assert.equal(deepest.length, 4095);
+    await makeImage(dir, 'v', [await tarBytes([f(deepest, 'x\n')])]);
     await rechunk(`oci:${dir}:v`, `oci:${dir}:out`);
-    assert.equal((await imageTree(`oci:${dir}:out`)).get(deep)!.sha256, sha256(Buffer.from('x\n')).slice(7));
+    assert.equal((await imageTree(`oci:${dir}:out`)).get(deepest)!.sha256, sha256(Buffer.from('x\n')).slice(7));
+
+    // 12,000 levels: no filesystem holds it, and no runtime could unpack it.
+    await makeImage(dir, 'too-deep', [await tarBytes([f(`${'d/'.repeat(12_000)}file`, 'x\n')])]);
+    const r = await runCli(['rechunk', `oci:${dir}:too-deep`, `oci:${dir}:out2`, '--quiet']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^rechunker: error \[BAD_TAR\]: .*more than Linux's 4095\n$/);
   });
 
   it('directories the source only implies stay implied, so every unpacker model sees the source', async () => {
