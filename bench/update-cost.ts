@@ -22,12 +22,32 @@ import { mdRow } from './markdown.js';
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'bin', 'run.js');
-const corpus = path.join(process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus', 'oci');
 const PACKERS = ['single', 'chunkah', 'rechunker'] as const;
-const STEPS = [
-  { from: 'base', to: 'updated', bound: 'updated-diff', boundFrom: 'base' },
-  { from: 'updated', to: 'derived', bound: 'derived', boundFrom: 'updated' },
-] as const;
+
+interface Step {
+  from: string;
+  to: string;
+  /** The corpus image whose diff layers over `boundFrom` are the lower bound. */
+  bound: string;
+  boundFrom: string;
+}
+
+/** The Debian corpus (two steps) and, when it is built, the rpm corpus of corpus/build-rpm-images.sh (one). */
+const CORPORA: { name: string; layout: string; steps: Step[] }[] = [
+  {
+    name: 'Debian',
+    layout: path.join(process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus', 'oci'),
+    steps: [
+      { from: 'base', to: 'updated', bound: 'updated-diff', boundFrom: 'base' },
+      { from: 'updated', to: 'derived', bound: 'derived', boundFrom: 'updated' },
+    ],
+  },
+  {
+    name: 'rpm',
+    layout: path.join(process.env.RECHUNKER_RPM_CORPUS ?? '/var/tmp/rechunker-rpm-corpus', 'rpm-oci'),
+    steps: [{ from: 'base', to: 'updated', bound: 'updated-diff', boundFrom: 'base' }],
+  },
+];
 
 interface Index {
   manifests: { digest: string; annotations?: Record<string, string> }[];
@@ -96,7 +116,7 @@ async function calibration(out: string, from: string, to: string): Promise<strin
   return rows;
 }
 
-async function rechunk(packer: string, out: string, tag: string, prior?: string): Promise<void> {
+async function rechunk(corpus: string, packer: string, out: string, tag: string, prior?: string): Promise<void> {
   const args = [
     cli,
     'rechunk',
@@ -113,58 +133,71 @@ async function rechunk(packer: string, out: string, tag: string, prior?: string)
 const mb = (n: number): string => (n / 1e6).toFixed(2);
 const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(0)} %`;
 
+/** Each packing's chain over one corpus's steps, and a table per step. */
+async function corpusTables(
+  corpus: (typeof CORPORA)[number],
+  work: string,
+  results: Record<string, Record<string, UpdateCost & { lowerBound: number }>>,
+): Promise<string[]> {
+  // The three packings are independent chains: build them side by side.
+  await Promise.all(
+    PACKERS.map(async (packer) => {
+      const out = path.join(work, packer);
+      await rechunk(corpus.layout, packer, out, corpus.steps[0]!.from);
+      for (const step of corpus.steps) await rechunk(corpus.layout, packer, out, step.to, step.from);
+    }),
+  );
+  const lines: string[] = [];
+  for (const step of corpus.steps) {
+    const lowerBound = diffLayerBytes(
+      await manifestLayers(corpus.layout, step.boundFrom),
+      await manifestLayers(corpus.layout, step.bound),
+    );
+    lines.push(`### ${step.from} -> ${step.to} (lower bound: ${mb(lowerBound)} MB, the corpus's diff layers)`, '');
+    lines.push(
+      '| packing | layers | image MB | blob-reuse download MB | x lower bound | layers reused (blob) | bytes reused ' +
+        '| chain-reuse download MB | x lower bound | layers reused (chain) |',
+    );
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const packer of PACKERS) {
+      const out = path.join(work, packer);
+      const c = updateCost(await manifestLayers(out, step.from), await manifestLayers(out, step.to));
+      (results[`${corpus.name}: ${step.from}->${step.to}`] ??= {})[packer] = { ...c, lowerBound };
+      lines.push(
+        mdRow([
+          packer === 'rechunker' ? 'ours (--prior)' : packer === 'chunkah' ? 'chunkah-style' : 'single layer',
+          c.layers,
+          mb(c.imageBytes),
+          mb(c.blobDownload),
+          (c.blobDownload / lowerBound).toFixed(3),
+          `${c.blobReusedLayers}/${c.layers} (${pct(c.blobReusedLayers, c.layers)})`,
+          pct(c.blobReusedBytes, c.imageBytes),
+          mb(c.chainDownload),
+          (c.chainDownload / lowerBound).toFixed(2),
+          `${c.chainReusedLayers}/${c.layers}`,
+        ]),
+      );
+    }
+    lines.push('', `How our predictions for ${step.from} fared (components of removed packages count as changed):`, '');
+    lines.push(...(await calibration(path.join(work, 'rechunker'), step.from, step.to)), '');
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   const recordAt = process.argv.indexOf('--record');
   const record = recordAt >= 0 ? process.argv[recordAt + 1] : undefined;
   const work = await fs.mkdtemp('/var/tmp/rechunker-bench-update-');
   try {
-    // The three packings are independent chains: build them side by side.
-    await Promise.all(
-      PACKERS.map(async (packer) => {
-        const out = path.join(work, packer);
-        await rechunk(packer, out, 'base');
-        await rechunk(packer, out, 'updated', 'base');
-        await rechunk(packer, out, 'derived', 'updated');
-      }),
-    );
     const lines: string[] = [];
     const results: Record<string, Record<string, UpdateCost & { lowerBound: number }>> = {};
-    for (const step of STEPS) {
-      const lowerBound = diffLayerBytes(
-        await manifestLayers(corpus, step.boundFrom),
-        await manifestLayers(corpus, step.bound),
-      );
-      lines.push(`### ${step.from} -> ${step.to} (lower bound: ${mb(lowerBound)} MB, the corpus's diff layers)`, '');
-      lines.push(
-        '| packing | layers | image MB | blob-reuse download MB | x lower bound | layers reused (blob) | bytes reused ' +
-          '| chain-reuse download MB | x lower bound | layers reused (chain) |',
-      );
-      lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-      for (const packer of PACKERS) {
-        const out = path.join(work, packer);
-        const c = updateCost(await manifestLayers(out, step.from), await manifestLayers(out, step.to));
-        (results[`${step.from}->${step.to}`] ??= {})[packer] = { ...c, lowerBound };
-        lines.push(
-          mdRow([
-            packer === 'rechunker' ? 'ours (--prior)' : packer === 'chunkah' ? 'chunkah-style' : 'single layer',
-            c.layers,
-            mb(c.imageBytes),
-            mb(c.blobDownload),
-            (c.blobDownload / lowerBound).toFixed(3),
-            `${c.blobReusedLayers}/${c.layers} (${pct(c.blobReusedLayers, c.layers)})`,
-            pct(c.blobReusedBytes, c.imageBytes),
-            mb(c.chainDownload),
-            (c.chainDownload / lowerBound).toFixed(2),
-            `${c.chainReusedLayers}/${c.layers}`,
-          ]),
-        );
+    for (const corpus of CORPORA) {
+      if (!(await fs.stat(path.join(corpus.layout, 'index.json')).catch(() => null))) {
+        lines.push(`(${corpus.name} corpus not built at ${corpus.layout}: skipped)`, '');
+        continue;
       }
-      lines.push(
-        '',
-        `How our predictions for ${step.from} fared (components of removed packages count as changed):`,
-        '',
-      );
-      lines.push(...(await calibration(path.join(work, 'rechunker'), step.from, step.to)), '');
+      if (corpus.name !== 'Debian') lines.push(`## The ${corpus.name} corpus`, '');
+      lines.push(...(await corpusTables(corpus, path.join(work, corpus.name), results)));
     }
     const text = lines.join('\n');
     process.stdout.write(`${text}\n`);

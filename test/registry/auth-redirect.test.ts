@@ -120,7 +120,7 @@ describe('auth and request layer', () => {
     );
     bearerReg = await serve(
       registry(
-        (a) => a !== undefined && a.startsWith('Bearer ') && validTokens.has(a.slice(7)),
+        (a) => typeof a === 'string' && a.startsWith('Bearer ') && validTokens.has(a.slice(7)),
         () => `Bearer realm="http://127.0.0.1:${tokenSrv.port}/token",service="fake",scope="repository:r:pull"`,
       ),
     );

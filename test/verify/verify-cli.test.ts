@@ -14,7 +14,10 @@ describe('rechunker verify (cli)', () => {
     work = await fs.mkdtemp(path.join(os.tmpdir(), 'verify-cli-'));
     const dir = { path: 'etc', type: 'dir' as const, mode: 0o750, mtimeSec: 1000 };
     await makeImage(work, 'flat', [await makeTar([dir, { path: 'etc/a', body: 'a' }, { path: 'etc/b', body: 'b' }])]);
-    await makeImage(work, 'split', [await makeTar([dir, { path: 'etc/a', body: 'a' }]), await makeTar([{ path: 'etc/b', body: 'b' }])]);
+    await makeImage(work, 'split', [
+      await makeTar([dir, { path: 'etc/a', body: 'a' }]),
+      await makeTar([{ path: 'etc/b', body: 'b' }]),
+    ]);
   });
   after(() => fs.rm(work, { recursive: true, force: true }));
 
@@ -28,11 +31,22 @@ describe('rechunker verify (cli)', () => {
     const r = await runCli(['verify', `oci:${work}:split`, `oci:${work}:flat`, '--model', 'all']);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /overlay: 1 difference\(s\), 1 shadowed directories/);
-    assert.match(r.stdout, /etc \(dir\): shadowed \(default metadata\): mode 0755 -> 0750; mtime unpack-time -> 1970-01-01T00:16:40Z/);
+    assert.match(
+      r.stdout,
+      /etc \(dir\): shadowed \(default metadata\): mode 0755 -> 0750; mtime unpack-time -> 1970-01-01T00:16:40Z/,
+    );
     const j = await runCli(['verify', `oci:${work}:split`, `oci:${work}:flat`, '--model', 'all', '--json']);
     assert.equal(j.code, 1);
     const result = JSON.parse(j.stdout) as VerifyResult;
-    assert.deepEqual(result.models.map((m) => [m.model, m.differences.length]), [['oci', 0], ['overlay', 1], ['delegate', 0], ['containerd', 1]]);
+    assert.deepEqual(
+      result.models.map((m) => [m.model, m.differences.length]),
+      [
+        ['oci', 0],
+        ['overlay', 1],
+        ['delegate', 0],
+        ['containerd', 1],
+      ],
+    );
     assert.equal(result.a.layers, 2);
   });
 
