@@ -37,16 +37,16 @@ import { snapshotTree, type TreeEntry } from '../helpers/tree-snapshot.js';
  * the true tree; in `--parent-dirs delegate` mode it must differ exactly where verify predicts,
  * with the model of that runtime (`overlay` for moby, `containerd` for containerd).
  *
- * Coverage, to stay within a few minutes on two cores: every --parent-dirs mode on `updated`,
- * every corpus tag in the default mode (top-layer); all tags in all modes took too long.
+ * Coverage, to stay within a few minutes on two cores: every --parent-dirs mode on `updated`, and
+ * `derived` (four layers of input, a tree of its own) in the default mode. `updated-diff` flattens
+ * to `updated`'s tree and `base` differs from it by a few packages, so their outputs add no case
+ * (podman checks every tag in rechunk-corpus.test.ts); all tags in all modes took too long.
  */
 type Mode = 'top-layer' | 'every-layer' | 'delegate';
 const CASES: ReadonlyArray<{ tag: CorpusTag; rootfs: CorpusRootfs; mode: Mode }> = [
   { tag: 'updated', rootfs: 'updated', mode: 'top-layer' },
   { tag: 'updated', rootfs: 'updated', mode: 'every-layer' },
   { tag: 'updated', rootfs: 'updated', mode: 'delegate' },
-  { tag: 'base', rootfs: 'base', mode: 'top-layer' },
-  { tag: 'updated-diff', rootfs: 'updated', mode: 'top-layer' },
   { tag: 'derived', rootfs: 'derived', mode: 'top-layer' },
 ];
 
