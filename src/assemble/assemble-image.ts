@@ -1,4 +1,4 @@
-import { sha256 } from '../oci/digest.js';
+import { describeBytes } from '../oci/digest.js';
 import { MediaType, type Descriptor, type HistoryEntry, type ImageConfig, type Manifest } from '../oci/types.js';
 import type { ResolvedImage } from '../oci/transport.js';
 import { PARENT_DIRS_ANNOTATION, PLAN_LABEL } from '../plan/recorded-plan.js';
@@ -48,11 +48,7 @@ export function assembleImage(
     history,
   };
   const configBytes = Buffer.from(JSON.stringify(config));
-  const configDesc: Descriptor = {
-    mediaType: MediaType.OciConfig,
-    digest: sha256(configBytes),
-    size: configBytes.length,
-  };
+  const configDesc = describeBytes(MediaType.OciConfig, configBytes);
   const manifest: Manifest = {
     schemaVersion: 2,
     mediaType: MediaType.OciManifest,
@@ -65,6 +61,6 @@ export function assembleImage(
     configBytes,
     config: configDesc,
     manifestBytes,
-    manifest: { mediaType: MediaType.OciManifest, digest: sha256(manifestBytes), size: manifestBytes.length },
+    manifest: describeBytes(MediaType.OciManifest, manifestBytes),
   };
 }

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { RechunkerError } from '../errors.js';
+import type { Descriptor } from './types.js';
 
 const SHA256 = /^sha256:[a-f0-9]{64}$/;
 
@@ -18,6 +19,11 @@ export function checkDigest(digest: unknown, where: string): string {
 
 export function sha256(data: Buffer | string): string {
   return 'sha256:' + createHash('sha256').update(data).digest('hex');
+}
+
+/** The descriptor of bytes in hand (a config, a manifest). */
+export function describeBytes(mediaType: string, bytes: Buffer): Descriptor {
+  return { mediaType, digest: sha256(bytes), size: bytes.length };
 }
 
 export function shortDigest(digest: string): string {

@@ -4,9 +4,9 @@ import { RechunkerError } from '../errors.js';
 import type { ContentStore } from '../graph/content-store.js';
 import type { FileGraph } from '../graph/file-graph.js';
 import type { TreeSource } from '../graph/tree-source.js';
-import { sha256 } from '../oci/digest.js';
+import { describeBytes, sha256 } from '../oci/digest.js';
 import type { ResolvedImage } from '../oci/transport.js';
-import { MediaType, type Descriptor, type ImageConfig, type Manifest, type Platform } from '../oci/types.js';
+import { MediaType, type ImageConfig, type Manifest, type Platform } from '../oci/types.js';
 import { loadRootfs, type LoadRootfsOptions } from './load-rootfs.js';
 
 export type RootfsSourceOptions = Pick<LoadRootfsOptions, 'oneFileSystem' | 'jobs'>;
@@ -24,11 +24,7 @@ export function syntheticImage(platform: Platform): ResolvedImage {
     rootfs: { type: 'layers', diff_ids: [] },
   };
   const configBytes = Buffer.from(JSON.stringify(config));
-  const configDesc: Descriptor = {
-    mediaType: MediaType.OciConfig,
-    digest: sha256(configBytes),
-    size: configBytes.length,
-  };
+  const configDesc = describeBytes(MediaType.OciConfig, configBytes);
   const manifest: Manifest = { schemaVersion: 2, mediaType: MediaType.OciManifest, config: configDesc, layers: [] };
   const manifestBytes = Buffer.from(JSON.stringify(manifest));
   return { manifest, manifestBytes, manifestDigest: sha256(manifestBytes), config, configBytes };

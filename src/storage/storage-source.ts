@@ -3,7 +3,7 @@ import { pipeline, Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { RechunkerError } from '../errors.js';
-import { HashCounter, sha256, VerifyStream } from '../oci/digest.js';
+import { describeBytes, HashCounter, sha256, VerifyStream } from '../oci/digest.js';
 import type { ImageSource, ResolvedImage } from '../oci/transport.js';
 import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../oci/types.js';
 import { writeTar } from '../tar/writer.js';
@@ -84,11 +84,7 @@ export class StorageSource implements ImageSource {
     }
     if (rewritten)
       configBytes = Buffer.from(JSON.stringify({ ...config, rootfs: { type: 'layers', diff_ids: diffIds } }));
-    const configDesc: Descriptor = {
-      mediaType: MediaType.OciConfig,
-      digest: sha256(configBytes),
-      size: configBytes.length,
-    };
+    const configDesc = describeBytes(MediaType.OciConfig, configBytes);
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: MediaType.OciManifest,
