@@ -108,24 +108,24 @@ async function stdoutArchive(
   tag: string | undefined,
   Archive: typeof ArchiveSinkType,
 ): Promise<ImageSink> {
-  const [{ StdoutSink }, { makeWorkDir, removeWorkDir }] = await Promise.all([
+  const [{ stdoutSink }, { makeWorkDir, removeWorkDir }] = await Promise.all([
     import('./stdout-sink.js'),
     import('../util/work-dir.js'),
   ]);
   const dir = await makeWorkDir(undefined, 'rechunker-stdout-');
   const file = path.join(dir, 'image.tar');
-  return new StdoutSink(text, new Archive(text, file, tag), file, () => removeWorkDir(dir));
+  return stdoutSink(text, new Archive(text, file, tag), file, () => removeWorkDir(dir));
 }
 
 /** `containers-storage:...`: a private OCI layout imported by skopeo once complete (storage-sink.ts). */
 async function storageSink(text: string): Promise<ImageSink> {
-  const [{ StorageSink }, { LayoutSink }, { makeWorkDir, removeWorkDir }] = await Promise.all([
+  const [{ storageSink: makeStorageSink }, { LayoutSink }, { makeWorkDir, removeWorkDir }] = await Promise.all([
     import('../storage/storage-sink.js'),
     import('../layout/layout-sink.js'),
     import('../util/work-dir.js'),
   ]);
   const dir = await makeWorkDir(undefined, 'rechunker-storage-out-');
-  return new StorageSink(text, new LayoutSink(text, dir, 'staged'), `oci:${dir}:staged`, text, () =>
+  return makeStorageSink(text, new LayoutSink(text, dir, 'staged'), `oci:${dir}:staged`, text, () =>
     removeWorkDir(dir),
   );
 }

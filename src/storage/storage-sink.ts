@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
 import { RechunkerError } from '../errors.js';
+import { StagedSink } from '../oci/staged-sink.js';
 import type { ImageSink } from '../oci/transport.js';
-import type { Descriptor } from '../oci/types.js';
 
 /**
  * `containers-storage:...` as a destination: the image is written into a private OCI layout (the
@@ -18,41 +17,18 @@ import type { Descriptor } from '../oci/types.js';
  * the ones asked for. Not `podman load`: it wants an archive (one more copy of every layer) and
  * spells the store as global flags.
  */
-export class StorageSink implements ImageSink {
-  constructor(
-    readonly name: string,
-    private readonly staging: ImageSink,
-    /** `oci:DIR:TAG` of the staging layout. */
-    private readonly stagingRef: string,
-    /** The destination as skopeo spells it, `containers-storage:...`. */
-    private readonly target: string,
-    private readonly cleanup: () => Promise<void>,
-    private readonly skopeo = 'skopeo',
-  ) {}
-
-  hasBlob(desc: Descriptor): Promise<boolean> {
-    return this.staging.hasBlob(desc);
-  }
-
-  putBlob(desc: Descriptor, open: () => Promise<Readable>): ReturnType<ImageSink['putBlob']> {
-    return this.staging.putBlob(desc, open);
-  }
-
-  async adoptFile(file: string, desc: Descriptor): Promise<Awaited<ReturnType<ImageSink['putBlob']>>> {
-    if (this.staging.adoptFile) return this.staging.adoptFile(file, desc);
-    else throw new RechunkerError('UNSUPPORTED', `${this.name}: the staging layout cannot adopt files`);
-  }
-
-  async putManifest(bytes: Buffer, mediaType: string, digest: string, opts?: { child?: boolean }): Promise<void> {
-    await this.staging.putManifest(bytes, mediaType, digest, opts);
-    if (opts?.child) return;
-    await runSkopeo(this.skopeo, ['copy', '--quiet', this.stagingRef, this.target], this.name);
-  }
-
-  async close(): Promise<void> {
-    await this.staging.close();
-    await this.cleanup();
-  }
+export function storageSink(
+  name: string,
+  staging: ImageSink,
+  /** `oci:DIR:TAG` of the staging layout. */
+  stagingRef: string,
+  /** The destination as skopeo spells it, `containers-storage:...`. */
+  target: string,
+  cleanup: () => Promise<void>,
+  skopeo = 'skopeo',
+): ImageSink {
+  const deliver = () => runSkopeo(skopeo, ['copy', '--quiet', stagingRef, target], name);
+  return new StagedSink(name, staging, deliver, cleanup);
 }
 
 function runSkopeo(cmd: string, args: string[], where: string): Promise<void> {
