@@ -339,6 +339,7 @@ async function main(): Promise<void> {
       ...names.flatMap((n) => [
         `${mb(totals[n]!.blob)} (${(totals[n]!.blob / lbTotal).toFixed(2)})`,
         `${mb(totals[n]!.chain)} (${(totals[n]!.chain / lbTotal).toFixed(2)})`,
+        '', // no layers-reused total
       ]),
     ]),
   );
