@@ -54,8 +54,7 @@ async function floor(
 
 async function run(label: string, layoutDir: string, tag: string, tmp: string): Promise<string> {
   const outDir = path.join(tmp, `out-${tag}`);
-  const m = await measure(process.execPath, [
-    cli,
+  const m = await measure(cli, [
     'rechunk',
     `oci:${layoutDir}:${tag}`,
     `oci:${outDir}:${tag}`,
@@ -89,9 +88,8 @@ async function run(label: string, layoutDir: string, tag: string, tmp: string): 
  */
 async function rebuild(layoutDir: string, tmp: string): Promise<string> {
   const outDir = path.join(tmp, 'out-rebuild');
-  await measure(process.execPath, [cli, 'rechunk', `oci:${layoutDir}:base`, `oci:${outDir}:base`, '--quiet']);
+  await measure(cli, ['rechunk', `oci:${layoutDir}:base`, `oci:${outDir}:base`, '--quiet']);
   const args = [
-    cli,
     'rechunk',
     `oci:${layoutDir}:updated`,
     `oci:${outDir}:updated`,
@@ -100,7 +98,7 @@ async function rebuild(layoutDir: string, tmp: string): Promise<string> {
     '--quiet',
     '--json',
   ];
-  const m = await measure(process.execPath, args);
+  const m = await measure(cli, args);
   const result = JSON.parse(m.stdout) as { layers: { digest: string; reused: boolean }[]; files: number };
   const blob = (d: string) => path.join(outDir, 'blobs', 'sha256', d.slice(7));
   const fresh = result.layers.filter((l) => !l.reused).map((l) => blob(l.digest));
