@@ -54,13 +54,7 @@ async function floor(
 
 async function run(label: string, layoutDir: string, tag: string, tmp: string): Promise<string> {
   const outDir = path.join(tmp, `out-${tag}`);
-  const m = await measure(cli, [
-    'rechunk',
-    `oci:${layoutDir}:${tag}`,
-    `oci:${outDir}:${tag}`,
-    '--quiet',
-    '--json',
-  ]);
+  const m = await measure(cli, ['rechunk', `oci:${layoutDir}:${tag}`, `oci:${outDir}:${tag}`, '--quiet', '--json']);
   const result = JSON.parse(m.stdout) as {
     layers: unknown[];
     largestLayer: number;
