@@ -199,7 +199,11 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
       planLabelValue(plan, strategy.mode, compression),
       strategy.mode,
     );
-    for (const b of built) await putLayer(sink, b);
+    for (const b of built) {
+      // A reused layer is not put again: the destination has it, and the summary says so.
+      if (b.reused) tally.record(b.reused, 'skipped');
+      else await putLayer(sink, b);
+    }
     await sink.putBlob(assembled.config, async () => Readable.from([assembled.configBytes], { objectMode: false }));
     await sink.putManifest(assembled.manifestBytes, assembled.manifest.mediaType, assembled.manifest.digest);
 
@@ -290,7 +294,7 @@ function directoriesAndFiles(graph: FileGraph): { dirs: string[]; impliedDirs: S
 
 async function putLayer(sink: ImageSink, b: BuiltLayer): Promise<void> {
   const file = b.file;
-  if (file === undefined) return; // reused: the destination holds it already
+  if (file === undefined) throw new Error(`internal: layer ${b.digest} has no file to put`);
   const desc = { mediaType: b.mediaType, digest: b.digest, size: b.size };
   if (sink.adoptFile) await sink.adoptFile(file, desc);
   else await sink.putBlob(desc, async () => createReadStream(file));
