@@ -49,7 +49,7 @@ export async function buildLayer(spec: LayerSpec): Promise<BuiltLayer> {
 }
 
 /** The digest and length of the tar the entries make, nothing written. */
-export async function hashTar(items: Iterable<TarWriteItem>): Promise<{ diffId: string; size: number }> {
+async function hashTar(items: Iterable<TarWriteItem>): Promise<{ diffId: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of writeTar(items)) {
@@ -60,7 +60,7 @@ export async function hashTar(items: Iterable<TarWriteItem>): Promise<{ diffId: 
 }
 
 /** Stream entries through tar and the compressor into a file, hashing both sides on the way. */
-export async function writeLayer(
+async function writeLayer(
   items: Iterable<TarWriteItem>,
   workDir: string,
   compression: Compression,

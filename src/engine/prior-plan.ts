@@ -56,13 +56,3 @@ export async function findPriorImage(
     return { warning: `${ref}: not used as the prior plan (${(err as Error).message})` };
   }
 }
-
-/** findPriorImage's plan alone. */
-export async function findPriorPlan(
-  ref: string,
-  platform: Platform,
-  transport?: TransportOptions,
-): Promise<{ plan?: PriorPlan; warning?: string }> {
-  const { image, warning } = await findPriorImage(ref, platform, transport);
-  return image ? { plan: image.plan } : warning ? { warning } : {};
-}
