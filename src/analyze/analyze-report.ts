@@ -1,21 +1,26 @@
 /** What `rechunker analyze` reports; `--json` prints it as it is. Bytes are plain numbers. */
 
-export interface ImageFigures {
-  name: string;
-  manifestDigest: string;
-  layers: { digest: string; compressedSize: number; contentBytes: number; entries: number }[];
-  compressedBytes: number;
-  uncompressedBytes: number;
-  files: number;
-  fileBytes: number;
-  directories: number;
-  distinctContents: number;
-  duplicateBytes: number;
-  wastedBytes: number;
+import type { ImageSummary, LayerSummary } from './index-schema.js';
+
+/** An image's figures: its summary in the index (index-schema.ts), less what only the planner reads. */
+export type ImageFigures = Pick<
+  ImageSummary,
+  | 'name'
+  | 'manifestDigest'
+  | 'compressedBytes'
+  | 'uncompressedBytes'
+  | 'files'
+  | 'fileBytes'
+  | 'directories'
+  | 'distinctContents'
+  | 'duplicateBytes'
+  | 'wastedBytes'
+> & {
+  layers: Omit<LayerSummary, 'mediaType'>[];
   /** Bytes (a hardlink set once) per component kind, and the largest components. */
   componentsByKind: Record<string, { components: number; bytes: number }>;
   topComponents: { name: string; kind: string; bytes: number }[];
-}
+};
 
 export interface DedupFigures {
   /** Files across all images: every image's files (a hardlink set once) against distinct contents. */

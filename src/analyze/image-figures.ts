@@ -1,4 +1,5 @@
 import type { ImageFigures } from './analyze-report.js';
+import { byteOrder } from '../util/byte-order.js';
 import type { ImageSummary } from './index-schema.js';
 
 const TOP_COMPONENTS = 10;
@@ -12,7 +13,7 @@ export function imageFigures(s: ImageSummary): ImageFigures {
     k.components++;
     k.bytes += c.size;
   }
-  const top = [...s.components].sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : 1)).slice(0, TOP_COMPONENTS);
+  const top = [...s.components].sort((a, b) => b.size - a.size || byteOrder(a.name, b.name)).slice(0, TOP_COMPONENTS);
   return {
     name: s.name,
     manifestDigest: s.manifestDigest,
