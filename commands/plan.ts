@@ -46,6 +46,7 @@ ${referencesHelp()}`);
       platform: platformOf(flags.platform),
       maxLayers: flags['max-layers'],
       ...(flags.prior !== undefined ? { prior: flags.prior } : {}),
+      ...(flags['keep-base'] !== undefined ? { keepBase: flags['keep-base'] } : {}),
       packer: flags.packer,
       parentDirs: flags['parent-dirs'],
       ...(flags['work-dir'] !== undefined ? { workDir: flags['work-dir'] } : {}),

@@ -41,6 +41,8 @@ ${referencesHelp()}`);
     '<%= config.bin %> <%= command.id %> oci:./image:latest oci:./out:v2 --max-layers 32 --compression zstd',
     '<%= config.bin %> <%= command.id %> docker://quay.io/fedora/fedora-bootc:42 docker://registry.example.com/os:42 ' +
       '--prior docker://registry.example.com/os:41',
+    '<%= config.bin %> <%= command.id %> containers-storage:localhost/myos:latest oci:./out:latest ' +
+      '--keep-base docker://quay.io/fedora/fedora-bootc:42',
     'SOURCE_DATE_EPOCH=1700000000 <%= config.bin %> <%= command.id %> oci:in oci:out:tag --json',
   ];
 
@@ -120,20 +122,22 @@ ${referencesHelp()}`);
       noPrior: flags['no-prior'],
       packer: flags.packer,
       edits: await imageEditOptions(flags),
+      keepBase: flags['keep-base'],
       transport,
     });
     // With oci-archive:- stdout carries the archive, so the summary goes to stderr.
     const say = toStdout ? (line: string) => this.logToStderr(line) : (line: string) => this.log(line);
     say(`${result.destination} ${result.manifestDigest}`);
     await writeDigestFile(flags.digestfile, result.manifestDigest);
+    const kept = result.keptBase ? ` (${result.keptBase.layers} kept from ${result.keptBase.ref})` : '';
     say(
-      `${result.layers.length} layers from ${result.components} components ` +
+      `${result.layers.length} layers${kept} from ${result.components} components ` +
         `(${result.files} files, ${result.directories} directories); ` +
         `largest ${formatBytes(result.largestLayer)}, median ${formatBytes(result.medianLayer)}`,
     );
     const newLayers = result.layers.length - result.layersReused;
     say(
-      `${formatBytes(result.layers.reduce((n, l) => n + l.size, 0))} of layers compressed: ` +
+      `${formatBytes(result.layers.reduce((n, l) => n + (l.kept ? 0 : l.size), 0))} of layers compressed: ` +
         `${result.layersReused} reused (already at the destination), ${newLayers} new`,
     );
     say(transferLine(result.transfer));

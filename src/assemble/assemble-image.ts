@@ -34,13 +34,17 @@ export function assembleImage(
   layers: AssembledLayer[],
   planLabel: string,
   parentDirMode: string,
+  /** --keep-base: the first `count` layers are the base's, and `history` is the base's for them. */
+  kept: { count: number; history: HistoryEntry[] } = { count: 0, history: [] },
 ): AssembledImage {
   const src = input.config;
-  const history: HistoryEntry[] = layers.map((l) => ({
-    ...(src.created ? { created: src.created } : {}),
-    created_by: describe(l.components),
-    comment: 'rechunked layer',
-  }));
+  const history: HistoryEntry[] = kept.history.concat(
+    layers.slice(kept.count).map((l) => ({
+      ...(src.created ? { created: src.created } : {}),
+      created_by: describe(l.components),
+      comment: 'rechunked layer',
+    })),
+  );
   const config: ImageConfig = {
     ...src,
     config: { ...src.config, Labels: { ...src.config?.Labels, [PLAN_LABEL]: planLabel } },

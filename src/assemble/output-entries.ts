@@ -1,7 +1,9 @@
 import type { ContentStore } from '../graph/content-store.js';
 import { type FileGraph, inodeToEntry, isDir, type Inode } from '../graph/file-graph.js';
 import type { LayerPaths } from '../parents/strategy.js';
+import type { TarEntry } from '../tar/entry.js';
 import type { TarWriteItem } from '../tar/writer.js';
+import { WHITEOUT_PREFIX } from '../oci/whiteout.js';
 
 export interface EntryOptions {
   /** SOURCE_DATE_EPOCH: mtimes later than this are clamped to it. */
@@ -21,10 +23,15 @@ export function* layerEntries(
   layer: LayerPaths,
   opts: EntryOptions,
 ): Generator<TarWriteItem> {
-  const paths = [...layer.files, ...layer.dirs.filter((d) => d !== '.')].sort();
+  const marks = new Map((layer.whiteouts ?? []).map((p) => [whiteoutPath(p), p]));
+  const paths = [...layer.files, ...layer.dirs.filter((d) => d !== '.'), ...marks.keys()].sort();
   if (layer.dirs.includes('.')) paths.unshift('.');
   const firstOfSet = new Map<Inode, string>();
   for (const path of paths) {
+    if (marks.has(path)) {
+      yield { entry: whiteoutEntry(path) };
+      continue;
+    }
     const node = graph.get(path);
     if (!node) throw new Error(`internal: planned path ${path} is not in the graph`);
     const entry = inodeToEntry(path, node.inode);
@@ -50,6 +57,32 @@ export function* layerEntries(
     const content = node.inode.content;
     yield content && content.size > 0 ? { entry, body: store.read(content) } : { entry };
   }
+}
+
+/** `a/b` -> `a/.wh.b`: the entry that hides `a/b` of the layers below (image-spec layer.md). */
+function whiteoutPath(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return `${path.slice(0, slash + 1)}${WHITEOUT_PREFIX}${path.slice(slash + 1)}`;
+}
+
+/** An empty file owned by root, at time 0: nothing in a whiteout depends on the build or the machine. */
+function whiteoutEntry(path: string): TarEntry {
+  return {
+    path,
+    type: 'file',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    uname: '',
+    gname: '',
+    mtimeSec: 0,
+    mtimeNsec: 0,
+    size: 0,
+    linkname: '',
+    devmajor: 0,
+    devminor: 0,
+    xattrs: new Map(),
+  };
 }
 
 /** How many directories (the root included when it has an entry) `dirMtime: to` takes their true mtime from. */

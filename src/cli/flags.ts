@@ -168,6 +168,11 @@ export const planningFlags = {
     description: 'previous rechunked build (any reference) whose plan guides this one',
     helpValue: 'REF',
   }),
+  'keep-base': Flags.string({
+    description:
+      'keep the bottom layers SOURCE shares with this image (its FROM) as they are; rechunk only what SOURCE adds, changes or deletes above them',
+    helpValue: 'REF',
+  }),
   'parent-dirs': Flags.option({
     description:
       'where directory entries go: top-layer (one last layer), every-layer (each layer carries its parents), ' +

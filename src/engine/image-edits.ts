@@ -2,7 +2,8 @@ import { reviewBootc } from '../assemble/bootc-labels.js';
 import { editImage, type ConfigOverride } from '../assemble/config-edits.js';
 import type { FileGraph } from '../graph/file-graph.js';
 import { prunePaths } from '../graph/prune-paths.js';
-import { stripHostXattrs } from '../graph/strip-xattrs.js';
+import { isHostXattr, stripHostXattrs } from '../graph/strip-xattrs.js';
+import type { SnapshotOptions } from '../graph/tree-snapshot.js';
 import type { ResolvedImage } from '../oci/transport.js';
 import { parseReference } from '../ref/image-reference.js';
 
@@ -40,7 +41,7 @@ export function treeEditor(source: string, opts: ImageEditOptions, report: EditR
       report.notes.push(`--prune left out ${removed} paths`);
       for (const m of missing) warnings.push(`--prune ${m}: no such path in the image`);
     }
-    if (!opts.keepHostXattrs && HOST_SOURCES.has(parseReference(source).transport)) {
+    if (stripsHostXattrs(source, opts)) {
       const { files, names } = stripHostXattrs(graph);
       report.hostXattrFiles = files;
       if (files > 0)
@@ -50,6 +51,18 @@ export function treeEditor(source: string, opts: ImageEditOptions, report: EditR
     }
     return warnings;
   };
+}
+
+function stripsHostXattrs(source: string, opts: ImageEditOptions): boolean {
+  return !opts.keepHostXattrs && HOST_SOURCES.has(parseReference(source).transport);
+}
+
+/**
+ * How --keep-base compares the tree with its base: xattrs this run leaves out are not a change
+ * (the base's layers are kept as they are, with whatever they carry).
+ */
+export function hostXattrRule(source: string, opts: ImageEditOptions): SnapshotOptions {
+  return stripsHostXattrs(source, opts) ? { ignoreXattr: isHostXattr } : {};
 }
 
 /** The config and manifest edits, with bootc's label rules (assemble/bootc-labels.ts) after the user's. */

@@ -7,6 +7,8 @@ import { DEFAULT_PARENT_DIR_MODE, parentDirStrategy } from '../parents/index.js'
 import { openSource, type TransportOptions } from './open-reference.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 import { readAndPlan } from './read-and-plan.js';
+import { type BaseImage, openBase } from './keep-base.js';
+import { hostXattrRule } from './image-edits.js';
 import { silentProgress, type Progress } from '../progress.js';
 
 export interface PreviewPlanOptions {
@@ -14,6 +16,8 @@ export interface PreviewPlanOptions {
   platform: Platform;
   maxLayers: number;
   prior?: string;
+  /** Plan only what SOURCE has above this image's layers (rechunk --keep-base). */
+  keepBase?: string;
   packer?: PackerName;
   parentDirs?: string;
   workDir?: string;
@@ -65,11 +69,19 @@ export async function previewPlan(opts: PreviewPlanOptions): Promise<PreviewPlan
   const source = await openSource(opts.source, { ...opts.transport, progress });
   const work = await makeWorkDir(opts.workDir, 'rechunker-plan-');
   const store = await ContentStore.create(work);
+  let base: BaseImage | undefined;
   try {
     const prior = opts.prior ? await readPriorPlan(opts.prior, opts.platform, opts.transport) : undefined;
-    const { components, warnings, plan } = await readAndPlan(source, opts.platform, store, progress, {
+    if (opts.keepBase) base = await openBase(opts.keepBase, opts.platform, opts.transport);
+    const {
+      planned: components,
+      warnings,
+      plan,
+    } = await readAndPlan(source, opts.platform, store, progress, {
       maxLayers: opts.maxLayers,
       extraLayers: strategy.extraLayers,
+      // Compared as rechunk compares, so the plan is rechunk's (which would also leave host xattrs out).
+      ...(base ? { base: { image: base, compare: hostXattrRule(opts.source, {}) } } : {}),
       ...(prior ? { prior } : {}),
       ...(opts.packer ? { packer: opts.packer } : {}),
     });
@@ -110,5 +122,6 @@ export async function previewPlan(opts: PreviewPlanOptions): Promise<PreviewPlan
     await store.close().catch(() => {});
     await removeWorkDir(work);
     await source.close();
+    await base?.source.close();
   }
 }

@@ -1,12 +1,14 @@
 import type { ContentStore } from '../graph/content-store.js';
-import type { FileGraph } from '../graph/file-graph.js';
+import type { Component } from '../components/types.js';
 import type { Platform } from '../oci/types.js';
 import { fingerprintComponents } from '../plan/fingerprint.js';
 import { planLayers } from '../plan/plan-layers.js';
 import type { PackerName, Plan, PriorPlan } from '../plan/plan-types.js';
 import type { TreeSource } from '../graph/tree-source.js';
 import type { ImageSource } from '../oci/transport.js';
-import { readImage, type FlattenedImage } from './read-image.js';
+import { RechunkerError } from '../errors.js';
+import { componentsAboveBase } from './keep-base.js';
+import { readImage, type FlattenedImage, type ReadOptions } from './read-image.js';
 import type { Progress } from '../progress.js';
 
 export interface PlanningOptions {
@@ -16,11 +18,14 @@ export interface PlanningOptions {
   prior?: PriorPlan;
   packer?: PackerName;
   /** See readImage. */
-  editTree?: (graph: FileGraph) => string[];
+  editTree?: ReadOptions['editTree'];
+  base?: ReadOptions['base'];
 }
 
 export interface PlannedImage extends FlattenedImage {
   plan: Plan;
+  /** The components the plan packs: all of them, or with a base only what changed above it. */
+  planned: Component[];
 }
 
 /**
@@ -35,12 +40,26 @@ export async function readAndPlan(
   progress: Progress,
   opts: PlanningOptions,
 ): Promise<PlannedImage> {
-  const analysis = await readImage(source, platform, store, progress, opts.editTree);
+  const analysis = await readImage(source, platform, store, progress, {
+    ...(opts.editTree ? { editTree: opts.editTree } : {}),
+    ...(opts.base ? { base: opts.base } : {}),
+  });
+  const above = analysis.above;
+  const planned = above ? componentsAboveBase(analysis.components, above.delta, analysis.graph) : analysis.components;
+  // Kept layers and the whiteout layer count in --max-layers like any other: runtimes stack them all.
+  const whiteoutLayer = above && above.delta.whiteouts.length > 0 ? 1 : 0;
+  const layerBudget = opts.maxLayers - opts.extraLayers - (above?.keptLayers ?? 0) - whiteoutLayer;
+  if (above && layerBudget < 1)
+    throw new RechunkerError(
+      'USAGE',
+      `--max-layers ${opts.maxLayers}: the ${above.keptLayers} layers kept from the base, ${whiteoutLayer} of whiteouts and ` +
+        `${opts.extraLayers} of directories leave none for what ${source.name} adds`,
+    );
   const plan = planLayers({
-    components: analysis.components,
-    layerBudget: opts.maxLayers - opts.extraLayers,
+    components: planned,
+    layerBudget,
     maxLayers: opts.maxLayers,
-    fingerprints: fingerprintComponents(analysis.graph, analysis.components),
+    fingerprints: fingerprintComponents(analysis.graph, planned),
     packer: opts.packer ?? 'rechunker',
     ...(opts.prior ? { prior: opts.prior } : {}),
   });
@@ -50,7 +69,7 @@ export async function readAndPlan(
     analysis.warnings.push(tooManyLayers);
   }
   for (const n of plan.notes) progress.note(n);
-  return { ...analysis, plan };
+  return { ...analysis, plan, planned };
 }
 
 /**

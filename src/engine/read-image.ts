@@ -5,9 +5,17 @@ import type { FileGraph } from '../graph/file-graph.js';
 import { GraphTreeView } from '../components/graph-tree-view.js';
 import { loadImage } from '../graph/load-image.js';
 import type { TreeSource } from '../graph/tree-source.js';
+import {
+  type SnapshotOptions,
+  snapshotTree,
+  type TreeDelta,
+  treeDelta,
+  type TreeSnapshot,
+} from '../graph/tree-snapshot.js';
 import type { ImageSource, ResolvedImage } from '../oci/transport.js';
 import type { Platform } from '../oci/types.js';
 import type { Progress } from '../progress.js';
+import { type BaseImage, sharedBaseLayers } from './keep-base.js';
 
 /** An image read and understood: its flattened tree and the components that own its files. */
 export interface FlattenedImage {
@@ -15,6 +23,15 @@ export interface FlattenedImage {
   graph: FileGraph;
   components: Component[];
   warnings: string[];
+  /** With a base: how many of its layers stay as they are, and what the tree changes above them. */
+  above?: { keptLayers: number; delta: TreeDelta };
+}
+
+export interface ReadOptions {
+  /** Changes to the tree before components are found (--prune, xattrs left out); returns warnings. */
+  editTree?: (graph: FileGraph) => string[];
+  /** --keep-base: the image whose bottom layers are kept, and how trees are compared with it. */
+  base?: { image: BaseImage; compare: SnapshotOptions };
 }
 
 /** The stages every command that looks inside an image shares: resolve, flatten, find components. */
@@ -23,16 +40,31 @@ export async function readImage(
   platform: Platform,
   store: ContentStore,
   progress: Progress,
-  /** Changes to the tree before components are found (--prune, xattrs left out); returns warnings. */
-  editTree?: (graph: FileGraph) => string[],
+  opts: ReadOptions = {},
 ): Promise<FlattenedImage> {
   progress.phase(`resolving ${source.name}`);
   const image = await source.resolve(platform);
-  const graph = await loadImage(source, image, store, progress);
-  const edited = editTree?.(graph) ?? [];
+  let kept: { layers: number; snapshot: TreeSnapshot } | undefined;
+  let afterLayer: ((index: number, graph: FileGraph) => void) | undefined;
+  const base = opts.base;
+  if (base && source.kind === 'tree') {
+    // A root filesystem has no layers to share: the whole base is kept, and the tree is compared
+    // with the base's flattened layers.
+    progress.phase(`reading the base ${base.image.ref}`);
+    const baseGraph = await loadImage(base.image.source, base.image.resolved, store, progress);
+    kept = { layers: base.image.resolved.manifest.layers.length, snapshot: snapshotTree(baseGraph, base.compare) };
+  } else if (base) {
+    const layers = sharedBaseLayers(source.name, image, base.image);
+    afterLayer = (index, graph) => {
+      if (index === layers - 1) kept = { layers, snapshot: snapshotTree(graph, base.compare) };
+    };
+  }
+  const graph = await loadImage(source, image, store, progress, afterLayer);
+  const edited = opts.editTree?.(graph) ?? [];
   progress.phase('finding components');
   const { components, warnings } = await detectComponents(new GraphTreeView(graph, store), {});
   warnings.unshift(...edited);
   for (const w of warnings) progress.warn(w);
-  return { image, graph, components, warnings };
+  const above = kept && { keptLayers: kept.layers, delta: treeDelta(kept.snapshot, graph, base?.compare) };
+  return { image, graph, components, warnings, ...(above ? { above } : {}) };
 }

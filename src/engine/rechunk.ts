@@ -6,11 +6,9 @@ import { dirsChangedByMtime, layerEntries } from '../assemble/output-entries.js'
 import { compressionKey, reuseCandidates } from '../assemble/layer-reuse.js';
 import { buildLayer, type BuiltLayer } from '../assemble/write-layer.js';
 import type { Compression } from '../compress/codec.js';
-import type { Component } from '../components/types.js';
 import { ContentStore } from '../graph/content-store.js';
-import { type FileGraph, isDir } from '../graph/file-graph.js';
 import type { Platform } from '../oci/types.js';
-import type { PackerName, Plan } from '../plan/plan-types.js';
+import type { PackerName } from '../plan/plan-types.js';
 import { findPriorImage, readPriorImage, type PriorImage } from './prior-plan.js';
 import { COMPONENTS_ANNOTATION, planLabelValue } from '../plan/recorded-plan.js';
 import {
@@ -22,7 +20,6 @@ import {
   shadowedDirs,
   type DirMtimeMode,
 } from '../parents/index.js';
-import type { LayerPaths } from '../parents/strategy.js';
 import { openSink, openSource, type TransportOptions } from './open-reference.js';
 import { accessFor, asDestination } from './registry-access.js';
 import { BlobTally, tallySink, type TransferSummary } from './blob-tally.js';
@@ -30,8 +27,10 @@ import type { ImageSink } from '../oci/transport.js';
 import { mapLimit } from '../util/concurrency.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 import { checkDestination, checkWorkRoom } from './check-destination.js';
-import { finishImage, treeEditor, type EditReport, type ImageEditOptions } from './image-edits.js';
+import { finishImage, hostXattrRule, treeEditor, type EditReport, type ImageEditOptions } from './image-edits.js';
 import { readAndPlan } from './read-and-plan.js';
+import { type BaseImage, keptLayers, openBase, putKeptLayers } from './keep-base.js';
+import { largestFirst, outputLayers } from './output-layers.js';
 import { silentProgress, type Progress } from '../progress.js';
 
 export interface RechunkOptions {
@@ -60,15 +59,20 @@ export interface RechunkOptions {
   transport?: TransportOptions;
   /** --prune, --label, --annotation, --config, host xattrs (see image-edits.ts). */
   edits?: ImageEditOptions;
+  /** Keep the bottom layers SOURCE shares with this image as they are; rechunk only what is above. */
+  keepBase?: string;
 }
 
 export interface LayerReport {
   digest: string;
   size: number;
-  uncompressedSize: number;
+  /** null for a kept layer: its bytes are the base's, not counted here. */
+  uncompressedSize: number | null;
   components: string[];
   /** The previous build's blob, found at the destination with the same diff_id: not compressed again. */
   reused: boolean;
+  /** A layer of --keep-base's image, as that image has it. */
+  kept: boolean;
 }
 
 export interface RechunkResult {
@@ -84,6 +88,8 @@ export interface RechunkResult {
   warnings: string[];
   /** The reference whose recorded plan guided this build, or null. */
   prior: string | null;
+  /** --keep-base's reference and how many of its layers the output starts with, or null. */
+  keptBase: { ref: string; layers: number } | null;
   /** Expected uncompressed bytes per update, and how the prior was used (see src/plan). */
   plan: { expectedCost: number; expectedLowerBound: number; notes: string[] };
   /** Layers the destination already had (from the prior build) or mounted; the rest are new. */
@@ -112,7 +118,10 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
   const sink = tallySink(await openSink(opts.destination, transport), tally);
   const work = await makeWorkDir(opts.workDir, 'rechunker-');
   const store = await ContentStore.create(work);
+  let base: BaseImage | undefined;
   try {
+    if (opts.keepBase)
+      base = await openBase(opts.keepBase, opts.platform, accessFor(opts.keepBase, opts.destination, opts.transport));
     const { priorImage, priorWarning } = await choosePrior(opts);
     const prior = priorImage?.plan;
     const priorRef = priorImage?.ref;
@@ -122,10 +131,11 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
       maxLayers: opts.maxLayers,
       extraLayers: strategy.extraLayers,
       editTree,
+      ...(base ? { base: { image: base, compare: hostXattrRule(opts.source, opts.edits ?? {}) } } : {}),
       ...(prior ? { prior } : {}),
       ...(opts.packer ? { packer: opts.packer } : {}),
     });
-    const { graph, components, warnings, plan } = planned;
+    const { graph, warnings, plan, planned: components, above } = planned;
     const warn = (message: string) => {
       progress.warn(message);
       warnings.push(message);
@@ -138,8 +148,8 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     if (priorRef && !opts.prior)
       progress.note(`prior plan taken from ${priorRef} (the image already there; --no-prior to ignore it)`);
 
-    const { dirs, impliedDirs, files } = directoriesAndFiles(graph);
-    const layers = strategy.place(layerPaths(plan, components), dirs);
+    const { layers, dirs, impliedDirs, files } = outputLayers(graph, plan, components, strategy, above?.delta);
+    const kept = base && above ? keptLayers(base, above.keptLayers) : { layers: [], history: [] };
     // A directory the source itself leaves implied is shown with defaults by its own layers too.
     const shadowed = shadowedDirs(layers).filter((d) => !impliedDirs.has(d)).length;
     if (shadowed > 0) warn(delegateWarning(shadowed));
@@ -186,19 +196,30 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     progress.phase(`writing ${opts.destination}`);
     const assembled = assembleImage(
       image,
-      built.map((b, i) => ({
-        descriptor: {
-          mediaType: b.mediaType,
-          digest: b.digest,
-          size: b.size,
-          annotations: { [COMPONENTS_ANNOTATION]: layers[i]!.components.join(',') },
-        },
-        diffId: b.diffId,
-        components: layers[i]!.components,
-      })),
+      [
+        ...kept.layers.map((l) => ({ ...l, components: [] })),
+        ...built.map((b, i) => ({
+          descriptor: {
+            mediaType: b.mediaType,
+            digest: b.digest,
+            size: b.size,
+            annotations: { [COMPONENTS_ANNOTATION]: layers[i]!.components.join(',') },
+          },
+          diffId: b.diffId,
+          components: layers[i]!.components,
+        })),
+      ],
       planLabelValue(plan, strategy.mode, compression),
       strategy.mode,
+      { count: kept.layers.length, history: kept.history },
     );
+    if (base)
+      await putKeptLayers(
+        sink,
+        base,
+        kept.layers.map((l) => l.descriptor),
+        tally,
+      );
     for (const b of built) {
       // A reused layer is not put again: the destination has it, and the summary says so.
       if (b.reused) tally.record(b.reused, 'skipped');
@@ -207,19 +228,30 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     await sink.putBlob(assembled.config, async () => Readable.from([assembled.configBytes], { objectMode: false }));
     await sink.putManifest(assembled.manifestBytes, assembled.manifest.mediaType, assembled.manifest.digest);
 
-    const sizes = built.map((b) => b.size).sort((a, b) => a - b);
+    const sizes = [...kept.layers.map((l) => l.descriptor.size), ...built.map((b) => b.size)].sort((a, b) => a - b);
     const dirCount = dirs.length - (graph.root.implied ? 0 : 1);
     return {
       source: opts.source,
       destination: opts.destination,
       manifestDigest: assembled.manifest.digest,
-      layers: built.map((b, i) => ({
-        digest: b.digest,
-        size: b.size,
-        uncompressedSize: b.uncompressedSize,
-        components: layers[i]!.components,
-        reused: b.reused !== undefined,
-      })),
+      layers: [
+        ...kept.layers.map((l) => ({
+          digest: l.descriptor.digest,
+          size: l.descriptor.size,
+          uncompressedSize: null,
+          components: [],
+          reused: false,
+          kept: true,
+        })),
+        ...built.map((b, i) => ({
+          digest: b.digest,
+          size: b.size,
+          uncompressedSize: b.uncompressedSize,
+          components: layers[i]!.components,
+          reused: b.reused !== undefined,
+          kept: false,
+        })),
+      ],
       components: components.length,
       files,
       directories: dirCount,
@@ -227,8 +259,11 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
       medianLayer: sizes[Math.floor((sizes.length - 1) / 2)] ?? 0,
       warnings,
       prior: priorRef ?? null,
+      keptBase: base && above ? { ref: base.ref, layers: above.keptLayers } : null,
       plan: { expectedCost: plan.expectedCost, expectedLowerBound: plan.expectedLowerBound, notes: plan.notes },
-      layersReused: built.filter((b) => tally.outcome(b.digest) !== 'uploaded').length,
+      layersReused: [...kept.layers.map((l) => l.descriptor), ...built].filter(
+        (b) => tally.outcome(b.digest) !== 'uploaded',
+      ).length,
       transfer: tally.summary(),
       edits: editReport,
     };
@@ -237,6 +272,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     await store.close().catch(() => {});
     await removeWorkDir(work);
     await source.close();
+    await base?.source.close();
     await sink.close();
   }
 }
@@ -254,42 +290,6 @@ async function choosePrior(opts: RechunkOptions): Promise<{ priorImage?: PriorIm
   if (opts.noPrior) return {};
   const found = await findPriorImage(opts.destination, opts.platform, asDestination(opts.transport));
   return found.image ? { priorImage: found.image } : found.warning ? { priorWarning: found.warning } : {};
-}
-
-/**
- * Build order: largest layers first, so the last one to finish is a small one and no core idles
- * while a big layer compresses alone (the results keep the image's order).
- */
-function largestFirst(layers: readonly LayerPaths[], components: readonly Component[]): number[] {
-  const size = new Map(components.map((c) => [c.name, c.size]));
-  const bytes = layers.map((l) => l.components.reduce((n, c) => n + (size.get(c) ?? 0), 0));
-  return layers.map((_, i) => i).sort((a, b) => bytes[b]! - bytes[a]! || a - b);
-}
-
-function layerPaths(plan: Plan, components: Component[]): LayerPaths[] {
-  const byName = new Map(components.map((c) => [c.name, c]));
-  return plan.layers.map((l) => ({
-    files: l.components.flatMap((n) => byName.get(n)!.paths),
-    dirs: [],
-    components: l.components,
-  }));
-}
-
-/**
- * Every directory the image defines (the root as '.' when it does), the ones it only implies, and
- * how many other entries there are. An implied directory has no metadata to carry: it stays implied
- * in the output, so every unpacker treats it exactly as it treats the source.
- */
-function directoriesAndFiles(graph: FileGraph): { dirs: string[]; impliedDirs: Set<string>; files: number } {
-  const dirs = graph.root.implied ? [] : ['.'];
-  const impliedDirs = new Set<string>();
-  let files = 0;
-  for (const [p, node] of graph.walk()) {
-    if (!isDir(node)) files++;
-    else if (node.implied) impliedDirs.add(p);
-    else dirs.push(p);
-  }
-  return { dirs, impliedDirs, files };
 }
 
 async function putLayer(sink: ImageSink, b: BuiltLayer): Promise<void> {

@@ -6,17 +6,24 @@ import { FileGraph } from './file-graph.js';
 import { readLayers } from './read-layer.js';
 import type { TreeSource } from './tree-source.js';
 
-/** Read every layer of an image, in order, into one file graph; a tree source fills it itself. */
+/**
+ * Read every layer of an image, in order, into one file graph; a tree source fills it itself.
+ * `afterLayer` sees the graph as each layer leaves it (--keep-base remembers the base's tree so).
+ */
 export async function loadImage(
   source: ImageSource | TreeSource,
   image: ResolvedImage,
   store: ContentStore,
   progress: Progress,
+  afterLayer?: (index: number, graph: FileGraph) => void,
 ): Promise<FileGraph> {
   const graph = new FileGraph();
   if (source.kind === 'tree') await source.loadTree(graph, store, progress);
   else
-    await readLayers(source, image, progress, (items, index, where) => applyLayer(graph, store, items, index, where));
+    await readLayers(source, image, progress, async (items, index, where) => {
+      await applyLayer(graph, store, items, index, where);
+      afterLayer?.(index, graph);
+    });
   await store.flush();
   return graph;
 }

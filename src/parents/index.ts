@@ -5,6 +5,7 @@ import type { ParentDirMode, ParentDirStrategy } from './strategy.js';
 import { topLayer } from './top-layer.js';
 
 export { shadowedDirs } from './shadowed.js';
+export { dirsAboveBase, whiteoutLayer, WHITEOUT_LAYER } from './above-base.js';
 
 export const DEFAULT_PARENT_DIR_MODE: ParentDirMode = 'top-layer';
 

@@ -10,6 +10,8 @@ export interface LayerPaths {
   dirs: string[];
   /** Why the layer exists, for history and annotations. */
   components: string[];
+  /** Paths of lower layers the layer hides (`.wh.` entries; --keep-base's deletions). */
+  whiteouts?: string[];
 }
 
 export type ParentDirMode = 'top-layer' | 'every-layer' | 'delegate';
