@@ -115,7 +115,9 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     throw e;
   }
   const tally = new BlobTally();
-  const sink = tallySink(await openSink(opts.destination, transport), tally);
+  // The kept layers are the base's blobs: a registry mounts them from the base's repository when it can.
+  const sinkAccess = opts.keepBase ? { ...transport, mountFrom: opts.keepBase } : transport;
+  const sink = tallySink(await openSink(opts.destination, sinkAccess), tally);
   const work = await makeWorkDir(opts.workDir, 'rechunker-');
   const store = await ContentStore.create(work);
   let base: BaseImage | undefined;

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { corpusIgnore, corpusLayout, corpusRootfs, corpusSuite, trueTree } from '../helpers/corpus.js';
 import { compareTrees, formatDifferences, type TreeDifference } from '../helpers/tree-compare.js';
+import { registryAvailable, startRegistry } from '../helpers/registry-server.js';
 import { snapshotTree } from '../helpers/tree-snapshot.js';
 
 /**
@@ -90,6 +91,42 @@ describe('rechunk --keep-base', () => {
       await suite.podman!.podman(['rmi', '-f', id]);
     });
   }
+
+  it('into a registry holding the base in another repository: the kept layer is mounted, not uploaded', async (t) => {
+    if (suite.skip) return t.skip(suite.skip);
+    if (!registryAvailable()) return t.skip('docker-registry is not installed');
+    const registry = await startRegistry();
+    try {
+      const base = `docker://${registry.host}/os/base:1`;
+      const copied = await runCli(['copy', updated(), base, '--tls-verify=false', '-q']);
+      assert.equal(copied.code, 0, copied.stderr);
+      const r = await runCli([
+        'rechunk',
+        `oci:${corpusLayout()}:derived`,
+        `docker://${registry.host}/os/app:1`,
+        '--keep-base',
+        base,
+        '--tls-verify=false',
+        '--quiet',
+        '--json',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const result = JSON.parse(r.stdout) as {
+        layers: { digest: string; kept: boolean }[];
+        transfer: { mounted: number; uploaded: number };
+      };
+      assert.equal(result.transfer.mounted, 1, 'the base layer is mounted from os/base');
+      assert.equal(
+        result.transfer.uploaded,
+        result.layers.length - 1 + 1,
+        'the new layers and the config are uploaded',
+      );
+      const kept = result.layers.filter((l) => l.kept).map((l) => l.digest);
+      assert.deepEqual(kept, [(await manifestOf(corpusLayout(), 'updated')).layers[0]!.digest]);
+    } finally {
+      await registry.stop();
+    }
+  });
 
   it('refuses a base SOURCE does not start with, and a base that is a root filesystem, writing nothing', async (t) => {
     if (suite.skip) return t.skip(suite.skip);
