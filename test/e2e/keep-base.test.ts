@@ -116,11 +116,8 @@ describe('rechunk --keep-base', () => {
         transfer: { mounted: number; uploaded: number };
       };
       assert.equal(result.transfer.mounted, 1, 'the base layer is mounted from os/base');
-      assert.equal(
-        result.transfer.uploaded,
-        result.layers.length - 1 + 1,
-        'the new layers and the config are uploaded',
-      );
+      const newLayers = result.layers.length - 1;
+      assert.equal(result.transfer.uploaded, newLayers + 1, 'the new layers and the config are uploaded');
       const kept = result.layers.filter((l) => l.kept).map((l) => l.digest);
       assert.deepEqual(kept, [(await manifestOf(corpusLayout(), 'updated')).layers[0]!.digest]);
     } finally {
