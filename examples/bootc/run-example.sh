@@ -33,4 +33,15 @@ $RECHUNKER rechunk "containers-storage:[$STORE]localhost/os:build" "containers-s
 
 M=$($P image mount localhost/os:build)
 $RECHUNKER verify "containers-storage:[$STORE]localhost/os:rechunked" "rootfs:$M"
-echo "example ok: $($P image inspect --format '{{len .RootFS.Layers}}' localhost/os:rechunked) layers"
+
+# The same build with its base's layers kept as they are: only what the Containerfile added is rechunked.
+$RECHUNKER rechunk "containers-storage:[$STORE]localhost/os:build" "containers-storage:[$STORE]localhost/os:on-base" \
+  --keep-base "containers-storage:[$STORE]localhost/corpus:base" --no-prior --quiet
+$RECHUNKER verify "containers-storage:[$STORE]localhost/os:on-base" "rootfs:$M"
+first() { $P image inspect --format '{{index .RootFS.Layers 0}}' "$1"; }
+[ "$(first localhost/os:on-base)" = "$(first localhost/corpus:base)" ] || {
+  echo "--keep-base: the bottom layer is not the base's" >&2
+  exit 1
+}
+echo "example ok: $($P image inspect --format '{{len .RootFS.Layers}}' localhost/os:rechunked) layers;" \
+  "on the base: $($P image inspect --format '{{len .RootFS.Layers}}' localhost/os:on-base) layers, the first the base's"
