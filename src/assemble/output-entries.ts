@@ -1,7 +1,7 @@
 import type { ContentStore } from '../graph/content-store.js';
 import { type FileGraph, inodeToEntry, isDir, type Inode } from '../graph/file-graph.js';
 import type { LayerPaths } from '../parents/strategy.js';
-import type { TarEntry } from '../tar/entry.js';
+import { newEntry } from '../tar/entry.js';
 import type { TarWriteItem } from '../tar/writer.js';
 import { WHITEOUT_PREFIX } from '../oci/whiteout.js';
 
@@ -29,7 +29,8 @@ export function* layerEntries(
   const firstOfSet = new Map<Inode, string>();
   for (const path of paths) {
     if (marks.has(path)) {
-      yield { entry: whiteoutEntry(path) };
+      // An empty file owned by root, at time 0: nothing in a whiteout depends on the build.
+      yield { entry: newEntry(path, 'file') };
       continue;
     }
     const node = graph.get(path);
@@ -63,26 +64,6 @@ export function* layerEntries(
 function whiteoutPath(path: string): string {
   const slash = path.lastIndexOf('/');
   return `${path.slice(0, slash + 1)}${WHITEOUT_PREFIX}${path.slice(slash + 1)}`;
-}
-
-/** An empty file owned by root, at time 0: nothing in a whiteout depends on the build or the machine. */
-function whiteoutEntry(path: string): TarEntry {
-  return {
-    path,
-    type: 'file',
-    mode: 0o644,
-    uid: 0,
-    gid: 0,
-    uname: '',
-    gname: '',
-    mtimeSec: 0,
-    mtimeNsec: 0,
-    size: 0,
-    linkname: '',
-    devmajor: 0,
-    devminor: 0,
-    xattrs: new Map(),
-  };
 }
 
 /** How many directories (the root included when it has an entry) `dirMtime: to` takes their true mtime from. */
