@@ -9,6 +9,38 @@ import { OciLayout } from '../src/layout/oci-layout.js';
 import { newEntry } from '../src/tar/entry.js';
 import { writeTar, type TarWriteItem } from '../src/tar/writer.js';
 
+/** The shape of a generated image: `packages` x `filesPerPackage` files of `meanFileBytes` on average. */
+export interface SyntheticShape {
+  packages: number;
+  filesPerPackage: number;
+  meanFileBytes: number;
+  /**
+   * Every file its own content, as in a real image. Without it the generator's random numbers
+   * repeat after ~6,000 draws (a product past 2^53 loses its low bits), so the ~1.1 GB image holds
+   * only ~1,500 distinct contents; that shape keeps it, to stay comparable with earlier figures.
+   */
+  distinct?: boolean;
+}
+
+/** ~1.1 GB in 100,000 files: what `npm run bench` and `npm run bench:copy` generate. */
+export const MEDIUM_IMAGE: SyntheticShape = { packages: 500, filesPerPackage: 200, meanFileBytes: 10_000 };
+/** ~5 GB in 250,000 files: the size of a large bootc desktop image (`npm run bench:large`). */
+export const LARGE_IMAGE: SyntheticShape = {
+  packages: 1250,
+  filesPerPackage: 200,
+  meanFileBytes: 20_000,
+  distinct: true,
+};
+
+/** makeSyntheticImage with a named shape. */
+export function makeShapedImage(
+  dir: string,
+  tag: string,
+  shape: SyntheticShape,
+): Promise<{ files: number; bytes: number }> {
+  return makeSyntheticImage(dir, tag, shape.packages, shape.filesPerPackage, shape.meanFileBytes, shape.distinct);
+}
+
 /**
  * A generated OS-like image for scale tests: `packages` dpkg packages of `filesPerPackage` files
  * each, with a status file and .list files, one gzip layer. Contents are pseudo-random words, so
@@ -20,9 +52,11 @@ export async function makeSyntheticImage(
   packages: number,
   filesPerPackage: number,
   meanFileBytes: number,
+  distinct = false,
 ): Promise<{ files: number; bytes: number }> {
   let seed = 12345;
-  const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  const step = distinct ? (s: number) => Math.imul(s, 1103515245) + 12345 : (s: number) => s * 1103515245 + 12345;
+  const rand = () => (seed = step(seed) >>> 0) / 2 ** 32;
   const words = Array.from({ length: 4096 }, () => Math.floor(rand() * 2 ** 32).toString(36));
   const body = (n: number) => {
     const parts: string[] = [];
