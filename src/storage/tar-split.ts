@@ -2,8 +2,8 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
-import { getAttribute } from 'fs-xattr';
 import { RechunkerError } from '../errors.js';
+import { isMetacopy, metacopyData } from './metacopy-data.js';
 
 /**
  * A layer's exact tar, rebuilt from containers/storage's tar-split record (vbatts/tar-split,
@@ -41,13 +41,7 @@ export function contentPath(diffDir: string, name: Buffer): string {
 }
 
 async function explainSizeMismatch(file: string, shown: string, want: number, got: number): Promise<RechunkerError> {
-  let metacopy = false;
-  try {
-    await getAttribute(file, 'trusted.overlay.metacopy');
-    metacopy = true;
-  } catch {
-    // no such xattr: an edited or truncated file
-  }
+  const metacopy = await isMetacopy(file);
   const why = metacopy ? ' (an overlayfs metacopy entry: its data lives in a lower layer)' : '';
   return new RechunkerError(
     'DIGEST_MISMATCH',
@@ -57,9 +51,11 @@ async function explainSizeMismatch(file: string, shown: string, want: number, go
 
 /**
  * The bytes of the layer's tar, in order. `lowerDirs` (the parent layers' diff dirs, nearest
- * first) are where an overlayfs metacopy entry's data lives: as containers/storage's own
- * overlayFileGetter does, the content of such a file is taken from the first lower layer that
- * has it, at the path its `trusted.overlay.redirect` names when it has one.
+ * first) are where an overlayfs metacopy entry's data lives: the content of such a file is read
+ * where the kernel's lookup finds it (metacopy-data.ts), its own and its directories' redirects
+ * followed. (containers/storage's overlayFileGetter opens the first diff dir holding the path and
+ * checks no metacopy; its image layers are extracted from tars and hold none, but a store's diff
+ * dir can, and then the upper's sparse copy would be read as zeros.)
  */
 export async function* assembleTarSplit(
   tarSplitFile: string,
@@ -82,7 +78,7 @@ export async function* assembleTarSplit(
       if (size === 0) continue;
       const name = entry.name_raw ? Buffer.from(entry.name_raw, 'base64') : Buffer.from(entry.name ?? '', 'utf8');
       const upper = contentPath(diffDir, name);
-      const file = (await metacopy(upper)) ? await dataOf(upper, name, lowerDirs) : upper;
+      const file = (await isMetacopy(upper)) ? await dataOf(name, diffDir, lowerDirs) : upper;
       yield* fileContent(file, name.toString('utf8'), size);
     } else {
       throw new RechunkerError('UNSUPPORTED', `${tarSplitFile}: unknown tar-split entry type ${entry.type}`);
@@ -90,40 +86,11 @@ export async function* assembleTarSplit(
   }
 }
 
-async function xattr(file: string, key: string): Promise<Buffer | undefined> {
-  try {
-    return await getAttribute(Buffer.from(file, 'latin1').toString('utf8'), key);
-  } catch {
-    return undefined;
-  }
-}
-
-async function metacopy(file: string): Promise<boolean> {
-  return (await xattr(file, 'trusted.overlay.metacopy')) !== undefined;
-}
-
-/** The lower file holding a metacopy entry's data (its redirect, else the same path). */
-async function dataOf(upper: string, name: Buffer, lowerDirs: readonly string[]): Promise<string> {
-  const redirect = await xattr(upper, 'trusted.overlay.redirect');
-  const rel =
-    redirect && redirect[0] === 0x2f
-      ? redirect
-      : redirect
-        ? Buffer.concat([
-            Buffer.from(path.posix.dirname(name.toString('latin1')), 'latin1'),
-            Buffer.from('/'),
-            redirect,
-          ])
-        : name;
-  for (const dir of lowerDirs) {
-    const candidate = contentPath(dir, rel);
-    try {
-      await fs.lstat(Buffer.from(candidate, 'latin1'));
-    } catch {
-      continue;
-    }
-    if (!(await metacopy(candidate))) return candidate;
-  }
+/** The lower file holding a metacopy entry's data; a missing one is an error, not zeros. */
+async function dataOf(name: Buffer, diffDir: string, lowerDirs: readonly string[]): Promise<string> {
+  const latin1 = (dir: string) => Buffer.from(dir, 'utf8').toString('latin1');
+  const found = await metacopyData(name.toString('latin1'), [diffDir, ...lowerDirs].map(latin1));
+  if (found) return found;
   throw new RechunkerError(
     'NOT_FOUND',
     `"${name.toString('utf8')}" is an overlayfs metacopy entry and no lower layer holds its data`,

@@ -133,7 +133,7 @@ async function diffDirOf(root: string): Promise<string> {
   return path.join(root, 'overlay', layers[0]!.id, 'diff');
 }
 
-test('an overlayfs metacopy entry takes its data from the lower layer (at its redirect), as containers/storage does', async (t) => {
+test('an overlayfs metacopy entry takes its data from the lower layer (at its redirect)', async (t) => {
   if (process.getuid?.() !== 0) return t.skip('needs root for trusted.* xattrs');
   const root = await tmp();
   const lower = await makeTar([
