@@ -11,17 +11,21 @@ export class Podman {
   private constructor(
     /** the temp dir holding storage, run state and config of this instance */
     readonly dir: string,
-    private readonly env: NodeJS.ProcessEnv,
+    /** the environment that points podman (and buildah) at this instance's config files */
+    readonly env: NodeJS.ProcessEnv,
   ) {}
 
   /** Creates the private storage under `parent` (default /var/tmp: overlay needs a real fs, not tmpfs). */
-  static async create(parent = '/var/tmp'): Promise<Podman> {
+  static async create(parent = '/var/tmp', storageConfExtra = ''): Promise<Podman> {
     const dir = await mkdtemp(path.join(parent, 'rechunker-test-podman-'));
     // Own config files too: the flags alone leave the system storage.conf free to add
     // additionalimagestores or a mount_program, and podman's tmp dir and events in /run shared.
     const storageConf = path.join(dir, 'storage.conf');
     const containersConf = path.join(dir, 'containers.conf');
-    await writeFile(storageConf, `[storage]\ndriver = "overlay"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/run"\n`);
+    await writeFile(
+      storageConf,
+      `[storage]\ndriver = "overlay"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/run"\n${storageConfExtra}`,
+    );
     await writeFile(
       containersConf,
       `[network]\nnetwork_config_dir = "${dir}/net"\n[engine]\ntmp_dir = "${dir}/tmp"\nevents_logger = "none"\n`,
