@@ -67,18 +67,32 @@ export interface UnitClaimSource {
 /** The last rule: divides every unit left unclaimed among components of its own. */
 export type RemainderRule = (units: Unit[]) => { claim: Claim; units: Unit[] }[];
 
-/** Claims kept by path: what most sources build once from their database and then answer from. */
+/**
+ * Claims kept by path: what most sources build once from their database and then answer from.
+ * Nearly every path has one claim, kept as a one-claim list shared by all its paths rather than
+ * an array per path (one per file of the image).
+ */
 export class ClaimTable implements ClaimSource {
-  private readonly byPath = new Map<string, Claim[]>();
+  private readonly byPath = new Map<string, readonly Claim[]>();
+  private readonly single = new Map<Claim, readonly Claim[]>();
 
   add(path: string, claim: Claim): void {
     const list = this.byPath.get(path);
-    if (list === undefined) this.byPath.set(path, [claim]);
-    else if (!list.includes(claim)) list.push(claim);
+    if (list === undefined) this.byPath.set(path, this.alone(claim));
+    else if (!list.includes(claim)) this.byPath.set(path, [...list, claim]);
   }
 
   claimsFor(path: string): readonly Claim[] {
     return this.byPath.get(path) ?? NONE;
+  }
+
+  private alone(claim: Claim): readonly Claim[] {
+    let list = this.single.get(claim);
+    if (list === undefined) {
+      list = Object.freeze([claim]);
+      this.single.set(claim, list);
+    }
+    return list;
   }
 }
 

@@ -53,10 +53,10 @@ export async function detectComponents(tree: TreeView, opts: DetectOptions = {})
   });
 
   const components: Component[] = [];
-  for (const [name, { claim, units }] of owners) {
-    const paths = units.flatMap((u) => u.members).sort(byteOrder);
+  for (const [name, { claim, paths, size }] of owners) {
+    paths.sort(byteOrder);
     const { kind, group, meta: known } = claim.facts;
-    const c: Component = { name, kind, paths, size: units.reduce((n, u) => n + u.size, 0) };
+    const c: Component = { name, kind, paths, size };
     if (group !== undefined) c.group = group;
     const meta: ComponentMeta = { ...known };
     const interval = xattrs.updateIntervalDays(paths);

@@ -5,6 +5,7 @@ import type { ContentStore } from '../graph/content-store.js';
 import { type FileGraph, isDir, type Inode } from '../graph/file-graph.js';
 
 const MAX_SYMLINK_HOPS = 40;
+const NO_XATTRS: ReadonlyMap<string, Buffer> = new Map();
 
 /** The file graph as component detectors see it. */
 export class GraphTreeView implements TreeView {
@@ -29,7 +30,7 @@ export class GraphTreeView implements TreeView {
       type: inode.type,
       size: inode.size,
       linkname: inode.linkname,
-      xattrs: inode.xattrs ?? new Map(),
+      xattrs: inode.xattrs ?? NO_XATTRS,
       links: isDir(node) ? [path] : (this.links.get(inode) ?? [path]),
     };
   }

@@ -15,9 +15,11 @@ export interface ClaimRules {
   remainder: RemainderRule;
 }
 
+/** What one component owns: its non-directory paths (unsorted) and their size, each hardlink set once. */
 export interface Ownership {
   claim: Claim;
-  units: Unit[];
+  paths: string[];
+  size: number;
 }
 
 export interface Resolution {
@@ -46,10 +48,15 @@ export function bestClaim(claims: Iterable<Claim>): Claim | undefined {
 
 export function resolveClaims(tree: TreeView, rules: ClaimRules): Resolution {
   const owners = new Map<string, Ownership>();
-  const assign = (claim: Claim, unit: Unit): void => {
+  // Paths go straight to their owner: a unit object per file would be most of this stage's
+  // memory on a large image (250,000 files), and only units nothing claims by path need one.
+  const assign = (claim: Claim, members: readonly string[], size: number): void => {
     const o = owners.get(claim.component);
-    if (o === undefined) owners.set(claim.component, { claim, units: [unit] });
-    else o.units.push(unit);
+    if (o === undefined) owners.set(claim.component, { claim, paths: [...members], size });
+    else {
+      for (const m of members) o.paths.push(m);
+      o.size += size;
+    }
   };
   const contested: string[] = [];
   const ownerOf = (path: string): Claim | undefined => {
@@ -60,32 +67,35 @@ export function resolveClaims(tree: TreeView, rules: ClaimRules): Resolution {
     return bestClaim(claims);
   };
 
-  const done = new Set<string>();
+  // Only hardlink sets are met more than once (at each of their paths).
+  const doneLinks = new Set<string>();
   const left: Unit[] = [];
   let splitSets = 0;
   for (const path of tree.paths()) {
     const node = tree.lookup(path);
-    if (node === undefined || node.type === 'dir' || done.has(path)) continue;
-    const members = node.links.length > 1 ? unitOf(tree, path, node.links) : [path];
+    if (node === undefined || node.type === 'dir') continue;
+    const linked = node.links.length > 1;
+    if (linked && doneLinks.has(path)) continue;
+    const members = linked ? unitOf(tree, path, node.links) : [path];
     let size = 0;
     for (const m of members) {
-      done.add(m);
-      const n = tree.lookup(m)!;
+      if (linked) doneLinks.add(m);
+      const n = m === path ? node : tree.lookup(m)!;
       if (isRegular(n.type)) size = Math.max(size, n.size);
     }
-    const unit = { members, size };
     const claims = members.map(ownerOf);
     const first = claims.find((c) => c !== undefined);
     if (first !== undefined) {
       if (claims.some((c) => c !== undefined && c.component !== first.component)) splitSets++;
-      assign(first, unit);
+      assign(first, members, size);
       continue;
     }
+    const unit = { members, size };
     const byUnit = bestClaim(rules.units.flatMap((r) => r.claimFor(unit) ?? []));
-    if (byUnit !== undefined) assign(byUnit, unit);
+    if (byUnit !== undefined) assign(byUnit, members, size);
     else left.push(unit);
   }
-  for (const { claim, units } of rules.remainder(left)) for (const u of units) assign(claim, u);
+  for (const { claim, units } of rules.remainder(left)) for (const u of units) assign(claim, u.members, u.size);
   return { owners, contested: contested.sort(byteOrder), splitSets };
 }
 

@@ -1,14 +1,8 @@
-import type { EntryType, FileMeta, TarEntry } from '../tar/entry.js';
+import type { TarEntry } from '../tar/entry.js';
 import type { ContentRef } from './content-store.js';
+import { type Inode, packInode } from './packed-inode.js';
 
-/** Metadata and content of one filesystem object; shared by every path of a hardlink set. */
-export interface Inode extends FileMeta {
-  type: Exclude<EntryType, 'hardlink'>;
-  xattrs: Map<string, Buffer> | null;
-  content: ContentRef | null;
-  /** Some entry hardlinked to it: its paths must be kept together. */
-  linked: boolean;
-}
+export type { Inode };
 
 export interface DirNode {
   name: string;
@@ -36,7 +30,7 @@ export function isDir(node: Node): node is DirNode {
 }
 
 export function inodeFromEntry(e: TarEntry, content: ContentRef | null): Inode {
-  return {
+  return packInode({
     type: e.type === 'hardlink' ? 'file' : e.type,
     mode: e.mode & 0o7777,
     uid: e.uid,
@@ -52,12 +46,12 @@ export function inodeFromEntry(e: TarEntry, content: ContentRef | null): Inode {
     xattrs: e.xattrs.size > 0 ? new Map(e.xattrs) : null,
     content,
     linked: false,
-  };
+  });
 }
 
 /** What containers/storage gives a directory nobody described: 0755 root, and (here) time 0. */
 export function impliedDirInode(): Inode {
-  return {
+  return packInode({
     type: 'dir',
     mode: 0o755,
     uid: 0,
@@ -73,7 +67,7 @@ export function impliedDirInode(): Inode {
     xattrs: null,
     content: null,
     linked: false,
-  };
+  });
 }
 
 export function inodeToEntry(path: string, inode: Inode): TarEntry {
@@ -97,7 +91,8 @@ export function inodeToEntry(path: string, inode: Inode): TarEntry {
 
 /**
  * The flattened tree of an image: directories with children, leaves pointing at shared inodes.
- * Memory is a few hundred bytes per path; file contents live in the ContentStore.
+ * Memory is a few hundred bytes per path (inodes are packed, packed-inode.ts); file contents live
+ * in the ContentStore.
  */
 export class FileGraph {
   readonly root: DirNode = {
