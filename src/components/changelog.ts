@@ -3,7 +3,8 @@
  * ` -- Name <mail>  Day, DD Mon YYYY HH:MM:SS +ZZZZ`. The planner uses these dates the way
  * hhd-dev/rechunk uses rpm's CHANGELOGTIME: packages that changed often are likely to change again.
  */
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import type { TreeView } from './types.js';
 
 const MONTHS: Record<string, number> = {
@@ -24,6 +25,8 @@ const MONTHS: Record<string, number> = {
 // Changelogs are small; a larger "gzip" is not one and must not blow up memory when inflated.
 const MAX_CHANGELOG_BYTES = 64 * 1024 * 1024;
 const MAX_LINK_HOPS = 40;
+// On the thread pool: inflating every package's changelog on the main thread held up the build.
+const gunzipAsync = promisify(gunzip);
 
 /** Seconds since the epoch of one trailer's date, or undefined when it does not parse. */
 export function parseTrailerDate(text: string): number | undefined {
@@ -101,7 +104,8 @@ async function datesOf(tree: TreeView, name: string): Promise<number[]> {
   const node = tree.lookup(path);
   if (node === undefined || node.size > MAX_CHANGELOG_BYTES) return [];
   try {
-    const text = gunzipSync(await tree.readFile(path), { maxOutputLength: MAX_CHANGELOG_BYTES }).toString('latin1');
+    const inflated = await gunzipAsync(await tree.readFile(path), { maxOutputLength: MAX_CHANGELOG_BYTES });
+    const text = inflated.toString('latin1');
     return changelogDates(text);
   } catch {
     // A broken changelog only costs the planner a hint; it is not worth failing the build.

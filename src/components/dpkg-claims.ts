@@ -9,21 +9,25 @@ import { ClaimTable, PRIORITY, type Claim, type ComponentFacts } from './claim-s
 import { DPKG_DIR, readDpkgDatabase } from './dpkg.js';
 import { unitNames, type PackageClaims } from './package-claims.js';
 import type { ComponentMeta, TreeView } from './types.js';
+import { mapLimit } from '../util/concurrency.js';
 
 /** debconf's answers: maintainer scripts rewrite them on every install, so they are database state. */
 const DEBCONF_DIR = 'var/cache/debconf';
 const DPKG_INFO = `${DPKG_DIR}/info/`;
+const CHANGELOGS_AT_ONCE = 8;
 
 export async function dpkgClaims(tree: TreeView, opts: { changelogs: boolean }): Promise<PackageClaims> {
   const db = await readDpkgDatabase(tree);
   const debs = db?.packages ?? [];
   const names = unitNames('deb', debs, (p) => [p.name, `${p.name}:${p.arch}`]);
-  const ownTimes: number[][] = [];
+  // Several at once: each is inflated on the thread pool, so both cores take a share.
+  const ownTimes = opts.changelogs
+    ? await mapLimit(debs, CHANGELOGS_AT_ONCE, (p) => debianChangeTimes(tree, p.name, p.arch))
+    : debs.map(() => []);
   // A binary package without a changelog of its own (docs stripped) has its source's history.
   const sourceTimes = new Map<string, number[]>();
-  for (const p of debs) {
-    const times = opts.changelogs ? await debianChangeTimes(tree, p.name, p.arch) : [];
-    ownTimes.push(times);
+  for (const [i, p] of debs.entries()) {
+    const times = ownTimes[i]!;
     if (times.length > 0 && !sourceTimes.has(p.source)) sourceTimes.set(p.source, times);
   }
   const listClaims: Claim[] = [];
