@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import type { AnalyzeReport } from '../src/analyze/analyze-report.js';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { platformFlag, platformOf, transportFlags, transportOptions } from '../src/cli/flags.js';
+import { keepHeapNearLiveSize } from '../src/analyze/heap-policy.js';
 import type { IndexOnlyResult } from '../src/engine/analyze-images.js';
 import { formatBytes } from '../src/util/format-bytes.js';
 
@@ -56,6 +57,7 @@ references reads every image the index holds.`;
 
   async run(): Promise<AnalyzeReport | IndexOnlyResult> {
     const { argv, flags } = await this.parse(Analyze);
+    keepHeapNearLiveSize();
     // The engine loads with the command's run, not with its help or the manifest.
     const { analyzeImages } = await import('../src/engine/analyze-images.js');
     const result = await analyzeImages({

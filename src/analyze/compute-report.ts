@@ -1,7 +1,7 @@
 import type { AnalyzeReport } from './analyze-report.js';
 import {
   dedupFigures,
-  loadFileTable,
+  defineFileView,
   lowerBound,
   relayering,
   topDuplicatedPaths,
@@ -19,10 +19,8 @@ export async function computeReport(
   opts: { series: boolean; budget: PlanBudget },
   stats: AnalyzeReport['index'],
 ): Promise<AnalyzeReport> {
-  await loadFileTable(
-    index.db,
-    images.map((s) => index.imageFilesPath(s.manifestDigest)),
-  );
+  const tables = images.map((s) => index.imageFilesPath(s.manifestDigest));
+  await defineFileView(index.db, tables);
   const report: AnalyzeReport = {
     images: images.map(imageFigures),
     dedup: await dedupFigures(index.db, images),
@@ -33,7 +31,7 @@ export async function computeReport(
   };
   if (opts.series) {
     const bounds: number[] = [];
-    for (let i = 1; i < images.length; i++) bounds.push(await lowerBound(index.db, i - 1, i));
+    for (let i = 1; i < images.length; i++) bounds.push(await lowerBound(index.db, tables[i - 1]!, tables[i]!));
     report.steps = seriesSteps(images, opts.budget, bounds);
   }
   return report;

@@ -13,6 +13,7 @@ import { DEFAULT_PARENT_DIR_MODE, parentDirStrategy } from '../parents/index.js'
 import { silentProgress, type Progress } from '../progress.js';
 import { openSource, type TransportOptions } from './open-reference.js';
 import type { ImageSummary, IndexedLayer } from '../analyze/index-schema.js';
+import type { LayerCache } from '../analyze/layer-cache.js';
 
 export interface AnalyzeOptions {
   /** References in series order; none: every image the index holds, by name. */
@@ -37,6 +38,8 @@ export interface IndexOnlyResult {
 }
 
 const DEFAULT_MAX_LAYERS = 64;
+/** Rows of recently read layers kept for the next images: two Debian base layers' worth. */
+const LAYER_CACHE_BYTES = 32 << 20;
 
 export function defaultIndexDir(): string {
   const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
@@ -55,10 +58,12 @@ export async function analyzeImages(opts: AnalyzeOptions): Promise<AnalyzeReport
   // The analysis modules load DuckDB: only this command pays for it.
   const { ParquetIndex } = await import('../analyze/parquet-index.js');
   const index = await ParquetIndex.open(dir);
+  const { LayerCache } = await import('../analyze/layer-cache.js');
+  const cache = new LayerCache(LAYER_CACHE_BYTES);
   const stats = { dir, layersIndexed: 0, layersFromIndex: 0, imagesFromIndex: 0 };
   try {
     const summaries: ImageSummary[] = [];
-    for (const ref of opts.refs) summaries.push(await indexImage(index, ref, opts, progress, stats));
+    for (const ref of opts.refs) summaries.push(await indexImage(index, cache, ref, opts, progress, stats));
     if (opts.refs.length === 0) {
       summaries.push(...(await index.listImages()));
       stats.imagesFromIndex = summaries.length;
@@ -89,6 +94,7 @@ export async function analyzeImages(opts: AnalyzeOptions): Promise<AnalyzeReport
 
 async function indexImage(
   index: ParquetIndex,
+  cache: LayerCache,
   ref: string,
   opts: AnalyzeOptions,
   progress: Progress,
@@ -109,8 +115,9 @@ async function indexImage(
     for (let i = 0; i < descs.length; i++) {
       const desc = descs[i]!;
       const diffId = image.config.rootfs.diff_ids[i]!;
-      if (index.hasLayer(desc.digest)) {
-        layers.push(await index.readLayer(desc.digest));
+      const kept = cache.get(desc.digest);
+      if (kept || index.hasLayer(desc.digest)) {
+        layers.push(kept ?? (await index.readLayer(desc.digest)));
         stats.layersFromIndex++;
         continue;
       }
@@ -129,6 +136,7 @@ async function indexImage(
     progress.phase(`summarising ${ref}`);
     const { summarizeImage } = await import('../analyze/image-summary.js');
     const { summary, files } = await summarizeImage(ref, image.manifestDigest, layers);
+    for (const l of layers) cache.put(l);
     await index.writeImage(summary, files);
     return summary;
   } finally {
@@ -152,13 +160,17 @@ async function indexLayer(
       read += n;
       progress.advance(read, desc.size, 'bytes');
     };
-    const entries = await readLayerEntries(source, desc, diffId, where, indexLayerEntries, onBytes);
+    let tarBytes = 0;
+    const entries = await readLayerEntries(source, desc, diffId, where, indexLayerEntries, onBytes, (n) => {
+      tarBytes = n;
+    });
     const facts = {
       layerDigest: desc.digest,
       diffId,
       compressedSize: desc.size,
       mediaType: desc.mediaType,
       contentBytes: entries.reduce((s, e) => s + (e.type === 'file' ? e.size : 0), 0),
+      tarBytes,
       entries: entries.length,
     };
     await index.writeLayer(facts, entries);
