@@ -21,6 +21,7 @@ export function imageFigures(s: ImageSummary): ImageFigures {
       digest: l.digest,
       compressedSize: l.compressedSize,
       contentBytes: l.contentBytes,
+      tarBytes: l.tarBytes,
       entries: l.entries,
     })),
     compressedBytes: s.compressedBytes,

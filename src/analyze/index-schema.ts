@@ -12,7 +12,7 @@
 /** Bump when a column changes meaning: a reader then refuses an old index instead of misreading it. */
 import type { ComponentKind, ComponentMeta } from '../components/types.js';
 
-export const INDEX_VERSION = 1;
+export const INDEX_VERSION = 2;
 
 export type IndexEntryType =
   | 'file'
@@ -36,6 +36,8 @@ export interface LayerFacts {
   mediaType: string;
   /** Bytes of the file entries' contents (uncompressed; headers and padding not counted). */
   contentBytes: number;
+  /** Bytes of the uncompressed tar, what the diff_id hashes: headers, padding and end blocks too. */
+  tarBytes: number;
   entries: number;
 }
 
@@ -73,6 +75,7 @@ export const INDEX_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['layer_size', 'BIGINT'],
   ['layer_media_type', 'VARCHAR'],
   ['layer_content_bytes', 'BIGINT'],
+  ['layer_tar_bytes', 'BIGINT'],
   ['layer_entries', 'INTEGER'],
   ['index_version', 'INTEGER'],
   ['seq', 'INTEGER'],
@@ -149,6 +152,7 @@ export interface LayerSummary {
   mediaType: string;
   compressedSize: number;
   contentBytes: number;
+  tarBytes: number;
   entries: number;
 }
 
@@ -158,6 +162,7 @@ export interface ImageSummary {
   manifestDigest: string;
   layers: LayerSummary[];
   compressedBytes: number;
+  /** Bytes of the layers' uncompressed tars (what their diff_ids hash), summed. */
   uncompressedBytes: number;
   /** Regular-file paths (each path of a hardlink set counts), as `find -type f` counts. */
   files: number;

@@ -50,6 +50,7 @@ export async function readLayerEntries<T>(
   where: string,
   consume: (items: AsyncIterable<TarReadItem>) => Promise<T>,
   onBlobBytes: (n: number) => void = () => {},
+  onTarBytes: (n: number) => void = () => {},
 ): Promise<T> {
   const tar = await decompressed(await source.openBlob(desc), onBlobBytes);
   const counter = new HashCounter();
@@ -66,6 +67,7 @@ export async function readLayerEntries<T>(
       `uncompressed content hashes to ${counter.digest()}, the config's diff_id is ${diffId}`,
     );
   }
+  onTarBytes(counter.bytes);
   return result;
 }
 

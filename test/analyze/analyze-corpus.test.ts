@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -97,6 +97,26 @@ function tarFileBytes(digest: string): number {
   return n;
 }
 
+/** The layer's uncompressed tar, gunzip'd here: its byte length and its sha256 (the diff_id). */
+async function gunzipFacts(digest: string): Promise<{ bytes: number; diffId: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const gunzip = createReadStream(path.join(corpusLayout(), 'blobs', 'sha256', digest.slice(7))).pipe(
+    zlib.createGunzip(),
+  );
+  for await (const c of gunzip as AsyncIterable<Buffer>) {
+    hash.update(c);
+    bytes += c.length;
+  }
+  return { bytes, diffId: `sha256:${hash.digest('hex')}` };
+}
+
+async function diffIdsOf(tag: string): Promise<string[]> {
+  const m = (await manifestOf(tag)) as Manifest & { config: { digest: string } };
+  const config = await fs.readFile(path.join(corpusLayout(), 'blobs', 'sha256', m.config.digest.slice(7)), 'utf8');
+  return (JSON.parse(config) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
+}
+
 /** Copy the layout without its layer blobs: a run that opens one fails. */
 async function layoutWithoutLayers(dest: string, tags: readonly string[]): Promise<void> {
   const src = corpusLayout();
@@ -151,7 +171,17 @@ describe('analyze the Debian corpus', {
       assert.equal(img.duplicateBytes, tree.duplicateBytes, `${tag} duplicate bytes`);
       const entryBytes = m.layers.reduce((s, l) => s + tarFileBytes(l.digest), 0);
       assert.equal(img.wastedBytes, entryBytes - tree.fileBytes, `${tag} wasted bytes`);
-      assert.equal(img.uncompressedBytes, entryBytes, `${tag} uncompressed content bytes`);
+      const diffIds = await diffIdsOf(tag);
+      let tarBytes = 0;
+      for (const [j, l] of m.layers.entries()) {
+        const tar = await gunzipFacts(l.digest);
+        assert.equal(tar.diffId, diffIds[j], `${tag} layer ${j}: the bytes counted are the diff_id'd tar`);
+        assert.equal(img.layers[j]!.tarBytes, tar.bytes, `${tag} layer ${j} tar bytes`);
+        assert.equal(img.layers[j]!.contentBytes, tarFileBytes(l.digest), `${tag} layer ${j} content bytes`);
+        tarBytes += tar.bytes;
+      }
+      assert.equal(img.uncompressedBytes, tarBytes, `${tag} uncompressed bytes: the layers' tars`);
+      assert.ok(img.uncompressedBytes > entryBytes, `${tag}: headers and padding count`);
       assert.equal(
         img.compressedBytes,
         m.layers.reduce((s, l) => s + l.size, 0),

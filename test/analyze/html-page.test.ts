@@ -15,6 +15,7 @@ function sampleReport(): AnalyzeReport {
     digest: `sha256:${d.repeat(64)}`,
     compressedSize: n,
     contentBytes: n * 2,
+    tarBytes: n * 3,
     entries: 10,
   });
   const image = (name: string, layers: ReturnType<typeof layer>[]) => ({
