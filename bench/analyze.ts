@@ -1,12 +1,13 @@
 /**
  * `analyze`: the first run over images (every layer read and indexed) against the second (the
  * index only), and peak RSS over 20 images made from the corpus (its base and updated layers,
- * each image with a small layer of its own on top). Each run is its own process, so its peak RSS
- * is its own: `node --import tsx bench/analyze.ts`.
+ * each image with a small layer of its own on top). Each run is bin/run.js in its own process, as
+ * users run it (its node flags count), so its peak RSS is its own, from GNU time:
+ * `npm run build && node --import tsx bench/analyze.ts`.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
@@ -17,36 +18,31 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const corpus = process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus';
 const layout = path.join(corpus, 'oci');
 const work = `/var/tmp/rechunker-bench-analyze-${process.pid}`;
+const cli = path.join(root, 'bin', 'run.js');
+if (!existsSync(path.join(root, 'dist', 'commands', 'analyze.js'))) throw new Error('no dist/: npm run build first');
 
 interface Run {
   seconds: number;
+  /** User and system CPU seconds: on a shared machine, steadier than the wall clock. */
+  cpuSeconds: number;
   maxRssMiB: number;
   layersIndexed: number;
 }
 
 function analyze(args: string[]): Run {
   const t = process.hrtime.bigint();
-  const r = spawnSync(
-    '/usr/bin/time',
-    [
-      '-f',
-      '%M',
-      process.execPath,
-      '--import',
-      'tsx',
-      path.join(root, 'test/analyze/run-analyze.ts'),
-      '--json',
-      '--quiet',
-      ...args,
-    ],
-    { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 },
-  );
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cli, 'analyze', '--json', '--quiet', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
   if (r.status !== 0) throw new Error(`analyze failed: ${r.stderr}`);
-  const kib = Number(r.stderr.trim().split('\n').pop());
+  const [kib, user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
   return {
     seconds,
-    maxRssMiB: Math.round(kib / 1024),
+    cpuSeconds: user! + sys!,
+    maxRssMiB: Math.round(kib! / 1024),
     layersIndexed: (JSON.parse(r.stdout) as { index: { layersIndexed: number } }).index.layersIndexed,
   };
 }
@@ -109,26 +105,27 @@ const mb = (n: number) => n.toFixed(1);
 await fs.mkdir(work, { recursive: true });
 try {
   const tags = ['base', 'updated', 'updated-diff', 'derived'].map((t) => `oci:${layout}:${t}`);
+  const row = (label: string, r: Run) =>
+    console.log(
+      `  ${label.padEnd(26)}${mb(r.seconds).padStart(8)}${mb(r.cpuSeconds).padStart(8)}${String(r.maxRssMiB).padStart(14)}  ${r.layersIndexed}`,
+    );
+  const speedUp = (a: Run, b: Run) =>
+    console.log(
+      `  speed-up                  ${(a.seconds / b.seconds).toFixed(1)}x wall, ${(a.cpuSeconds / b.cpuSeconds).toFixed(1)}x CPU`,
+    );
   const first = analyze(['--index', path.join(work, 'idx4'), '--series', ...tags]);
   const second = analyze(['--index', path.join(work, 'idx4'), '--series', ...tags]);
-  console.log('corpus, 4 tags, --series       seconds  peak RSS MiB  layers indexed');
-  console.log(
-    `  first run (index)           ${mb(first.seconds).padStart(7)}  ${String(first.maxRssMiB).padStart(12)}  ${first.layersIndexed}`,
-  );
-  console.log(
-    `  second run (index only)     ${mb(second.seconds).padStart(7)}  ${String(second.maxRssMiB).padStart(12)}  ${second.layersIndexed}`,
-  );
-  console.log(`  speed-up                    ${(first.seconds / second.seconds).toFixed(1)}x`);
+  console.log('corpus, 4 tags, --series     seconds     CPU  peak RSS MiB  layers indexed');
+  row('first run (index)', first);
+  row('second run (index only)', second);
+  speedUp(first, second);
   const refs = await makeImages(path.join(work, 'twenty'), 20);
   const a = analyze(['--index', path.join(work, 'idx20'), '--series', ...refs]);
   const b = analyze(['--index', path.join(work, 'idx20'), '--series', ...refs]);
   console.log('20 images (corpus base/updated + one small layer each)');
-  console.log(
-    `  first run                   ${mb(a.seconds).padStart(7)}  ${String(a.maxRssMiB).padStart(12)}  ${a.layersIndexed}`,
-  );
-  console.log(
-    `  second run                  ${mb(b.seconds).padStart(7)}  ${String(b.maxRssMiB).padStart(12)}  ${b.layersIndexed}`,
-  );
+  row('first run', a);
+  row('second run', b);
+  speedUp(a, b);
 } finally {
   await fs.rm(work, { recursive: true, force: true });
 }
