@@ -142,7 +142,7 @@ export class ContentStore {
 
   /** Exactly ref.size bytes at ref.offset, read on this thread; the write buffer is flushed first. */
   async readSmall(ref: ContentRef): Promise<Buffer> {
-    if (this.buffered > 0 || this.pending) await this.flush();
+    if (this.buffered > 0 || this.pending !== undefined) await this.flush();
     const buf = Buffer.allocUnsafe(ref.size);
     for (let done = 0; done < ref.size; ) {
       const n = readSync(this.handle.fd, buf, done, ref.size - done, ref.offset + done);
@@ -153,7 +153,7 @@ export class ContentStore {
   }
 
   private async *readChunks(ref: ContentRef): AsyncGenerator<Buffer> {
-    if (this.buffered > 0 || this.pending) await this.flush();
+    if (this.buffered > 0 || this.pending !== undefined) await this.flush();
     let pos = ref.offset;
     const end = ref.offset + ref.size;
     while (pos < end) {
