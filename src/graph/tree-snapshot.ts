@@ -9,7 +9,7 @@ import { type FileGraph, type Inode, isDir } from './file-graph.js';
 export interface TreeSnapshot {
   /**
    * Path -> signature. A directory's starts with 'd', and an implied directory (no entry ever
-   * described it) is just 'i': it has no metadata to compare. The root is '.'.
+   * described it) is just 'i': it has no metadata to compare. The root is '.', first; parents come before children.
    */
   readonly paths: ReadonlyMap<string, string>;
 }
@@ -33,16 +33,12 @@ export interface TreeDelta {
 }
 
 export function snapshotTree(graph: FileGraph, opts: SnapshotOptions = {}): TreeSnapshot {
-  const paths = new Map<string, string>();
-  const sets = setKeys(graph);
-  paths.set('.', graph.root.implied ? IMPLIED : signature(graph.root.inode, '', opts));
-  for (const [p, node] of graph.walk())
-    paths.set(p, isDir(node) && node.implied ? IMPLIED : signature(node.inode, sets.get(node.inode) ?? '', opts));
-  return { paths };
+  return snapshotWith(graph, graph.hardlinkSets(), opts);
 }
 
 export function treeDelta(base: TreeSnapshot, graph: FileGraph, opts: SnapshotOptions = {}): TreeDelta {
-  const now = snapshotTree(graph, opts);
+  const sets = graph.hardlinkSets();
+  const now = snapshotWith(graph, sets, opts);
   const files = new Set<string>();
   const dirs: string[] = [];
   for (const [p, sig] of now.paths) {
@@ -52,12 +48,11 @@ export function treeDelta(base: TreeSnapshot, graph: FileGraph, opts: SnapshotOp
   }
   // A hardlink set is written whole: a new path linked to an unchanged one brings that one along,
   // or the link would point into a lower layer, which tar cannot express.
-  for (const paths of graph.hardlinkSets().values())
-    if (paths.some((p) => files.has(p))) for (const p of paths) files.add(p);
+  for (const paths of sets.values()) if (paths.some((p) => files.has(p))) for (const p of paths) files.add(p);
 
   const whiteouts: string[] = [];
   const removedDirs = new Set<string>();
-  for (const [p, sig] of [...base.paths].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [p, sig] of base.paths) {
     if (p === '.' || underRemoved(p, removedDirs)) continue;
     const after = now.paths.get(p);
     const wasDir = isDirSignature(sig);
@@ -70,7 +65,7 @@ export function treeDelta(base: TreeSnapshot, graph: FileGraph, opts: SnapshotOp
   return { files: new Set([...files].sort()), dirs: dirs.sort(), whiteouts };
 }
 
-/** Parents sort before children, so a removed ancestor is always known by the time we get here. */
+/** A snapshot lists parents before children, so a removed ancestor is known by the time we get here. */
 function underRemoved(path: string, removed: ReadonlySet<string>): boolean {
   for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) if (removed.has(path.slice(0, i))) return true;
   return false;
@@ -82,11 +77,15 @@ function isDirSignature(sig: string): boolean {
   return sig === IMPLIED || sig.startsWith('d');
 }
 
-/** One key per hardlink set: its sorted paths, so a set that gains or loses a path differs. */
-function setKeys(graph: FileGraph): Map<Inode, string> {
+/** Paths in walk order (parents first); a hardlink set's key is its sorted paths, so a set that gains or loses a path differs. */
+function snapshotWith(graph: FileGraph, sets: ReadonlyMap<Inode, string[]>, opts: SnapshotOptions): TreeSnapshot {
   const keys = new Map<Inode, string>();
-  for (const [inode, paths] of graph.hardlinkSets()) keys.set(inode, paths.join('\0'));
-  return keys;
+  for (const [inode, paths] of sets) keys.set(inode, paths.join('\0'));
+  const paths = new Map<string, string>();
+  paths.set('.', graph.root.implied ? IMPLIED : signature(graph.root.inode, '', opts));
+  for (const [p, node] of graph.walk())
+    paths.set(p, isDir(node) && node.implied ? IMPLIED : signature(node.inode, keys.get(node.inode) ?? '', opts));
+  return { paths };
 }
 
 function signature(inode: Inode, linkSet: string, opts: SnapshotOptions): string {
