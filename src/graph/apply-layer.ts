@@ -2,7 +2,7 @@ import { RechunkerError } from '../errors.js';
 import { displayPath, type TarEntry } from '../tar/entry.js';
 import type { TarReadItem } from '../tar/reader.js';
 import type { ContentStore } from './content-store.js';
-import { FileGraph, impliedDirInode, inodeFromEntry, isDir, type DirNode, type Node } from './file-graph.js';
+import { FileGraph, impliedDir, inodeFromEntry, isDir, type DirNode, type Node } from './file-graph.js';
 import { AUFS_META_PREFIX, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../oci/whiteout.js';
 
 export interface ApplyStats {
@@ -133,14 +133,7 @@ function ensureParents(graph: FileGraph, dirPath: string, layer: number, where: 
         `${where}: "${displayPath(dirPath)}/..." lies under "${displayPath(at)}", a ${next.inode.type}, not a directory`,
       );
     }
-    const made: DirNode = {
-      name: part,
-      parent: dir,
-      children: new Map(),
-      inode: impliedDirInode(),
-      layer,
-      implied: true,
-    };
+    const made = impliedDir(part, dir, layer);
     dir.children.set(part, made);
     dir = made;
   }

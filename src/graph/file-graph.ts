@@ -1,4 +1,4 @@
-import type { TarEntry } from '../tar/entry.js';
+import { newEntry, type TarEntry } from '../tar/entry.js';
 import type { ContentRef } from './content-store.js';
 import { type Inode, packInode } from './packed-inode.js';
 
@@ -51,23 +51,12 @@ export function inodeFromEntry(e: TarEntry, content: ContentRef | null): Inode {
 
 /** What containers/storage gives a directory nobody described: 0755 root, and (here) time 0. */
 export function impliedDirInode(): Inode {
-  return packInode({
-    type: 'dir',
-    mode: 0o755,
-    uid: 0,
-    gid: 0,
-    uname: '',
-    gname: '',
-    mtimeSec: 0,
-    mtimeNsec: 0,
-    size: 0,
-    linkname: '',
-    devmajor: 0,
-    devminor: 0,
-    xattrs: null,
-    content: null,
-    linked: false,
-  });
+  return inodeFromEntry(newEntry('.', 'dir'), null);
+}
+
+/** A directory a path implies under `parent`, first met in `layer`. */
+export function impliedDir(name: string, parent: DirNode, layer: number): DirNode {
+  return { name, parent, children: new Map(), inode: impliedDirInode(), layer, implied: true };
 }
 
 export function inodeToEntry(path: string, inode: Inode): TarEntry {

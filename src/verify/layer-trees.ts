@@ -1,7 +1,7 @@
 import type { Progress } from '../progress.js';
 import { applyLayer } from '../graph/apply-layer.js';
 import type { ContentStore } from '../graph/content-store.js';
-import { FileGraph, impliedDirInode, isDir, type DirNode } from '../graph/file-graph.js';
+import { FileGraph, impliedDir, isDir, type DirNode } from '../graph/file-graph.js';
 import { readLayers } from '../graph/read-layer.js';
 import { AUFS_META_PREFIX, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../oci/whiteout.js';
 import type { ImageSource, ResolvedImage } from '../oci/transport.js';
@@ -63,14 +63,7 @@ function impliedDirs(graph: FileGraph, dirPath: string, layer: number): void {
       continue;
     }
     if (next) return; // a non-directory of this same layer: the whiteout names nothing
-    const made: DirNode = {
-      name: part,
-      parent: dir,
-      children: new Map(),
-      inode: impliedDirInode(),
-      layer,
-      implied: true,
-    };
+    const made = impliedDir(part, dir, layer);
     dir.children.set(part, made);
     dir = made;
   }
