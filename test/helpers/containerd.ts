@@ -5,19 +5,15 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { removeDaemonDir, startDaemon, type Daemon } from './daemon-process.js';
+import { daemonSkipReason, removeDaemonDir, startDaemon, type Daemon } from './daemon-process.js';
 import { mountLayers, type HeldMount } from './overlay-mount.js';
-import { has, run } from './tools.js';
+import { run } from './tools.js';
 
 const NAMESPACE = 'rechunker-test';
 
 /** Why a private containerd cannot run here, or undefined when it can. */
-export async function containerdSkipReason(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'containerd needs root';
-  if (!(await has('containerd')) || !(await has('ctr')))
-    return 'containerd/ctr not installed (apt-get install containerd)';
-  if (!(await has('unshare'))) return 'unshare (util-linux) is not installed';
-  return undefined;
+export function containerdSkipReason(): Promise<string | undefined> {
+  return daemonSkipReason('containerd', 'ctr', 'containerd');
 }
 
 export class Containerd {

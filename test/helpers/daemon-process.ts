@@ -5,11 +5,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { run } from './tools.js';
+import { has, run } from './tools.js';
 
 const GUARD =
   'exec 3<&0; "$0" "$@" 3<&- </dev/null & pid=$!; echo "$pid"; ' +
   '(read _x <&3; kill -TERM "$pid" 2>/dev/null) & wait "$pid"';
+
+/**
+ * Why a private `daemon` (driven by `client`, from Debian package `pkg`) cannot run here, or
+ * undefined when it can: it needs root, both binaries, and unshare for the mounts it is checked by.
+ */
+export async function daemonSkipReason(daemon: string, client: string, pkg: string): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return `${daemon} needs root`;
+  if (!(await has(daemon)) || !(await has(client))) return `${daemon}/${client} not installed (apt-get install ${pkg})`;
+  if (!(await has('unshare'))) return 'unshare (util-linux) is not installed';
+  return undefined;
+}
 
 export interface Daemon {
   readonly log: string;

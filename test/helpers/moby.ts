@@ -6,17 +6,13 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Containerd } from './containerd.js';
-import { removeDaemonDir, startDaemon, type Daemon } from './daemon-process.js';
+import { daemonSkipReason, removeDaemonDir, startDaemon, type Daemon } from './daemon-process.js';
 import { mountLayers, type HeldMount } from './overlay-mount.js';
-import { has, run } from './tools.js';
+import { run } from './tools.js';
 
 /** Why a private dockerd cannot run here, or undefined when it can. */
-export async function mobySkipReason(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'dockerd needs root';
-  if (!(await has('dockerd')) || !(await has('docker')))
-    return 'dockerd/docker not installed (apt-get install docker.io)';
-  if (!(await has('unshare'))) return 'unshare (util-linux) is not installed';
-  return undefined;
+export function mobySkipReason(): Promise<string | undefined> {
+  return daemonSkipReason('dockerd', 'docker', 'docker.io');
 }
 
 export interface MobyOptions {
