@@ -15,7 +15,7 @@ import { transferLine } from '../src/cli/transfer-line.js';
 import { formatBytes } from '../src/util/format-bytes.js';
 import { imageEditFlags, imageEditOptions } from '../src/cli/image-edit-flags.js';
 import { RechunkerError } from '../src/errors.js';
-import type { RechunkResult } from '../src/engine/rechunk.js';
+import type { RechunkResult } from '../src/engine/rechunk-types.js';
 import { DIR_MTIME_MODES } from '../src/parents/index.js';
 
 export default class Rechunk extends BaseCommand {
@@ -29,6 +29,9 @@ a new image to DESTINATION. Output is byte-for-byte reproducible for the same in
 By default (--parent-dirs top-layer) directory entries go in one final small layer with their true
 metadata, so no runtime shadows a directory with default metadata and component layers change only
 when their files do. \`rechunker verify\` shows what each runtime model will see.
+
+A rebuild onto a destination holding the previous build takes its unchanged layers as they are
+(no compression), and identical input onto its own output writes nothing ("unchanged").
 
 Each side may log in on its own (--src-creds, --dest-authfile, --dest-tls-verify=false, ...);
 the flags without a side apply to both, and --prior is read as the destination when it is on
@@ -124,11 +127,14 @@ ${referencesHelp()}`);
       edits: await imageEditOptions(flags),
       keepBase: flags['keep-base'],
       transport,
+      toolVersion: this.config.version,
     });
     // With oci-archive:- stdout carries the archive, so the summary goes to stderr.
     const say = toStdout ? (line: string) => this.logToStderr(line) : (line: string) => this.log(line);
     say(`${result.destination} ${result.manifestDigest}`);
     await writeDigestFile(flags.digestfile, result.manifestDigest);
+    if (result.unchanged)
+      say(`unchanged: ${result.destination} already holds this build of ${result.source} (--no-prior builds it again)`);
     const kept = result.keptBase ? ` (${result.keptBase.layers} kept from ${result.keptBase.ref})` : '';
     say(
       `${result.layers.length} layers${kept} from ${result.components} components ` +

@@ -7,12 +7,17 @@ export interface PriorLayer {
   descriptor: Descriptor;
   diffId: string;
   components: readonly string[];
+  /** Its ENTRIES_ANNOTATION (entries-digest.ts), when the build that wrote it recorded one. */
+  entries?: string;
 }
 
 /** What the previous build offers one new layer. */
 export interface ReuseCandidate {
   prior: PriorLayer;
-  /** Every component's fingerprint is the prior's: the tar is expected to be the same. */
+  /**
+   * Every component's fingerprint is the prior's: the tar is expected to be the same. Only asked
+   * of a prior layer without an entries digest, whose tar must be hashed to be sure.
+   */
   likelySame: boolean;
   /** Can the destination have the prior's blob without compressing (already there, or copied)? */
   usable: () => Promise<boolean>;

@@ -5,6 +5,11 @@ import { newEntry } from '../tar/entry.js';
 import type { TarWriteItem } from '../tar/writer.js';
 import { WHITEOUT_PREFIX } from '../oci/whiteout.js';
 
+/** A layer's entry, with the sha256 of its body: what entries-digest.ts needs without reading it. */
+export interface LayerItem extends TarWriteItem {
+  contentDigest?: string;
+}
+
 export interface EntryOptions {
   /** SOURCE_DATE_EPOCH: mtimes later than this are clamped to it. */
   clampMtime?: number;
@@ -22,7 +27,7 @@ export function* layerEntries(
   store: ContentStore,
   layer: LayerPaths,
   opts: EntryOptions,
-): Generator<TarWriteItem> {
+): Generator<LayerItem> {
   const marks = new Map((layer.whiteouts ?? []).map((p) => [whiteoutPath(p), p]));
   const paths = [...layer.files, ...layer.dirs.filter((d) => d !== '.'), ...marks.keys()].sort();
   if (layer.dirs.includes('.')) paths.unshift('.');
@@ -56,7 +61,7 @@ export function* layerEntries(
       firstOfSet.set(node.inode, path);
     }
     const content = node.inode.content;
-    yield content && content.size > 0 ? { entry, body: store.read(content) } : { entry };
+    yield content && content.size > 0 ? { entry, body: store.read(content), contentDigest: content.sha256 } : { entry };
   }
 }
 

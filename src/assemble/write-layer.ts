@@ -7,7 +7,9 @@ import { compressor, layerMediaType, type Compression } from '../compress/codec.
 import { HashCounter } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
 import { writeTar, type TarWriteItem } from '../tar/writer.js';
+import { summarizeEntries } from './entries-digest.js';
 import type { ReuseCandidate } from './layer-reuse.js';
+import type { LayerItem } from './output-entries.js';
 
 export interface BuiltLayer {
   /** The compressed blob, in the work directory until the sink takes it; absent when reused. */
@@ -19,11 +21,13 @@ export interface BuiltLayer {
   uncompressedSize: number;
   /** The previous build's blob, taken as it is: nothing was compressed. */
   reused?: Descriptor;
+  /** The entries digest (entries-digest.ts), for the next build to compare with. */
+  entries: string;
 }
 
 export interface LayerSpec {
-  /** The layer's entries; called again when a reuse check had to read them once already. */
-  items: () => Iterable<TarWriteItem>;
+  /** The layer's entries; called once per pass over them (summary, hash, write). */
+  items: () => Iterable<LayerItem>;
   workDir: string;
   compression: Compression;
   level?: number;
@@ -31,32 +35,45 @@ export interface LayerSpec {
 }
 
 /**
- * Build one layer. With a reuse candidate that the component fingerprints say is unchanged, the
- * tar is hashed first, without compressing it: the output is deterministic, so an equal diff_id
- * means the prior's blob is the very blob a full build would write, and compression (most of a
- * build's time) is skipped. Otherwise the tar is compressed in one pass, as a fresh build does.
+ * Build one layer. Its entries are summarized first (headers and body digests, no body read):
+ * when the summary is the prior layer's, the tar is the prior's, so the prior's blob is the very
+ * blob a full build would write and nothing is read, hashed or compressed. A prior layer from a
+ * build that recorded no summary, whose components' fingerprints all match, is checked by hashing
+ * the tar without compressing it. Otherwise the tar is compressed in one pass, as a fresh build does.
  */
 export async function buildLayer(spec: LayerSpec): Promise<BuiltLayer> {
   const candidate = spec.reuse;
-  if (candidate?.likelySame) {
-    const { diffId, size } = await hashTar(spec.items());
-    if (diffId === candidate.prior.diffId && (await candidate.usable())) {
-      const d = candidate.prior.descriptor;
-      return { mediaType: d.mediaType, digest: d.digest, size: d.size, diffId, uncompressedSize: size, reused: d };
-    }
+  const { digest: entries, tarSize } = summarizeEntries(spec.items());
+  const reuse = (diffId: string): BuiltLayer => {
+    const d = candidate!.prior.descriptor;
+    return {
+      mediaType: d.mediaType,
+      digest: d.digest,
+      size: d.size,
+      diffId,
+      uncompressedSize: tarSize,
+      reused: d,
+      entries,
+    };
+  };
+  if (candidate?.prior.entries !== undefined) {
+    if (candidate.prior.entries === entries && (await candidate.usable())) return reuse(candidate.prior.diffId);
+  } else if (candidate?.likelySame) {
+    const { diffId } = await hashTar(spec.items());
+    if (diffId === candidate.prior.diffId && (await candidate.usable())) return reuse(diffId);
   }
-  return writeLayer(spec.items(), spec.workDir, spec.compression, spec.level);
+  const built = await writeLayer(spec.items(), spec.workDir, spec.compression, spec.level);
+  // The summary must foresee the writer exactly, or a later build would reuse on its word wrongly.
+  if (built.uncompressedSize !== tarSize)
+    throw new Error(`internal: the tar is ${built.uncompressedSize} bytes, its entries summary said ${tarSize}`);
+  return { ...built, entries };
 }
 
-/** The digest and length of the tar the entries make, nothing written. */
-async function hashTar(items: Iterable<TarWriteItem>): Promise<{ diffId: string; size: number }> {
+/** The digest of the tar the entries make, nothing written. */
+async function hashTar(items: Iterable<TarWriteItem>): Promise<{ diffId: string }> {
   const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of writeTar(items)) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { diffId: `sha256:${hash.digest('hex')}`, size };
+  for await (const chunk of writeTar(items)) hash.update(chunk);
+  return { diffId: `sha256:${hash.digest('hex')}` };
 }
 
 /** Stream entries through tar and the compressor into a file, hashing both sides on the way. */
@@ -65,7 +82,7 @@ async function writeLayer(
   workDir: string,
   compression: Compression,
   level?: number,
-): Promise<BuiltLayer> {
+): Promise<Omit<BuiltLayer, 'entries'>> {
   const file = path.join(workDir, `layer-${randomBytes(6).toString('hex')}`);
   const tar = new HashCounter();
   const blob = new HashCounter();

@@ -1,8 +1,9 @@
 import type { PriorLayer } from '../assemble/layer-reuse.js';
 import { RechunkerError } from '../errors.js';
+import type { ResolvedImage } from '../oci/transport.js';
 import type { Platform } from '../oci/types.js';
 import type { PriorPlan } from '../plan/plan-types.js';
-import { COMPONENTS_ANNOTATION, priorFromImage } from '../plan/recorded-plan.js';
+import { COMPONENTS_ANNOTATION, ENTRIES_ANNOTATION, priorFromImage } from '../plan/recorded-plan.js';
 import { openSource, type TransportOptions } from './open-reference.js';
 
 /** A previous rechunked build: the plan it recorded, and its layers as its image describes them. */
@@ -10,6 +11,7 @@ export interface PriorImage {
   ref: string;
   plan: PriorPlan;
   layers: PriorLayer[];
+  image: ResolvedImage;
 }
 
 /** The rechunked image at `ref` (see plan/recorded-plan.ts). */
@@ -20,14 +22,19 @@ export async function readPriorImage(
 ): Promise<PriorImage> {
   const source = await openSource(ref, transport);
   try {
-    const { config, manifest } = await source.resolve(platform);
+    const image = await source.resolve(platform);
+    const { config, manifest } = image;
     const plan = priorFromImage(ref, config, manifest);
-    const layers = manifest.layers.map((descriptor, i) => ({
-      descriptor,
-      diffId: config.rootfs.diff_ids[i]!,
-      components: (descriptor.annotations?.[COMPONENTS_ANNOTATION] ?? '').split(',').filter((n) => n !== ''),
-    }));
-    return { ref, plan, layers };
+    const layers = manifest.layers.map((descriptor, i) => {
+      const entries = descriptor.annotations?.[ENTRIES_ANNOTATION];
+      return {
+        descriptor,
+        diffId: config.rootfs.diff_ids[i]!,
+        components: (descriptor.annotations?.[COMPONENTS_ANNOTATION] ?? '').split(',').filter((n) => n !== ''),
+        ...(entries ? { entries } : {}),
+      };
+    });
+    return { ref, plan, layers, image };
   } finally {
     await source.close();
   }

@@ -20,6 +20,7 @@ export interface PlanningOptions {
   /** See readImage. */
   editTree?: ReadOptions['editTree'];
   base?: ReadOptions['base'];
+  image?: ReadOptions['image'];
 }
 
 export interface PlannedImage extends FlattenedImage {
@@ -43,6 +44,7 @@ export async function readAndPlan(
   const analysis = await readImage(source, platform, store, progress, {
     ...(opts.editTree ? { editTree: opts.editTree } : {}),
     ...(opts.base ? { base: opts.base } : {}),
+    ...(opts.image ? { image: opts.image } : {}),
   });
   const above = analysis.above;
   const planned = above ? componentsAboveBase(analysis.components, above.delta, analysis.graph) : analysis.components;

@@ -32,6 +32,8 @@ export interface ReadOptions {
   editTree?: (graph: FileGraph) => string[];
   /** --keep-base: the image whose bottom layers are kept, and how trees are compared with it. */
   base?: { image: BaseImage; compare: SnapshotOptions };
+  /** The source already resolved for this platform (a registry is not asked twice). */
+  image?: ResolvedImage;
 }
 
 /** The stages every command that looks inside an image shares: resolve, flatten, find components. */
@@ -42,8 +44,11 @@ export async function readImage(
   progress: Progress,
   opts: ReadOptions = {},
 ): Promise<FlattenedImage> {
-  progress.phase(`resolving ${source.name}`);
-  const image = await source.resolve(platform);
+  let image = opts.image;
+  if (image === undefined) {
+    progress.phase(`resolving ${source.name}`);
+    image = await source.resolve(platform);
+  }
   let kept: { layers: number; snapshot: TreeSnapshot } | undefined;
   let afterLayer: ((index: number, graph: FileGraph) => void) | undefined;
   const base = opts.base;

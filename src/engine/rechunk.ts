@@ -5,12 +5,9 @@ import { assembleImage } from '../assemble/assemble-image.js';
 import { dirsChangedByMtime, layerEntries } from '../assemble/output-entries.js';
 import { compressionKey, reuseCandidates } from '../assemble/layer-reuse.js';
 import { buildLayer, type BuiltLayer } from '../assemble/write-layer.js';
-import type { Compression } from '../compress/codec.js';
 import { ContentStore } from '../graph/content-store.js';
-import type { Platform } from '../oci/types.js';
-import type { PackerName } from '../plan/plan-types.js';
 import { findPriorImage, readPriorImage, type PriorImage } from './prior-plan.js';
-import { COMPONENTS_ANNOTATION, planLabelValue } from '../plan/recorded-plan.js';
+import { COMPONENTS_ANNOTATION, ENTRIES_ANNOTATION, planLabelValue } from '../plan/recorded-plan.js';
 import {
   DEFAULT_PARENT_DIR_MODE,
   delegateWarning,
@@ -18,86 +15,21 @@ import {
   dirMtimeCost,
   parentDirStrategy,
   shadowedDirs,
-  type DirMtimeMode,
 } from '../parents/index.js';
 import { openSink, openSource, type TransportOptions } from './open-reference.js';
 import { accessFor, asDestination } from './registry-access.js';
-import { BlobTally, tallySink, type TransferSummary } from './blob-tally.js';
+import { BlobTally, tallySink } from './blob-tally.js';
 import type { ImageSink } from '../oci/transport.js';
 import { mapLimit } from '../util/concurrency.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 import { checkDestination, checkWorkRoom } from './check-destination.js';
-import { finishImage, hostXattrRule, treeEditor, type EditReport, type ImageEditOptions } from './image-edits.js';
+import { finishImage, hostXattrRule, treeEditor, type EditReport } from './image-edits.js';
 import { readAndPlan } from './read-and-plan.js';
 import { type BaseImage, keptLayers, openBase, putKeptLayers } from './keep-base.js';
 import { largestFirst, outputLayers } from './output-layers.js';
-import { silentProgress, type Progress } from '../progress.js';
-
-export interface RechunkOptions {
-  source: string;
-  destination: string;
-  platform: Platform;
-  maxLayers: number;
-  compression: Compression;
-  compressionLevel?: number;
-  sourceDateEpoch?: number;
-  workDir?: string;
-  /** Layers built at once: compression runs on libuv's thread pool, one stream per core. */
-  jobs?: number;
-  progress?: Progress;
-  /** Where directory entries go (see src/parents). */
-  parentDirs?: string;
-  /** 'clamp' sets every directory's mtime to DIR_MTIME_CLAMP (see src/parents/index.ts). */
-  dirMtime?: DirMtimeMode;
-  /** Reference of the previous rechunked build, whose recorded plan guides this one. */
-  prior?: string;
-  /** Do not take the plan of the image already at DESTINATION as the prior. */
-  noPrior?: boolean;
-  /** Packing algorithm; 'chunkah' and 'single' exist only to measure it against (hidden flag). */
-  packer?: PackerName;
-  /** Registry credentials, TLS and transfer width for registry references. */
-  transport?: TransportOptions;
-  /** --prune, --label, --annotation, --config, host xattrs (see image-edits.ts). */
-  edits?: ImageEditOptions;
-  /** Keep the bottom layers SOURCE shares with this image as they are; rechunk only what is above. */
-  keepBase?: string;
-}
-
-export interface LayerReport {
-  digest: string;
-  size: number;
-  /** null for a kept layer: its bytes are the base's, not counted here. */
-  uncompressedSize: number | null;
-  components: string[];
-  /** The previous build's blob, found at the destination with the same diff_id: not compressed again. */
-  reused: boolean;
-  /** A layer of --keep-base's image, as that image has it. */
-  kept: boolean;
-}
-
-export interface RechunkResult {
-  source: string;
-  destination: string;
-  manifestDigest: string;
-  layers: LayerReport[];
-  components: number;
-  files: number;
-  directories: number;
-  largestLayer: number;
-  medianLayer: number;
-  warnings: string[];
-  /** The reference whose recorded plan guided this build, or null. */
-  prior: string | null;
-  /** --keep-base's reference and how many of its layers the output starts with, or null. */
-  keptBase: { ref: string; layers: number } | null;
-  /** Expected uncompressed bytes per update, and how the prior was used (see src/plan). */
-  plan: { expectedCost: number; expectedLowerBound: number; notes: string[] };
-  /** Layers the destination already had (from the prior build) or mounted; the rest are new. */
-  layersReused: number;
-  transfer: TransferSummary;
-  /** What --prune and the host-xattr rule left out, and the labels bootc's rules removed. */
-  edits: EditReport;
-}
+import { silentProgress } from '../progress.js';
+import type { RechunkOptions, RechunkResult } from './rechunk-types.js';
+import { alreadyBuilt, inputKey, unchangedResult } from './unchanged-input.js';
 
 export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
   const progress = opts.progress ?? silentProgress;
@@ -127,9 +59,28 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     const { priorImage, priorWarning } = await choosePrior(opts);
     const prior = priorImage?.plan;
     const priorRef = priorImage?.ref;
+    progress.phase(`resolving ${source.name}`);
+    const resolved = await source.resolve(opts.platform);
+    // Only an image is named by its digest; a root filesystem is read to know what it holds.
+    const input =
+      source.kind === 'image' && opts.toolVersion !== undefined
+        ? inputKey({
+            toolVersion: opts.toolVersion,
+            source: opts.source,
+            image: resolved,
+            platform: opts.platform,
+            ...(base ? { baseDigest: base.resolved.manifestDigest } : {}),
+            options: outputOptions(opts, strategy.mode),
+          })
+        : undefined;
+    if (input && priorImage?.ref === opts.destination && (await alreadyBuilt(priorImage, input, sink))) {
+      progress.note(`${opts.destination} already holds this build of ${opts.source} (same input): nothing to do`);
+      return unchangedResult(opts, priorImage, base, tally);
+    }
     const editReport: EditReport = { pruned: 0, hostXattrFiles: 0, notes: [] };
     const editTree = treeEditor(opts.source, opts.edits ?? {}, editReport);
     const planned = await readAndPlan(source, opts.platform, store, progress, {
+      image: resolved,
       maxLayers: opts.maxLayers,
       extraLayers: strategy.extraLayers,
       editTree,
@@ -158,6 +109,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     const dirMtime = opts.dirMtime === 'clamp' ? DIR_MTIME_CLAMP : undefined;
     if (dirMtime !== undefined) warn(dirMtimeCost(dirsChangedByMtime(graph, dirMtime), dirs.length, strategy.mode));
 
+    const dirCount = dirs.length - (graph.root.implied ? 0 : 1);
     progress.phase(`writing ${layers.length} layers`);
     const compression = compressionKey(opts.compression, opts.compressionLevel);
     // A layer the previous build already wrote, byte for byte, is taken from the destination as it
@@ -205,13 +157,19 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
             mediaType: b.mediaType,
             digest: b.digest,
             size: b.size,
-            annotations: { [COMPONENTS_ANNOTATION]: layers[i]!.components.join(',') },
+            annotations: { [COMPONENTS_ANNOTATION]: layers[i]!.components.join(','), [ENTRIES_ANNOTATION]: b.entries },
           },
           diffId: b.diffId,
           components: layers[i]!.components,
         })),
       ],
-      planLabelValue(plan, strategy.mode, compression),
+      planLabelValue(plan, {
+        parentDirs: strategy.mode,
+        compression,
+        ...(input ? { input } : {}),
+        files,
+        directories: dirCount,
+      }),
       strategy.mode,
       { count: kept.layers.length, history: kept.history },
     );
@@ -231,7 +189,6 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     await sink.putManifest(assembled.manifestBytes, assembled.manifest.mediaType, assembled.manifest.digest);
 
     const sizes = [...kept.layers.map((l) => l.descriptor.size), ...built.map((b) => b.size)].sort((a, b) => a - b);
-    const dirCount = dirs.length - (graph.root.implied ? 0 : 1);
     return {
       source: opts.source,
       destination: opts.destination,
@@ -268,6 +225,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
       ).length,
       transfer: tally.summary(),
       edits: editReport,
+      unchanged: false,
     };
   } finally {
     progress.done();
@@ -277,6 +235,19 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     await base?.source.close();
     await sink.close();
   }
+}
+
+/** The options that change what a build writes, for its input key. */
+function outputOptions(opts: RechunkOptions, parentDirs: string): Record<string, unknown> {
+  return {
+    maxLayers: opts.maxLayers,
+    compression: compressionKey(opts.compression, opts.compressionLevel),
+    sourceDateEpoch: opts.sourceDateEpoch ?? null,
+    parentDirs,
+    dirMtime: opts.dirMtime ?? null,
+    packer: opts.packer ?? null,
+    edits: opts.edits ?? {},
+  };
 }
 
 /** --prior when given; else, unless --no-prior, the rechunked image already at DESTINATION. */

@@ -50,6 +50,12 @@ export interface PriorPlan {
   components?: Record<string, ComponentRecord>;
   /** How its layers were compressed ("gzip:6"), when the label says. */
   compression?: string;
+  /** Its build's input key, files and directories, and expected costs, when the label says. */
+  input?: string;
+  files?: number;
+  directories?: number;
+  expectedCost?: number;
+  expectedLowerBound?: number;
 }
 
 /** The planner's view of one component. */

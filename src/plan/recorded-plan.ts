@@ -9,7 +9,9 @@ import type { Plan, PlannedLayer, PriorPlan } from './plan-types.js';
  *
  * - the config label PLAN_LABEL holds the plan (JSON, version 2), because labels survive every
  *   push and copy while annotations may not;
- * - each layer's COMPONENTS_ANNOTATION lists its components (a version-1 view of the plan);
+ * - each layer's COMPONENTS_ANNOTATION lists its components (a version-1 view of the plan), and
+ *   its ENTRIES_ANNOTATION the digest of its entries (assemble/entries-digest.ts), by which the
+ *   next build knows, before reading a byte, that it would write the same layer;
  * - the manifest's PARENT_DIRS_ANNOTATION names where directory entries went.
  *
  * The label also records how layers were compressed ("gzip:6"): with the diff_id that is what
@@ -17,15 +19,27 @@ import type { Plan, PlannedLayer, PriorPlan } from './plan-types.js';
  */
 export const PLAN_LABEL = 'dev.rechunker.plan';
 export const COMPONENTS_ANNOTATION = 'dev.rechunker.components';
+export const ENTRIES_ANNOTATION = 'dev.rechunker.entries';
 export const PARENT_DIRS_ANNOTATION = 'dev.rechunker.parent-dirs';
+
+/** What the label records besides the plan: how it was built, and the tree it holds. */
+export interface BuildRecord {
+  parentDirs: string;
+  /** How layers were compressed ("gzip:6"). */
+  compression?: string;
+  /** The build's input key (engine/unchanged-input.ts). */
+  input?: string;
+  files?: number;
+  directories?: number;
+}
 
 /**
  * The label's value. The notes describe this run (which prior, what moved), not the plan:
  * recording them would make a rebuild of identical input differ from the image it rebuilt.
  */
-export function planLabelValue(plan: Plan, parentDirs: string, compression?: string): string {
+export function planLabelValue(plan: Plan, build: BuildRecord): string {
   const { notes: _notes, ...recorded } = plan;
-  return JSON.stringify({ ...recorded, parentDirs, ...(compression ? { compression } : {}) });
+  return JSON.stringify({ ...recorded, ...build });
 }
 
 /**
@@ -51,7 +65,7 @@ export function priorFromImage(ref: string, config: ImageConfig, manifest: Manif
 }
 
 export function parsePlanLabel(ref: string, label: string): PriorPlan {
-  let plan: Partial<PriorPlan> & { version?: unknown; compression?: unknown };
+  let plan: Partial<PriorPlan> & { version?: unknown; compression?: unknown; input?: unknown };
   try {
     plan = JSON.parse(label) as typeof plan;
   } catch {
@@ -71,5 +85,10 @@ export function parsePlanLabel(ref: string, label: string): PriorPlan {
   };
   if (plan.version === 2 && plan.components && typeof plan.components === 'object') out.components = plan.components;
   if (typeof plan.compression === 'string') out.compression = plan.compression;
+  if (typeof plan.input === 'string') out.input = plan.input;
+  for (const k of ['files', 'directories', 'expectedCost', 'expectedLowerBound'] as const) {
+    const v = plan[k];
+    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  }
   return out;
 }
