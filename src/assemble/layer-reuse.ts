@@ -41,7 +41,7 @@ export interface ReuseContext {
 
 /**
  * For each new layer (by its components), the prior layer that held exactly the same components
- * and was compressed the same way, if any. Pure: the diff_id check happens when the layer is built.
+ * and was compressed the same way, if any. Pure: whether its tar is ours is found when the layer is built.
  */
 export function reuseCandidates(
   layers: readonly { components: readonly string[] }[],

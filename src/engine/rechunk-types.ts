@@ -49,7 +49,7 @@ export interface LayerReport {
   /** null for a kept layer (its bytes are the base's, not counted here) and when nothing was built. */
   uncompressedSize: number | null;
   components: string[];
-  /** The previous build's blob, found at the destination with the same diff_id: not compressed again. */
+  /** The previous build's blob, found at the destination holding this very tar (same entries): not compressed again. */
   reused: boolean;
   /** A layer of --keep-base's image, as that image has it. */
   kept: boolean;
