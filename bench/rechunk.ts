@@ -6,7 +6,8 @@
  * i.e. the decompression and compression any rechunker must do, with the best parallel gzip this
  * 2-core machine has; umoci's unpack + repack of the same image into one layer beside it (without
  * --no-umoci); the rebuilds onto `base` and onto its own output, against the fresh build. Then a
- * generated image of ~1 GB in ~100,000 files checks that peak memory does not grow with the data. Prints a markdown table; figures are recorded in BENCHMARKS.md.
+ * generated image of ~1 GB in ~100,000 files checks that peak memory does not grow with the data.
+ * Prints a markdown table; figures are recorded in BENCHMARKS.md.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
