@@ -53,7 +53,8 @@ export function treeEditor(source: string, opts: ImageEditOptions, report: EditR
   };
 }
 
-function stripsHostXattrs(source: string, opts: ImageEditOptions): boolean {
+/** Does this run leave out the host xattrs of its tree? (a rootfs: or containers-storage: source) */
+export function stripsHostXattrs(source: string, opts: ImageEditOptions): boolean {
   return !opts.keepHostXattrs && HOST_SOURCES.has(parseReference(source).transport);
 }
 

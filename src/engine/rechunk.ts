@@ -23,7 +23,8 @@ import type { ImageSink } from '../oci/transport.js';
 import { mapLimit } from '../util/concurrency.js';
 import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 import { checkDestination, checkWorkRoom } from './check-destination.js';
-import { finishImage, hostXattrRule, treeEditor, type EditReport } from './image-edits.js';
+import { finishImage, hostXattrRule, stripsHostXattrs, treeEditor, type EditReport } from './image-edits.js';
+import { hasHostXattrs } from '../graph/strip-xattrs.js';
 import { readAndPlan } from './read-and-plan.js';
 import { type BaseImage, keptLayers, openBase, putKeptLayers } from './keep-base.js';
 import { largestFirst, outputLayers } from './output-layers.js';
@@ -62,18 +63,19 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     progress.phase(`resolving ${source.name}`);
     const resolved = await source.resolve(opts.platform);
     // Only an image is named by its digest; a root filesystem is read to know what it holds.
-    const input =
+    const facts =
       source.kind === 'image' && opts.toolVersion !== undefined
-        ? inputKey({
+        ? {
             toolVersion: opts.toolVersion,
-            source: opts.source,
             image: resolved,
             platform: opts.platform,
-            ...(base ? { baseDigest: base.resolved.manifestDigest } : {}),
+            ...(base ? { base: base.resolved } : {}),
             options: outputOptions(opts, strategy.mode),
-          })
+          }
         : undefined;
-    if (input && priorImage?.ref === opts.destination && (await alreadyBuilt(priorImage, input, sink))) {
+    const strips = stripsHostXattrs(opts.source, opts.edits ?? {});
+    const keys = facts ? [inputKey(facts, 'none'), inputKey(facts, strips ? 'stripped' : 'kept')] : [];
+    if (priorImage?.ref === opts.destination && (await alreadyBuilt(priorImage, keys, sink))) {
       progress.note(`${opts.destination} already holds this build of ${opts.source} (same input): nothing to do`);
       return unchangedResult(opts, priorImage, base, tally);
     }
@@ -98,6 +100,8 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     for (const w of finished.warnings) warn(w);
     for (const n of editReport.notes) progress.note(n);
     const image = finished.image;
+    const hostXattrs = strips ? editReport.hostXattrFiles > 0 : hasHostXattrs(graph);
+    const input = facts && inputKey(facts, hostXattrs ? (strips ? 'stripped' : 'kept') : 'none');
     if (priorRef && !opts.prior)
       progress.note(`prior plan taken from ${priorRef} (the image already there; --no-prior to ignore it)`);
 

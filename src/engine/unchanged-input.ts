@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { parseReference } from '../ref/image-reference.js';
 import type { ImageSink, ResolvedImage } from '../oci/transport.js';
 import type { Platform } from '../oci/types.js';
 import type { BlobTally } from './blob-tally.js';
@@ -7,35 +6,43 @@ import type { BaseImage } from './keep-base.js';
 import type { PriorImage } from './prior-plan.js';
 import type { RechunkOptions, RechunkResult } from './rechunk-types.js';
 
-/** Everything besides the prior that decides what `rechunk` writes. */
+/** Everything besides the prior and the tree's host xattrs that decides what `rechunk` writes. */
 export interface InputFacts {
   /** The tool's own version: another version may plan, or write, differently. */
   toolVersion: string;
-  source: string;
   image: ResolvedImage;
   platform: Platform;
-  /** --keep-base's manifest digest. */
-  baseDigest?: string;
+  /** --keep-base's image. */
+  base?: ResolvedImage;
   /** The options that shape the output (not --jobs, --work-dir or --quiet), as plain data. */
   options: Record<string, unknown>;
 }
 
 /**
- * The build's input, as one digest the plan label records: the source image (by manifest digest,
- * which names its config and every layer blob), its transport (containers-storage and rootfs:
- * xattr rules differ), the base, the options and the tool's version. Two builds with the same key
- * read the same bytes and make the same choices, except for what the prior plan steers.
+ * What the host-xattr rule did to this tree: 'none' when it carries no security.selinux or
+ * trusted.* (then the rule, and so the transport, makes no difference), else whether they were
+ * left out (rootfs:, containers-storage:) or kept.
  */
-export function inputKey(facts: InputFacts): string {
+export type HostXattrs = 'none' | 'stripped' | 'kept';
+
+/**
+ * The build's input, as one digest the plan label records. The source is named by its config
+ * digest, which pins every layer's diff_id (the tree) and the config itself, and not by its
+ * manifest or transport: the same image from a layout, an archive, a registry or a store is one
+ * input and gives one output. Only the host-xattr rule differs between transports, and it counts
+ * only for a tree that carries such xattrs (HostXattrs).
+ */
+export function inputKey(facts: InputFacts, hostXattrs: HostXattrs): string {
   const h = createHash('sha256');
   h.update(
     JSON.stringify([
       facts.toolVersion,
-      parseReference(facts.source).transport,
-      facts.image.manifestDigest,
+      facts.image.manifest.config.digest,
+      facts.image.manifest.annotations ?? null,
       facts.platform,
-      facts.baseDigest ?? null,
+      facts.base?.manifest.config.digest ?? null,
       facts.options,
+      hostXattrs,
     ]),
   );
   return `sha256:${h.digest('hex')}`;
@@ -43,13 +50,18 @@ export function inputKey(facts: InputFacts): string {
 
 /**
  * Is the image at the destination this very build, already done? It is when it was built from
- * the same input (its label's key is ours) and the destination still holds every blob it names.
+ * the same input (its label's key is one of ours: the tree without host xattrs, or with them under
+ * this run's rule) and the destination still holds every blob it names.
  * A full build onto it would write it again byte for byte: its own plan is a fixed point of the
  * planner (every fingerprint matches, so no history grows and no component moves), which the
  * rebuild test checks against a full build.
  */
-export async function alreadyBuilt(prior: PriorImage | undefined, key: string, sink: ImageSink): Promise<boolean> {
-  if (prior?.plan.input !== key) return false;
+export async function alreadyBuilt(
+  prior: PriorImage | undefined,
+  keys: readonly string[],
+  sink: ImageSink,
+): Promise<boolean> {
+  if (prior?.plan.input === undefined || !keys.includes(prior.plan.input)) return false;
   const { manifest } = prior.image;
   for (const desc of [manifest.config, ...manifest.layers]) if (!(await sink.hasBlob(desc))) return false;
   return true;

@@ -31,3 +31,12 @@ export function stripHostXattrs(graph: FileGraph): { files: number; names: Set<s
   for (const [, node] of graph.walk()) visit(node.inode);
   return { files, names };
 }
+
+/** Does any path carry a host xattr (what stripHostXattrs would leave out)? */
+export function hasHostXattrs(graph: FileGraph): boolean {
+  const carries = (inode: { xattrs: Map<string, Buffer> | null }) =>
+    inode.xattrs !== null && [...inode.xattrs.keys()].some(isHostXattr);
+  if (carries(graph.root.inode)) return true;
+  for (const [, node] of graph.walk()) if (carries(node.inode)) return true;
+  return false;
+}

@@ -54,6 +54,13 @@ describe('rebuild of identical input', () => {
     assert.equal(again.transfer.uploaded, 0);
     assert.deepEqual(await listing(onto), before, 'not a file of the layout was touched');
 
+    // The same image by another transport is the same input (named by its config digest).
+    const archived = path.join(suite.out, 'source.tar');
+    const copied = await runCli(['copy', source(), `oci-archive:${archived}:updated`, '-q']);
+    assert.equal(copied.code, 0, copied.stderr);
+    const fromArchive = await rechunk([`oci-archive:${archived}:updated`, `oci:${onto}:os`]);
+    assert.equal(fromArchive.unchanged, true, 'the archive holds the same image');
+
     // The full build the shortcut stands for: the same prior, a destination that lacks it.
     const full = await rechunk([source(), `oci:${path.join(suite.out, 'full')}:os`, '--prior', `oci:${onto}:os`]);
     assert.equal(full.unchanged, false);
