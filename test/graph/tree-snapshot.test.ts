@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { applyLayer } from '../../src/graph/apply-layer.js';
-import { ContentStore } from '../../src/graph/content-store.js';
 import { FileGraph } from '../../src/graph/file-graph.js';
 import { isHostXattr } from '../../src/graph/strip-xattrs.js';
 import { snapshotTree, treeDelta } from '../../src/graph/tree-snapshot.js';
 import { readTar } from '../../src/tar/reader.js';
 import { type EntrySpec, makeTar } from '../helpers/make-tar.js';
+import { scratchStore } from '../helpers/scratch-store.js';
 
 describe('--keep-base: what a tree changes above its base', () => {
-  let work: string;
-  let store: ContentStore;
-  before(async () => {
-    work = await fs.mkdtemp(path.join(os.tmpdir(), 'tree-snapshot-'));
-    store = await ContentStore.create(work);
-  });
-  after(async () => {
-    await store.close();
-    await fs.rm(work, { recursive: true, force: true });
-  });
+  const scratch = scratchStore('tree-snapshot-');
 
   const BASE: EntrySpec[] = [
     { path: 'etc', type: 'dir', mtimeSec: 10 },
@@ -44,9 +32,10 @@ describe('--keep-base: what a tree changes above its base', () => {
   /** The base as one layer, then each upper layer: the snapshot is taken between them. */
   async function stack(...uppers: EntrySpec[][]) {
     const g = new FileGraph();
-    await applyLayer(g, store, readTar([await makeTar(BASE)]), 0, 'base');
+    await applyLayer(g, scratch.store, readTar([await makeTar(BASE)]), 0, 'base');
     const base = snapshotTree(g);
-    for (const [i, layer] of uppers.entries()) await applyLayer(g, store, readTar([await makeTar(layer)]), i + 1, 'up');
+    for (const [i, layer] of uppers.entries())
+      await applyLayer(g, scratch.store, readTar([await makeTar(layer)]), i + 1, 'up');
     return { g, base };
   }
 

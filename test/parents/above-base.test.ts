@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { layerEntries } from '../../src/assemble/output-entries.js';
 import { applyLayer } from '../../src/graph/apply-layer.js';
-import { ContentStore } from '../../src/graph/content-store.js';
 import { FileGraph } from '../../src/graph/file-graph.js';
 import { dirsAboveBase, whiteoutLayer } from '../../src/parents/index.js';
 import { readTar } from '../../src/tar/reader.js';
+import { scratchStore } from '../helpers/scratch-store.js';
 import { makeTar } from '../helpers/make-tar.js';
 
 describe('directories and whiteouts above a kept base', () => {
@@ -28,16 +25,7 @@ describe('directories and whiteouts above a kept base', () => {
   });
 
   describe('the whiteout layer', () => {
-    let work: string;
-    let store: ContentStore;
-    before(async () => {
-      work = await fs.mkdtemp(path.join(os.tmpdir(), 'above-base-'));
-      store = await ContentStore.create(work);
-    });
-    after(async () => {
-      await store.close();
-      await fs.rm(work, { recursive: true, force: true });
-    });
+    const scratch = scratchStore('above-base-');
 
     it('writes .wh. entries in path order with their parents, as the final tree has them', async () => {
       const g = new FileGraph();
@@ -46,9 +34,9 @@ describe('directories and whiteouts above a kept base', () => {
         { path: 'etc/ssl', type: 'dir', mtimeSec: 78 },
         { path: 'usr', type: 'dir', mtimeSec: 79 },
       ]);
-      await applyLayer(g, store, readTar([tar]), 0, 'test');
+      await applyLayer(g, scratch.store, readTar([tar]), 0, 'test');
       const layer = whiteoutLayer(['etc/ssl/old', 'etc/motd', 'usr/lib'], ['etc', 'etc/ssl', 'usr']);
-      const entries = [...layerEntries(g, store, layer, {})].map((i) => i.entry);
+      const entries = [...layerEntries(g, scratch.store, layer, {})].map((i) => i.entry);
       assert.deepEqual(
         entries.map((e) => [e.path, e.type, e.size, e.mtimeSec, e.mode]),
         [

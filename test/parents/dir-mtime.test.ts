@@ -1,28 +1,16 @@
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { dirsChangedByMtime, layerEntries } from '../../src/assemble/output-entries.js';
 import { applyLayer } from '../../src/graph/apply-layer.js';
-import { ContentStore } from '../../src/graph/content-store.js';
 import { FileGraph } from '../../src/graph/file-graph.js';
 import { DIR_MTIME_CLAMP, parentDirStrategy } from '../../src/parents/index.js';
 import type { LayerPaths } from '../../src/parents/strategy.js';
 import { readTar } from '../../src/tar/reader.js';
+import { scratchStore } from '../helpers/scratch-store.js';
 import { makeTar } from '../helpers/make-tar.js';
 
 describe('--dir-mtime clamp', () => {
-  let work: string;
-  let store: ContentStore;
-  before(async () => {
-    work = await fs.mkdtemp(path.join(os.tmpdir(), 'dir-mtime-'));
-    store = await ContentStore.create(work);
-  });
-  after(async () => {
-    await store.close();
-    await fs.rm(work, { recursive: true, force: true });
-  });
+  const scratch = scratchStore('dir-mtime-');
 
   /** A small OS tree whose `usr` mtime is the one thing an update changes. */
   async function graph(usrMtime: number): Promise<FileGraph> {
@@ -33,13 +21,14 @@ describe('--dir-mtime clamp', () => {
       { path: 'usr/bin/a', body: 'a', mtimeSec: 400 },
       { path: 'usr/bin/b', body: 'b', mtimeSec: 400 },
     ]);
-    await applyLayer(g, store, readTar([tar]), 0, 'test');
+    await applyLayer(g, scratch.store, readTar([tar]), 0, 'test');
     return g;
   }
 
   async function entries(g: FileGraph, layer: LayerPaths, dirMtime?: number) {
     const out = [];
-    for (const item of layerEntries(g, store, layer, dirMtime === undefined ? {} : { dirMtime })) out.push(item.entry);
+    for (const item of layerEntries(g, scratch.store, layer, dirMtime === undefined ? {} : { dirMtime }))
+      out.push(item.entry);
     return out;
   }
 

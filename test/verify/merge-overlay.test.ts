@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import os from 'node:os';
-import path from 'node:path';
-import { promises as fs } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { applyLayer } from '../../src/graph/apply-layer.js';
-import { ContentStore } from '../../src/graph/content-store.js';
 import { FileGraph } from '../../src/graph/file-graph.js';
 import { readTar } from '../../src/tar/reader.js';
 import { compareTrees } from '../../src/verify/compare.js';
 import { flattenGraph, UNPACK_TIME, type FlatTree } from '../../src/verify/flat-tree.js';
 import { layerTree } from '../../src/verify/layer-trees.js';
 import { mergeOverlay } from '../../src/verify/merge-overlay.js';
+import { scratchStore } from '../helpers/scratch-store.js';
 import { makeTar, type EntrySpec } from '../helpers/make-tar.js';
 
 const dir = (p: string, mode: number, mtimeSec: number, more: Partial<EntrySpec> = {}): EntrySpec => ({
@@ -28,16 +25,7 @@ const file = (p: string, body: string, more: Partial<EntrySpec> = {}): EntrySpec
 });
 
 describe('unpacker models', () => {
-  let work: string;
-  let store: ContentStore;
-  before(async () => {
-    work = await fs.mkdtemp(path.join(os.tmpdir(), 'verify-models-'));
-    store = await ContentStore.create(work);
-  });
-  after(async () => {
-    await store.close();
-    await fs.rm(work, { recursive: true, force: true });
-  });
+  const scratch = scratchStore('verify-models-');
 
   /** The three models' trees of a stack of layers, bottom first. */
   async function models(layers: EntrySpec[][]): Promise<{ oci: FlatTree; overlay: FlatTree; delegate: FlatTree }> {
@@ -45,8 +33,8 @@ describe('unpacker models', () => {
     const graph = new FileGraph();
     const trees = [];
     for (const [i, tar] of tars.entries()) {
-      await applyLayer(graph, store, readTar([tar]), i, `layer ${i}`);
-      trees.push(await layerTree(readTar([tar]), store, i, `layer ${i}`));
+      await applyLayer(graph, scratch.store, readTar([tar]), i, `layer ${i}`);
+      trees.push(await layerTree(readTar([tar]), scratch.store, i, `layer ${i}`));
     }
     return {
       oci: flattenGraph(graph),
