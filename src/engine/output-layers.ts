@@ -69,3 +69,9 @@ function directoriesAndFiles(graph: FileGraph): { dirs: string[]; impliedDirs: S
   }
   return { dirs, impliedDirs, files };
 }
+
+/** The result's layer figures: the largest compressed size and the median (the lower middle for an even count). */
+export function sizeFigures(sizes: readonly number[]): { largestLayer: number; medianLayer: number } {
+  const sorted = [...sizes].sort((a, b) => a - b);
+  return { largestLayer: sorted.at(-1) ?? 0, medianLayer: sorted[Math.floor((sorted.length - 1) / 2)] ?? 0 };
+}

@@ -27,7 +27,7 @@ import { finishImage, hostXattrRule, stripsHostXattrs, treeEditor, type EditRepo
 import { hasHostXattrs } from '../graph/strip-xattrs.js';
 import { readAndPlan } from './read-and-plan.js';
 import { type BaseImage, keptLayers, openBase, putKeptLayers } from './keep-base.js';
-import { largestFirst, outputLayers } from './output-layers.js';
+import { largestFirst, outputLayers, sizeFigures } from './output-layers.js';
 import { silentProgress } from '../progress.js';
 import type { RechunkOptions, RechunkResult } from './rechunk-types.js';
 import { alreadyBuilt, inputKey, unchangedResult } from './unchanged-input.js';
@@ -192,7 +192,6 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     await sink.putBlob(assembled.config, async () => Readable.from([assembled.configBytes], { objectMode: false }));
     await sink.putManifest(assembled.manifestBytes, assembled.manifest.mediaType, assembled.manifest.digest);
 
-    const sizes = [...kept.layers.map((l) => l.descriptor.size), ...built.map((b) => b.size)].sort((a, b) => a - b);
     return {
       source: opts.source,
       destination: opts.destination,
@@ -218,8 +217,7 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
       components: components.length,
       files,
       directories: dirCount,
-      largestLayer: sizes[sizes.length - 1] ?? 0,
-      medianLayer: sizes[Math.floor((sizes.length - 1) / 2)] ?? 0,
+      ...sizeFigures([...kept.layers.map((l) => l.descriptor.size), ...built.map((b) => b.size)]),
       warnings,
       prior: priorRef ?? null,
       keptBase: base && above ? { ref: base.ref, layers: above.keptLayers } : null,

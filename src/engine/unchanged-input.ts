@@ -3,6 +3,7 @@ import type { ImageSink, ResolvedImage } from '../oci/transport.js';
 import type { Platform } from '../oci/types.js';
 import type { BlobTally } from './blob-tally.js';
 import type { BaseImage } from './keep-base.js';
+import { sizeFigures } from './output-layers.js';
 import type { PriorImage } from './prior-plan.js';
 import type { RechunkOptions, RechunkResult } from './rechunk-types.js';
 
@@ -91,7 +92,6 @@ export function unchangedResult(
     reused: i >= keptCount,
     kept: i < keptCount,
   }));
-  const sizes = layers.map((l) => l.size).sort((a, b) => a - b);
   const plan = prior.plan;
   return {
     source: opts.source,
@@ -101,8 +101,7 @@ export function unchangedResult(
     components: Object.keys(plan.components ?? {}).length,
     files: plan.files ?? 0,
     directories: plan.directories ?? 0,
-    largestLayer: sizes.at(-1) ?? 0,
-    medianLayer: sizes[Math.floor((sizes.length - 1) / 2)] ?? 0,
+    ...sizeFigures(layers.map((l) => l.size)),
     warnings: [],
     prior: prior.ref,
     keptBase: base ? { ref: base.ref, layers: keptCount } : null,
