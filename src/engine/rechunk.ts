@@ -76,7 +76,6 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     const strips = stripsHostXattrs(opts.source, opts.edits ?? {});
     const keys = facts ? [inputKey(facts, 'none'), inputKey(facts, strips ? 'stripped' : 'kept')] : [];
     if (priorImage?.ref === opts.destination && (await alreadyBuilt(priorImage, keys, sink))) {
-      progress.note(`${opts.destination} already holds this build of ${opts.source} (same input): nothing to do`);
       return unchangedResult(opts, priorImage, base, tally);
     }
     const editReport: EditReport = { pruned: 0, hostXattrFiles: 0, notes: [] };
