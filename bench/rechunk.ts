@@ -7,7 +7,8 @@
  * 2-core machine has; umoci's unpack + repack of the same image into one layer beside it (without
  * --no-umoci); the rebuilds onto `base` and onto its own output, against the fresh build. Then a
  * generated image of ~1 GB in ~100,000 files checks that peak memory does not grow with the data.
- * Prints a markdown table; figures are recorded in BENCHMARKS.md.
+ * Corpus figures are medians of RECHUNKER_BENCH_RUNS (default 3) paired runs. Prints a markdown
+ * table; figures are recorded in BENCHMARKS.md.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -30,29 +31,53 @@ interface Row {
   files: number;
 }
 
-async function run(label: string, layoutDir: string, tag: string, tmp: string): Promise<Row> {
+/**
+ * Runs per corpus figure (RECHUNKER_BENCH_RUNS, default 3): this VM's speed drifts by 10-20 % from
+ * one minute to the next, so each figure is the median of paired runs (ours, then its reference).
+ */
+const RUNS = Math.max(1, Number(process.env.RECHUNKER_BENCH_RUNS ?? 3));
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** "median (runs: a, b, c)" or just the figure for one run. */
+function spread(xs: readonly number[], unit = ' s'): string {
+  const m = `${median(xs).toFixed(2)}${unit}`;
+  return xs.length > 1 ? `${m} (runs: ${xs.map((x) => x.toFixed(2)).join(', ')})` : m;
+}
+
+async function run(label: string, layoutDir: string, tag: string, tmp: string, runs: number): Promise<Row> {
   const outDir = path.join(tmp, `out-${tag}`);
-  const m = await measure(cli, ['rechunk', `oci:${layoutDir}:${tag}`, `oci:${outDir}:${tag}`, '--quiet', '--json']);
-  const result = JSON.parse(m.stdout) as {
-    layers: unknown[];
-    largestLayer: number;
-    medianLayer: number;
-    files: number;
-  };
-  const f = await measureFloor(await manifestLayers(layoutDir, tag), await manifestLayers(outDir, tag), tmp);
+  const walls: number[] = [];
+  const floors: number[] = [];
+  const ratios: number[] = [];
+  let rss = 0;
+  let result = { layers: [] as unknown[], files: 0 };
+  let f: Awaited<ReturnType<typeof measureFloor>> | undefined;
+  for (let i = 0; i < runs; i++) {
+    await fs.rm(outDir, { recursive: true, force: true });
+    const m = await measure(cli, ['rechunk', `oci:${layoutDir}:${tag}`, `oci:${outDir}:${tag}`, '--quiet', '--json']);
+    result = JSON.parse(m.stdout) as typeof result;
+    f = await measureFloor(await manifestLayers(layoutDir, tag), await manifestLayers(outDir, tag), tmp);
+    walls.push(m.wallSeconds);
+    floors.push(f.seconds);
+    ratios.push(m.wallSeconds / f.seconds);
+    rss = Math.max(rss, m.peakRssBytes);
+  }
   await fs.rm(outDir, { recursive: true, force: true });
-  const ratio = m.wallSeconds / f.seconds;
   const row = mdRow([
     label,
     result.files,
-    `${(f.outputBytes / MiB).toFixed(0)} MiB`,
+    `${(f!.outputBytes / MiB).toFixed(0)} MiB`,
     result.layers.length,
-    `${m.wallSeconds.toFixed(2)} s`,
-    `${f.seconds.toFixed(2)} s (${f.decompress.toFixed(2)} + ${f.compress.toFixed(2)})`,
-    `${ratio.toFixed(2)}x`,
-    `${(m.peakRssBytes / MiB).toFixed(0)} MiB`,
+    spread(walls),
+    `${spread(floors)}; last ${f!.decompress.toFixed(2)} + ${f!.compress.toFixed(2)}`,
+    `${median(ratios).toFixed(2)}x`,
+    `${(rss / MiB).toFixed(0)} MiB`,
   ]);
-  return { row, wallSeconds: m.wallSeconds, floorSeconds: f.seconds, files: result.files };
+  return { row, wallSeconds: median(walls), floorSeconds: median(floors), files: result.files };
 }
 
 /**
@@ -62,31 +87,39 @@ async function run(label: string, layoutDir: string, tag: string, tmp: string): 
  * floor of the rechunk row above (the same tree), with rechunk's wall time as a share of umoci's.
  */
 async function umoci(layoutDir: string, tag: string, tmp: string, rechunked: Row): Promise<string> {
-  const dir = path.join(tmp, 'umoci');
-  await fs.mkdir(dir);
-  try {
-    const unpack = await measure('umoci', ['unpack', '--image', `${layoutDir}:${tag}`, path.join(dir, 'full')]);
-    const empty = path.join(dir, 'one');
-    const prepare = [
-      `umoci init --layout "$0/out" && umoci new --image "$0/out:one" && umoci unpack --image "$0/out:one" "$0/one"`,
-      'rm -rf "$0/one/rootfs" && mv "$0/full/rootfs" "$0/one/rootfs"',
-    ].join(' && ');
-    await measure('sh', ['-c', prepare, dir]);
-    const repack = await measure('umoci', ['repack', '--image', `${path.join(dir, 'out')}:one`, empty]);
-    const wall = unpack.wallSeconds + repack.wallSeconds;
-    return mdRow([
-      `corpus \`${tag}\`: umoci unpack + repack into one layer (rechunk took ${((rechunked.wallSeconds / wall) * 100).toFixed(0)}% of it)`,
-      rechunked.files,
-      '',
-      1,
-      `${wall.toFixed(2)} s (${unpack.wallSeconds.toFixed(2)} + ${repack.wallSeconds.toFixed(2)})`,
-      `${rechunked.floorSeconds.toFixed(2)} s (the row above's)`,
-      `${(wall / rechunked.floorSeconds).toFixed(2)}x`,
-      `${(Math.max(unpack.peakRssBytes, repack.peakRssBytes) / MiB).toFixed(0)} MiB`,
-    ]);
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
+  const walls: number[] = [];
+  let parts = '';
+  let rss = 0;
+  for (let i = 0; i < RUNS; i++) {
+    const dir = path.join(tmp, 'umoci');
+    await fs.mkdir(dir);
+    try {
+      const unpack = await measure('umoci', ['unpack', '--image', `${layoutDir}:${tag}`, path.join(dir, 'full')]);
+      const empty = path.join(dir, 'one');
+      const prepare = [
+        `umoci init --layout "$0/out" && umoci new --image "$0/out:one" && umoci unpack --image "$0/out:one" "$0/one"`,
+        'rm -rf "$0/one/rootfs" && mv "$0/full/rootfs" "$0/one/rootfs"',
+      ].join(' && ');
+      await measure('sh', ['-c', prepare, dir]);
+      const repack = await measure('umoci', ['repack', '--image', `${path.join(dir, 'out')}:one`, empty]);
+      walls.push(unpack.wallSeconds + repack.wallSeconds);
+      parts = `last ${unpack.wallSeconds.toFixed(2)} + ${repack.wallSeconds.toFixed(2)}`;
+      rss = Math.max(rss, unpack.peakRssBytes, repack.peakRssBytes);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   }
+  const wall = median(walls);
+  return mdRow([
+    `corpus \`${tag}\`: umoci unpack + repack into one layer (rechunk took ${((rechunked.wallSeconds / wall) * 100).toFixed(0)}% of it)`,
+    rechunked.files,
+    '',
+    1,
+    `${spread(walls)}; ${parts}`,
+    `${rechunked.floorSeconds.toFixed(2)} s (the row above's)`,
+    `${(wall / rechunked.floorSeconds).toFixed(2)}x`,
+    `${(rss / MiB).toFixed(0)} MiB`,
+  ]);
 }
 
 /**
@@ -94,8 +127,9 @@ async function umoci(layoutDir: string, tag: string, tmp: string, rechunked: Row
  * Its floor is what must still be done: gunzip of the input, pigz of the layers not reused.
  */
 async function rebuild(layoutDir: string, tmp: string, freshBuild: Row): Promise<string> {
+  const baseDir = path.join(tmp, 'out-base');
   const outDir = path.join(tmp, 'out-rebuild');
-  await measure(cli, ['rechunk', `oci:${layoutDir}:base`, `oci:${outDir}:base`, '--quiet']);
+  await measure(cli, ['rechunk', `oci:${layoutDir}:base`, `oci:${baseDir}:base`, '--quiet']);
   const args = [
     'rechunk',
     `oci:${layoutDir}:updated`,
@@ -105,24 +139,38 @@ async function rebuild(layoutDir: string, tmp: string, freshBuild: Row): Promise
     '--quiet',
     '--json',
   ];
-  const m = await measure(cli, args);
-  const result = JSON.parse(m.stdout) as { layers: { digest: string; reused: boolean }[]; files: number };
-  const blob = (d: string) => path.join(outDir, 'blobs', 'sha256', d.slice(7));
-  const fresh = result.layers.filter((l) => !l.reused).map((l) => blob(l.digest));
-  const f = await measureFloor(await manifestLayers(layoutDir, 'updated'), fresh, tmp);
+  const walls: number[] = [];
+  const floors: number[] = [];
+  let rss = 0;
+  let result = { layers: [] as { digest: string; reused: boolean }[], files: 0 };
+  let f: Awaited<ReturnType<typeof measureFloor>> | undefined;
+  for (let i = 0; i < RUNS; i++) {
+    // Each run starts from a destination that holds only the rechunked base.
+    await fs.rm(outDir, { recursive: true, force: true });
+    await fs.cp(baseDir, outDir, { recursive: true });
+    const m = await measure(cli, args);
+    result = JSON.parse(m.stdout) as typeof result;
+    const blob = (d: string) => path.join(outDir, 'blobs', 'sha256', d.slice(7));
+    const fresh = result.layers.filter((l) => !l.reused).map((l) => blob(l.digest));
+    f = await measureFloor(await manifestLayers(layoutDir, 'updated'), fresh, tmp);
+    walls.push(m.wallSeconds);
+    floors.push(f.seconds);
+    rss = Math.max(rss, m.peakRssBytes);
+  }
   await fs.rm(outDir, { recursive: true, force: true });
-  const reused = result.layers.length - fresh.length;
-  const share = (m.wallSeconds / freshBuild.wallSeconds).toFixed(2);
+  await fs.rm(baseDir, { recursive: true, force: true });
+  const reused = result.layers.filter((l) => l.reused).length;
+  const share = (median(walls) / freshBuild.wallSeconds).toFixed(2);
   const label = `corpus \`updated\` onto \`base\` (${reused} layers reused; ${share}x the fresh build's wall)`;
   return mdRow([
     label,
     result.files,
-    `${(f.outputBytes / MiB).toFixed(0)} MiB compressed anew`,
+    `${(f!.outputBytes / MiB).toFixed(0)} MiB compressed anew`,
     result.layers.length,
-    `${m.wallSeconds.toFixed(2)} s`,
-    `${f.seconds.toFixed(2)} s (${f.decompress.toFixed(2)} + ${f.compress.toFixed(2)})`,
-    `${(m.wallSeconds / f.seconds).toFixed(2)}x`,
-    `${(m.peakRssBytes / MiB).toFixed(0)} MiB`,
+    spread(walls),
+    spread(floors),
+    `${(median(walls) / median(floors)).toFixed(2)}x`,
+    `${(rss / MiB).toFixed(0)} MiB`,
   ]);
 }
 
@@ -134,7 +182,13 @@ async function identical(layoutDir: string, tmp: string, fresh: Row): Promise<st
   const outDir = path.join(tmp, 'out-identical');
   const args = ['rechunk', `oci:${layoutDir}:updated`, `oci:${outDir}:updated`, '--quiet', '--json'];
   const first = JSON.parse((await measure(cli, args)).stdout) as { manifestDigest: string };
-  const m = await measure(cli, args);
+  const walls: number[] = [];
+  let m = await measure(cli, args);
+  walls.push(m.wallSeconds);
+  for (let i = 1; i < RUNS; i++) {
+    m = await measure(cli, args);
+    walls.push(m.wallSeconds);
+  }
   const again = JSON.parse(m.stdout) as {
     manifestDigest: string;
     unchanged: boolean;
@@ -148,9 +202,9 @@ async function identical(layoutDir: string, tmp: string, fresh: Row): Promise<st
     again.files,
     '',
     again.layers.length,
-    `${m.wallSeconds.toFixed(2)} s`,
+    spread(walls),
     `${fresh.wallSeconds.toFixed(2)} s (the fresh build above)`,
-    `${(m.wallSeconds / fresh.wallSeconds).toFixed(2)}x`,
+    `${(median(walls) / fresh.wallSeconds).toFixed(2)}x`,
     `${(m.peakRssBytes / MiB).toFixed(0)} MiB`,
   ]);
 }
@@ -168,7 +222,7 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|---|---|---|---|');
     const corpusLayout = path.join(corpus, 'oci');
     if (await fs.stat(path.join(corpusLayout, 'index.json')).catch(() => null)) {
-      const first = await run('corpus `updated`', corpusLayout, 'updated', tmp);
+      const first = await run('corpus `updated`', corpusLayout, 'updated', tmp, RUNS);
       rows.push(first.row);
       console.log(rows.at(-1));
       if (!process.argv.includes('--no-umoci')) {
@@ -185,7 +239,7 @@ async function main(): Promise<void> {
     if (!process.argv.includes('--no-synthetic')) {
       const synth = path.join(tmp, 'synthetic');
       const { files, bytes } = await makeSyntheticImage(synth, 'big', 500, 200, 10_000);
-      rows.push((await run(`generated, ${files} files, ${(bytes / 1e9).toFixed(2)} GB`, synth, 'big', tmp)).row);
+      rows.push((await run(`generated, ${files} files, ${(bytes / 1e9).toFixed(2)} GB`, synth, 'big', tmp, 1)).row);
       console.log(rows.at(-1));
     }
   } finally {

@@ -17,7 +17,7 @@ export interface RechunkOptions {
   compressionLevel?: number;
   sourceDateEpoch?: number;
   workDir?: string;
-  /** Layers built at once: compression runs on libuv's thread pool, one stream per core. */
+  /** Layers built at once (default two per core, see rechunk.ts). */
   jobs?: number;
   progress?: Progress;
   /** Where directory entries go (see src/parents). */
