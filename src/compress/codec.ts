@@ -2,6 +2,7 @@ import { PassThrough, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 import { CompressStream, DecompressStream } from 'zstd-napi';
 import { RechunkerError } from '../errors.js';
+import { BlockGzip } from './block-gzip.js';
 import { MediaType } from '../oci/types.js';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -25,7 +26,7 @@ export function compressor(kind: Compression, level?: number): Transform {
   const lvl = level ?? DEFAULT_LEVEL[kind];
   if (kind === 'gzip') {
     if (lvl < 1 || lvl > 9) throw new RechunkerError('USAGE', `gzip level must be 1..9, got ${lvl}`);
-    return zlib.createGzip({ level: lvl, chunkSize: 256 * 1024 });
+    return new BlockGzip(lvl);
   }
   if (kind === 'zstd') {
     if (lvl < 1 || lvl > 19) throw new RechunkerError('USAGE', `zstd level must be 1..19, got ${lvl}`);
