@@ -39,7 +39,10 @@ describe('BlockGzip', () => {
       assert.deepEqual(zlib.gunzipSync(gz), data);
       const gnu = spawnSync('gzip', ['-dc'], { input: gz, maxBuffer: 64 * 1024 * 1024 });
       assert.equal(gnu.status, 0, gnu.stderr.toString());
-      assert.equal(createHash('sha256').update(gnu.stdout).digest('hex'), createHash('sha256').update(data).digest('hex'));
+      assert.equal(
+        createHash('sha256').update(gnu.stdout).digest('hex'),
+        createHash('sha256').update(data).digest('hex'),
+      );
     });
   }
 
