@@ -11,7 +11,7 @@ if (process.argv.length === 3 && process.argv[2] === '--version') {
   process.exit(0);
 }
 // @oclif/core checks, as it loads, that this node satisfies its own `engines` range, with semver
-// (some 40 modules, ~20 ms of a ~0.2 s start). Ours (package.json, node >= 20) is stricter, so
+// (some 40 modules, ~20 ms of a ~0.2 s start). Ours (package.json, node >= 20.15, for zlib.crc32) is stricter, so
 // skip that check, and leave the environment as it was for anything we start.
 const ownEnv = process.env.OCLIF_DISABLE_ENGINE_WARNING;
 process.env.OCLIF_DISABLE_ENGINE_WARNING = 'true';

@@ -23,9 +23,10 @@ interface Pending {
  * gzip (RFC 1952) made the way `pigz -i` makes it: the input is cut into blocks of BLOCK bytes,
  * each deflated on its own and ended with a sync flush, so the pieces and an empty final block
  * concatenate into one valid deflate stream (deflate-pool.ts). The blocks of a stream compress on
- * the thread pool at once. One zlib stream per layer kept a pool
- * thread idle while this thread took each chunk's output and gave it the next input, and a layer
- * much larger than the rest compressed on one core alone at the end of a build.
+ * the thread pool at once. One zlib stream per layer kept a pool thread idle while this thread
+ * took each chunk's output and gave it the next input, and a layer much larger than the rest
+ * compressed on one core alone at the end of a build (the generated 1.1 GB image: 27-30 s with
+ * one stream per layer, 22-29 s so; corpus `updated`: 0.4% larger than one zlib stream).
  *
  * The output depends only on the bytes and the level, not on timing or the number of cores: cut
  * points are fixed offsets and the pieces are written in order.

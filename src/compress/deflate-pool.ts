@@ -23,8 +23,8 @@ const waiting: ((d: Deflater | undefined) => void)[] = [];
  * byte boundary and the next block's deflate output can follow it in the same stream.
  *
  * A deflater per block was tried first (zlib.deflateRaw, primed with the 32 KiB before it):
- * each one's native state is only returned to V8's accounting when its handle is collected, so
- * some 60 MB of dead states stood in the resident set of a 1 GB build until a full GC. Reused
+ * each one's native state stayed counted as V8 external memory until its handle was collected
+ * (some 60 MB at the peak of the generated 1.1 GB build, against 20 MB with reused ones). Reused
  * deflaters have no dictionary to prime (Node sets one only when a stream is made), which costs
  * about 0.4 % of size at 512 KiB blocks.
  */
