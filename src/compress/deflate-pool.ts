@@ -1,10 +1,12 @@
 import zlib from 'node:zlib';
 
 /**
- * Raw deflaters at work at once, over every stream: libuv's pool has 4 threads, so more would
- * only wait there, each holding a deflate state (~270 KiB) and its block.
+ * Raw deflaters at work at once, over every stream: one more than libuv's pool has threads (4
+ * unless UV_THREADPOOL_SIZE says otherwise, which is how a many-core machine uses its cores), so
+ * a thread never waits for the next block; more would only queue, each holding a deflate state
+ * (~270 KiB) and its block.
  */
-const DEFLATERS = 5;
+const DEFLATERS = (Number(process.env.UV_THREADPOOL_SIZE) || 4) + 1;
 
 /** One raw deflate stream, reset between blocks and kept for the next. */
 interface Deflater {
