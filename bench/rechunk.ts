@@ -14,8 +14,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { manifestLayers, measureFloor } from './floor.js';
-import { measure } from './measure.js';
+import { type Floor, manifestLayers, measureFloor } from './floor.js';
+import { type Measured, measure } from './measure.js';
 import { makeSyntheticImage } from './synthetic-image.js';
 import { mdRow } from './markdown.js';
 
@@ -42,42 +42,65 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
-/** "median (runs: a, b, c)" or just the figure for one run. */
-function spread(xs: readonly number[], unit = ' s'): string {
-  const m = `${median(xs).toFixed(2)}${unit}`;
+/** "median s (runs: a, b, c)" or just the figure for one run. */
+function spread(xs: readonly number[]): string {
+  const m = `${median(xs).toFixed(2)} s`;
   return xs.length > 1 ? `${m} (runs: ${xs.map((x) => x.toFixed(2)).join(', ')})` : m;
 }
 
-async function run(label: string, layoutDir: string, tag: string, tmp: string, runs: number): Promise<Row> {
-  const outDir = path.join(tmp, `out-${tag}`);
+interface Paired<T> {
+  walls: number[];
+  floors: number[];
+  /** Each run's wall over its own floor. */
+  ratios: number[];
+  rss: number;
+  /** The last run's result and floor. */
+  result: T;
+  floor: Floor;
+}
+
+/** `runs` runs of one build, each followed by its floor; the figures of all, the details of the last. */
+async function paired<T>(
+  runs: number,
+  once: () => Promise<{ m: Measured; result: T; floor: Floor }>,
+): Promise<Paired<T>> {
   const walls: number[] = [];
   const floors: number[] = [];
   const ratios: number[] = [];
   let rss = 0;
-  let result = { layers: [] as unknown[], files: 0 };
-  let f: Awaited<ReturnType<typeof measureFloor>> | undefined;
+  let last: { result: T; floor: Floor } | undefined;
   for (let i = 0; i < runs; i++) {
+    const { m, result, floor } = await once();
+    walls.push(m.wallSeconds);
+    floors.push(floor.seconds);
+    ratios.push(m.wallSeconds / floor.seconds);
+    rss = Math.max(rss, m.peakRssBytes);
+    last = { result, floor };
+  }
+  return { walls, floors, ratios, rss, ...last! };
+}
+
+async function run(label: string, layoutDir: string, tag: string, tmp: string, runs: number): Promise<Row> {
+  const outDir = path.join(tmp, `out-${tag}`);
+  const p = await paired(runs, async () => {
     await fs.rm(outDir, { recursive: true, force: true });
     const m = await measure(cli, ['rechunk', `oci:${layoutDir}:${tag}`, `oci:${outDir}:${tag}`, '--quiet', '--json']);
-    result = JSON.parse(m.stdout) as typeof result;
-    f = await measureFloor(await manifestLayers(layoutDir, tag), await manifestLayers(outDir, tag), tmp);
-    walls.push(m.wallSeconds);
-    floors.push(f.seconds);
-    ratios.push(m.wallSeconds / f.seconds);
-    rss = Math.max(rss, m.peakRssBytes);
-  }
+    const result = JSON.parse(m.stdout) as { layers: unknown[]; files: number };
+    const floor = await measureFloor(await manifestLayers(layoutDir, tag), await manifestLayers(outDir, tag), tmp);
+    return { m, result, floor };
+  });
   await fs.rm(outDir, { recursive: true, force: true });
   const row = mdRow([
     label,
-    result.files,
-    `${(f!.outputBytes / MiB).toFixed(0)} MiB`,
-    result.layers.length,
-    spread(walls),
-    `${spread(floors)}; last ${f!.decompress.toFixed(2)} + ${f!.compress.toFixed(2)}`,
-    `${median(ratios).toFixed(2)}x`,
-    `${(rss / MiB).toFixed(0)} MiB`,
+    p.result.files,
+    `${(p.floor.outputBytes / MiB).toFixed(0)} MiB`,
+    p.result.layers.length,
+    spread(p.walls),
+    `${spread(p.floors)}; last ${p.floor.decompress.toFixed(2)} + ${p.floor.compress.toFixed(2)}`,
+    `${median(p.ratios).toFixed(2)}x`,
+    `${(p.rss / MiB).toFixed(0)} MiB`,
   ]);
-  return { row, wallSeconds: median(walls), floorSeconds: median(floors), files: result.files };
+  return { row, wallSeconds: median(p.walls), floorSeconds: median(p.floors), files: p.result.files };
 }
 
 /**
@@ -139,38 +162,30 @@ async function rebuild(layoutDir: string, tmp: string, freshBuild: Row): Promise
     '--quiet',
     '--json',
   ];
-  const walls: number[] = [];
-  const floors: number[] = [];
-  let rss = 0;
-  let result = { layers: [] as { digest: string; reused: boolean }[], files: 0 };
-  let f: Awaited<ReturnType<typeof measureFloor>> | undefined;
-  for (let i = 0; i < RUNS; i++) {
+  const p = await paired(RUNS, async () => {
     // Each run starts from a destination that holds only the rechunked base.
     await fs.rm(outDir, { recursive: true, force: true });
     await fs.cp(baseDir, outDir, { recursive: true });
     const m = await measure(cli, args);
-    result = JSON.parse(m.stdout) as typeof result;
+    const result = JSON.parse(m.stdout) as { layers: { digest: string; reused: boolean }[]; files: number };
     const blob = (d: string) => path.join(outDir, 'blobs', 'sha256', d.slice(7));
     const fresh = result.layers.filter((l) => !l.reused).map((l) => blob(l.digest));
-    f = await measureFloor(await manifestLayers(layoutDir, 'updated'), fresh, tmp);
-    walls.push(m.wallSeconds);
-    floors.push(f.seconds);
-    rss = Math.max(rss, m.peakRssBytes);
-  }
+    return { m, result, floor: await measureFloor(await manifestLayers(layoutDir, 'updated'), fresh, tmp) };
+  });
   await fs.rm(outDir, { recursive: true, force: true });
   await fs.rm(baseDir, { recursive: true, force: true });
-  const reused = result.layers.filter((l) => l.reused).length;
-  const share = (median(walls) / freshBuild.wallSeconds).toFixed(2);
+  const reused = p.result.layers.filter((l) => l.reused).length;
+  const share = (median(p.walls) / freshBuild.wallSeconds).toFixed(2);
   const label = `corpus \`updated\` onto \`base\` (${reused} layers reused; ${share}x the fresh build's wall)`;
   return mdRow([
     label,
-    result.files,
-    `${(f!.outputBytes / MiB).toFixed(0)} MiB compressed anew`,
-    result.layers.length,
-    spread(walls),
-    spread(floors),
-    `${(median(walls) / median(floors)).toFixed(2)}x`,
-    `${(rss / MiB).toFixed(0)} MiB`,
+    p.result.files,
+    `${(p.floor.outputBytes / MiB).toFixed(0)} MiB compressed anew`,
+    p.result.layers.length,
+    spread(p.walls),
+    spread(p.floors),
+    `${(median(p.walls) / median(p.floors)).toFixed(2)}x`,
+    `${(p.rss / MiB).toFixed(0)} MiB`,
   ]);
 }
 
