@@ -37,10 +37,10 @@ export class BlockGzip extends Transform {
   private crc = 0;
   private size = 0;
   private readonly queue: Pending[] = [];
-  private started = false;
 
   constructor(private readonly level: number) {
     super();
+    this.push(HEADER);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
@@ -58,10 +58,6 @@ export class BlockGzip extends Transform {
   }
 
   private async gather(chunk: Buffer): Promise<void> {
-    if (!this.started) {
-      this.started = true;
-      this.push(HEADER);
-    }
     for (let off = 0; off < chunk.length; ) {
       const n = chunk.copy(this.block, this.filled, off);
       this.filled += n;
@@ -71,7 +67,6 @@ export class BlockGzip extends Transform {
   }
 
   private async finish(): Promise<void> {
-    if (!this.started) this.push(HEADER);
     if (this.filled > 0) await this.startBlock();
     while (this.queue.length > 0) await this.emitOldest();
     const trailer = Buffer.allocUnsafe(10);
