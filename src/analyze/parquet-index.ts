@@ -23,6 +23,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { RechunkerError } from '../errors.js';
+import { makeWorkDir, removeWorkDir } from '../util/work-dir.js';
 import {
   INDEX_COLUMNS,
   INDEX_VERSION,
@@ -51,11 +52,24 @@ export class ParquetIndex {
     private readonly duck: DuckModule,
     private readonly instance: DuckDBInstance,
     readonly db: DuckDBConnection,
+    private readonly spillDir: string,
   ) {}
 
   static async open(dir: string): Promise<ParquetIndex> {
     await fs.mkdir(path.join(dir, 'layers'), { recursive: true });
     await fs.mkdir(path.join(dir, 'images'), { recursive: true });
+    // An in-memory DuckDB spills to `.tmp` in the current directory; ours goes where the other
+    // work directories go, and is removed with them.
+    const spillDir = await makeWorkDir(undefined, 'rechunker-duckdb-');
+    try {
+      return await ParquetIndex.start(dir, spillDir);
+    } catch (e) {
+      await removeWorkDir(spillDir);
+      throw e;
+    }
+  }
+
+  private static async start(dir: string, spillDir: string): Promise<ParquetIndex> {
     // DuckDB's own jemalloc keeps freed pages for seconds; returned at once, the resident set is
     // what the current query holds (20 images' figures: 150 MiB peak instead of 185 MiB).
     // Read when DuckDB first allocates, so set it for that moment only.
@@ -68,11 +82,12 @@ export class ParquetIndex {
       memory_limit: '48MB',
       allocator_flush_threshold: '4MB',
       allocator_bulk_deallocation_flush_threshold: '4MB',
+      temp_directory: spillDir,
     });
     const db = await instance.connect();
     if (conf === undefined) delete process.env.DUCKDB_JE_MALLOC_CONF;
     else process.env.DUCKDB_JE_MALLOC_CONF = conf;
-    return new ParquetIndex(dir, duck, instance, db);
+    return new ParquetIndex(dir, duck, instance, db, spillDir);
   }
 
   layerFile(layerDigest: string): string {
@@ -248,6 +263,7 @@ export class ParquetIndex {
   async close(): Promise<void> {
     this.db.closeSync();
     this.instance.closeSync();
+    await removeWorkDir(this.spillDir);
   }
 }
 
