@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { promises as fs, type PathLike, readSync } from 'node:fs';
 import path from 'node:path';
 import { RechunkerError } from '../errors.js';
-import type { DirectBody } from '../tar/writer.js';
 
 /** Where one distinct content lives in the pack file. sha256 is its identity. */
 export interface ContentRef {
@@ -134,35 +133,23 @@ export class ContentStore {
    * content of at most SYNC_READ bytes is one synchronous read when it is asked for: the pack was
    * just written, so it is in the page cache, and a round trip through the thread pool per small
    * file (most of an OS image's files) cost more CPU than the copy, while compression waited for
-   * that pool. Such a content can also copy itself into the tar writer's batch (DirectBody), which
-   * spares a buffer per small file: on the 5 GB / 250,000-file image the write phase took 4-6 %
-   * less time in two paired runs.
+   * that pool.
    */
-  read(ref: ContentRef): AsyncIterable<Buffer> & Partial<DirectBody> {
+  read(ref: ContentRef): AsyncIterable<Buffer> {
     if (ref.size <= SYNC_READ) return new SmallRead(this, ref);
     return this.readChunks(ref);
   }
 
   /** Exactly ref.size bytes at ref.offset, read on this thread; the write buffer is flushed first. */
   async readSmall(ref: ContentRef): Promise<Buffer> {
-    await this.flushed();
-    const buf = Buffer.allocUnsafe(ref.size);
-    this.readInto(ref, buf, 0);
-    return buf;
-  }
-
-  /** Resolves once every byte put so far can be read from the file. */
-  async flushed(): Promise<void> {
     if (this.buffered > 0 || this.pending !== undefined) await this.flush();
-  }
-
-  /** ref's bytes into target[at], read on this thread; flushed() must have been awaited. */
-  readInto(ref: ContentRef, target: Buffer, at: number): void {
+    const buf = Buffer.allocUnsafe(ref.size);
     for (let done = 0; done < ref.size; ) {
-      const n = readSync(this.handle.fd, target, at + done, ref.size - done, ref.offset + done);
+      const n = readSync(this.handle.fd, buf, done, ref.size - done, ref.offset + done);
       if (n === 0) throw new RechunkerError('IO', `${this.file}: short read at ${ref.offset + done}`);
       done += n;
     }
+    return buf;
   }
 
   private async *readChunks(ref: ContentRef): AsyncGenerator<Buffer> {
@@ -194,25 +181,13 @@ export class ContentStore {
 }
 
 /** One small content as a one-chunk iterable, without an async generator's machinery per file. */
-class SmallRead implements AsyncIterable<Buffer>, AsyncIterator<Buffer>, DirectBody {
+class SmallRead implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
   private done = false;
 
   constructor(
     private readonly store: ContentStore,
     private readonly ref: ContentRef,
   ) {}
-
-  get size(): number {
-    return this.ref.size;
-  }
-
-  ready(): Promise<void> {
-    return this.store.flushed();
-  }
-
-  copyInto(target: Buffer, at: number): void {
-    this.store.readInto(this.ref, target, at);
-  }
 
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
     return this;

@@ -7,23 +7,7 @@ import { normalizeTarPath } from './path.js';
 export interface TarWriteItem {
   entry: TarEntry;
   /** Exactly entry.size bytes for a 'file'; nothing for other types. */
-  body?: Buffer | AsyncIterable<Buffer> | DirectBody;
-}
-
-/**
- * A body that copies itself into the archive's own buffer, so that a small file needs no buffer
- * of its own on its way into the archive.
- */
-export interface DirectBody {
-  readonly size: number;
-  /** Awaited once before copyInto. */
-  ready(): Promise<void>;
-  /** Write exactly `size` bytes at target[at]. */
-  copyInto(target: Buffer, at: number): void;
-}
-
-function isDirect(body: TarWriteItem['body']): body is DirectBody {
-  return body !== undefined && (body as Partial<DirectBody>).copyInto !== undefined;
+  body?: Buffer | AsyncIterable<Buffer>;
 }
 
 /** Output pieces are gathered up to this size: fewer, larger writes for archives of small files. */
@@ -49,11 +33,6 @@ export async function* writeTar(
       written = body.length;
       if (written !== entry.size) throw sizeMismatch(entry, written);
       for (const b of out.add(body)) yield b;
-    } else if (isDirect(body)) {
-      written = body.size;
-      if (written !== entry.size) throw sizeMismatch(entry, written);
-      await body.ready();
-      for (const b of out.addDirect(body)) yield b;
     } else if (body !== undefined) {
       for await (const chunk of body) {
         written += chunk.length;
@@ -86,19 +65,6 @@ class Batcher {
     const ready = this.len + piece.length > BATCH ? [this.take()] : NONE;
     this.buf.set(piece, this.len); // cheaper than Buffer#copy for small pieces
     this.len += piece.length;
-    return ready;
-  }
-
-  /** As add, with the piece copied straight into the batch when it is small. */
-  addDirect(body: DirectBody): readonly Buffer[] {
-    if (body.size >= PASS_THROUGH) {
-      const own = Buffer.allocUnsafe(body.size);
-      body.copyInto(own, 0);
-      return this.add(own);
-    }
-    const ready = this.len + body.size > BATCH ? [this.take()] : NONE;
-    body.copyInto(this.buf, this.len);
-    this.len += body.size;
     return ready;
   }
 
