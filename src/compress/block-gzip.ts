@@ -16,7 +16,7 @@ const SPARE_MAX = 8;
 
 interface Pending {
   input: Buffer;
-  output: Promise<Buffer[]>;
+  output: Promise<Buffer>;
 }
 
 /**
@@ -93,7 +93,7 @@ export class BlockGzip extends Transform {
 
   private async emitOldest(): Promise<void> {
     const oldest = this.queue.shift()!;
-    for (const piece of await oldest.output) this.push(piece);
+    this.push(await oldest.output);
     if (spare.length < SPARE_MAX) spare.push(oldest.input);
   }
 }
