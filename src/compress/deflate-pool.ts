@@ -33,7 +33,8 @@ export async function deflateBlock(block: Buffer, level: number): Promise<Buffer
     // deflateBound plus the flush marker, with room to spare: the buffer can never fill.
     const room = Math.max(block.length + (block.length >> 3) + 64, zlib.constants.Z_MIN_CHUNK);
     const out = await deflateRaw(block, { level, chunkSize: room, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    if (out.length >= room) throw new Error(`deflate: ${out.length} bytes out of a ${block.length}-byte block filled its buffer`);
+    if (out.length >= room)
+      throw new Error(`deflate: ${out.length} bytes out of a ${block.length}-byte block filled its buffer`);
     // The output is a view of the whole buffer: a copy of its own lets the rest go while it waits to be written.
     return out.length < room / 2 ? Buffer.from(out) : out;
   } finally {
