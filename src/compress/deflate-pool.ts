@@ -23,9 +23,11 @@ const waiting: (() => void)[] = [];
  * depend on which blocks the same deflater had compressed before, that is on timing (one corpus
  * layer came out 5 bytes longer in one build of several). A fresh deflater per 512 KiB block
  * measured as fast as a reused one (7.0-7.9 ms against 6.9-7.3 ms) and lower in RSS (62-67 MB
- * against 85 MB over 2,000 blocks); one left to the GC instead of closed held its native state
- * until a full collection (60 MB at a build's peak). No dictionary is primed (the 32 KiB before
- * the block), which costs about 0.4 % of size.
+ * against 85 MB over 2,000 blocks). The pool's first version also made one per block, and V8
+ * counted up to 60 MB of external memory at the peak of the generated 1.1 GB build, which peaked
+ * at 192 MiB RSS against 176 MiB with reused deflaters; with this version it peaked at 183 MiB
+ * (BENCHMARKS.md). No dictionary is primed (the 32 KiB before the block), which costs about 0.4 %
+ * of size.
  */
 export async function deflateBlock(block: Buffer, level: number): Promise<Buffer> {
   await acquire();
