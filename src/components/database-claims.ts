@@ -59,8 +59,10 @@ function under(tree: TreeView, dirs: readonly string[]): (p: string) => boolean 
     all.add(d);
     all.add(tree.resolveParents(`${d}/x`).slice(0, -2));
   }
+  // The prefixes once, not a new string per test: this runs for every path of the image.
+  const prefixes = [...all].map((d) => [d, `${d}/`] as const);
   return (p) => {
-    for (const d of all) if (p === d || p.startsWith(`${d}/`)) return true;
+    for (const [d, prefix] of prefixes) if (p === d || p.startsWith(prefix)) return true;
     return false;
   };
 }

@@ -2,7 +2,7 @@ import type { TreeNodeInfo, TreeView } from './types.js';
 import { RechunkerError } from '../errors.js';
 import { displayPath } from '../tar/entry.js';
 import type { ContentStore } from '../graph/content-store.js';
-import { type FileGraph, isDir, type Inode } from '../graph/file-graph.js';
+import { type FileGraph, isDir, type Inode, type Node } from '../graph/file-graph.js';
 
 const MAX_SYMLINK_HOPS = 40;
 const NO_XATTRS: ReadonlyMap<string, Buffer> = new Map();
@@ -46,16 +46,21 @@ export class GraphTreeView implements TreeView {
   resolveParents(path: string): string {
     let parts = path.split('/').filter((p) => p !== '' && p !== '.');
     let hops = 0;
+    // Down the graph one name at a time: looking up each prefix as a path was quadratic in the
+    // depth, and this runs for every path a package database lists.
+    let at: Node = this.graph.root;
     for (let i = 0; i < parts.length - 1; i++) {
-      const prefix = parts.slice(0, i + 1).join('/');
-      const node = this.graph.get(prefix);
-      if (node?.inode.type !== 'symlink') continue;
+      const node: Node | undefined = isDir(at) ? at.children.get(parts[i]!) : undefined;
+      if (node === undefined) break; // nothing below a missing path exists either
+      at = node;
+      if (node.inode.type !== 'symlink') continue;
       if (++hops > MAX_SYMLINK_HOPS) return path;
       const target = node.inode.linkname;
       const base = target.startsWith('/') ? [] : parts.slice(0, i);
       const joined = normalize([...base, ...target.split('/'), ...parts.slice(i + 1)]);
       parts = joined;
       i = -1; // start again: the target may itself run through symlinks
+      at = this.graph.root;
     }
     return parts.join('/');
   }

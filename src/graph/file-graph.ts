@@ -95,12 +95,18 @@ export class FileGraph {
 
   get(path: string): Node | undefined {
     if (path === '.') return this.root;
+    // Cut at each slash instead of split('/'): this runs once per path in several stages, and the
+    // array split makes was most of its time on a 250,000-file image.
     let node: Node = this.root;
-    for (const part of path.split('/')) {
+    let from = 0;
+    while (from <= path.length) {
       if (!isDir(node)) return undefined;
-      const next = node.children.get(part);
+      let to = path.indexOf('/', from);
+      if (to < 0) to = path.length;
+      const next: Node | undefined = node.children.get(path.slice(from, to));
       if (!next) return undefined;
       node = next;
+      from = to + 1;
     }
     return node;
   }
