@@ -1,7 +1,7 @@
 // One build for bench/phases.ts, in plain Node on the compiled engine (dist/), so that its resident
 // set is the CLI's and not tsx's as well: times each progress phase and samples its peak RSS, V8
 // heap and ArrayBuffers every 10 ms; prints them as JSON.
-//   node --max-semi-space-size=2 bench/phase-probe.mjs SOURCE DESTINATION
+//   node LAUNCHER-FLAGS bench/phase-probe.mjs SOURCE DESTINATION   (bin/run.js's shebang flags)
 import { rechunk } from '../dist/src/engine/rechunk.js';
 
 const [source, destination] = process.argv.slice(2);

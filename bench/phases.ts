@@ -1,7 +1,7 @@
 /**
  * npm run bench:phases: where a build's time and memory go. A fresh build of corpus `updated` and
  * its rebuild onto the rechunked `base`, each run by bench/phase-probe.mjs in a process of its own
- * (the launcher's `--max-semi-space-size=2`), timed per progress phase, with peak RSS, V8 heap and
+ * (with the V8 flags of bin/run.js's shebang), timed per progress phase, with peak RSS, V8 heap and
  * ArrayBuffers per phase. A breakdown to aim work at, beside `npm run bench`'s totals.
  *
  *   npm run build && node --import tsx bench/phases.ts [--runs N]
@@ -14,7 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mdRow } from './markdown.js';
 
-const probe = path.join(path.dirname(fileURLToPath(import.meta.url)), 'phase-probe.mjs');
+const here = path.dirname(fileURLToPath(import.meta.url));
+const probe = path.join(here, 'phase-probe.mjs');
+/** The launcher's V8 flags (`#!/usr/bin/env -S node FLAGS`), so the probe's heap is the CLI's. */
+const launcherFlags = (await fs.readFile(path.join(here, '..', 'bin', 'run.js'), 'utf8'))
+  .split('\n', 1)[0]!
+  .split(' ')
+  .filter((w) => w.startsWith('--'));
 const corpus = path.join(process.env.RECHUNKER_CORPUS ?? '/var/tmp/rechunker-corpus', 'oci');
 const MiB = 1024 * 1024;
 
@@ -28,11 +34,9 @@ interface PhaseFigures {
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '1' } } });
 
 function build(tag: string, destination: string): [string, PhaseFigures][] {
-  const r = spawnSync(
-    process.execPath,
-    ['--max-semi-space-size=2', probe, `oci:${corpus}:${tag}`, `oci:${destination}:x`],
-    { encoding: 'utf8' },
-  );
+  const r = spawnSync(process.execPath, [...launcherFlags, probe, `oci:${corpus}:${tag}`, `oci:${destination}:x`], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`build of ${tag} failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as [string, PhaseFigures][];
 }
