@@ -33,15 +33,16 @@ export async function summarizeImage(
       continue;
     }
     const inode = node.inode;
-    if (inode.type !== 'file' || !inode.content) continue;
+    if (inode.type !== 'file' || inode.content === null) continue;
+    const sha256 = tree.graph.contents.sha256(inode.content);
     const first = !inodeIds.has(inode);
     if (first) inodeIds.set(inode, inodeIds.size);
-    const facts = tree.contents.get(inode.content.sha256)!;
+    const facts = tree.contents.get(sha256)!;
     const component = owner.get(p) ?? '';
     files.push({
       path: p,
       size: inode.size,
-      digest: `sha256:${inode.content.sha256}`,
+      digest: `sha256:${sha256}`,
       compressedSize: facts.compressedSize,
       inode: inodeIds.get(inode)!,
       first,
@@ -50,8 +51,8 @@ export async function summarizeImage(
     if (!first) continue;
     fileBytes += inode.size;
     compressedByComponent.set(component, (compressedByComponent.get(component) ?? 0) + facts.compressedSize);
-    if (!seen.has(inode.content.sha256)) {
-      seen.add(inode.content.sha256);
+    if (!seen.has(sha256)) {
+      seen.add(sha256);
       distinctBytes += inode.size;
     }
   }

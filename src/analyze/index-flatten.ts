@@ -1,8 +1,10 @@
 import { applyLayer } from '../graph/apply-layer.js';
-import type { ContentRef, ContentStore } from '../graph/content-store.js';
+import type { ContentId } from '../graph/content-index.js';
+import type { ContentStore } from '../graph/content-store.js';
 import { FileGraph, isDir, type Inode } from '../graph/file-graph.js';
+import { RechunkerError } from '../errors.js';
 import { shortDigest } from '../oci/digest.js';
-import { newEntry } from '../tar/entry.js';
+import { displayPath, newEntry } from '../tar/entry.js';
 import type { TarReadItem } from '../tar/reader.js';
 import type { IndexEntry, IndexedLayer } from './index-schema.js';
 
@@ -17,12 +19,13 @@ export interface ContentFacts {
 
 export interface IndexedImageTree {
   graph: FileGraph;
-  /** By sha256 hex (no prefix), as ContentRef.sha256 spells it. */
+  /** By sha256 hex (no prefix), as ContentIndex.sha256 spells it. */
   contents: Map<string, ContentFacts>;
   /** Bytes of file entries in the layers that the flattened tree no longer shows (dive's wasted space). */
   wastedBytes: number;
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 const EMPTY: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: async function* () {} };
 
 /**
@@ -36,15 +39,22 @@ export async function flattenIndex(name: string, layers: readonly IndexedLayer[]
   const contents = new Map<string, ContentFacts>();
   let current: IndexEntry | undefined;
   // apply-layer asks the store for one file's content right after it takes that file's item.
-  const store = {
-    async put(_body: AsyncIterable<Buffer>, size: number): Promise<ContentRef> {
-      const sha256 = current!.digest!.slice('sha256:'.length);
+  const store: Pick<ContentStore, 'put' | 'contents'> = {
+    contents: graph.contents,
+    async put(_body: AsyncIterable<Buffer>, size: number): Promise<ContentId> {
+      const sha256 = current!.digest?.slice('sha256:'.length) ?? '';
+      if (!SHA256_HEX.test(sha256))
+        throw new RechunkerError(
+          'BAD_MANIFEST',
+          `${name}: the index gives "${displayPath(current!.path)}" the digest ${current!.digest}`,
+        );
       if (!contents.has(sha256))
         contents.set(sha256, { size, compressedSize: current!.compressedSize ?? size, content: current!.content });
       else if (current!.content && !contents.get(sha256)!.content) contents.get(sha256)!.content = current!.content;
-      return { sha256, offset: 0, size };
+      const digest = Buffer.from(sha256, 'hex');
+      return graph.contents.find(digest) ?? graph.contents.add(digest, size, 0);
     },
-  } as Pick<ContentStore, 'put'> as ContentStore;
+  };
 
   let fileEntryBytes = 0;
   for (let i = 0; i < layers.length; i++) {

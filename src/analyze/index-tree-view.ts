@@ -1,4 +1,5 @@
-import type { ContentRef, ContentStore } from '../graph/content-store.js';
+import type { ContentId } from '../graph/content-index.js';
+import type { ContentStore } from '../graph/content-store.js';
 import { GraphTreeView } from '../components/graph-tree-view.js';
 import { RechunkerError } from '../errors.js';
 import { displayPath } from '../tar/entry.js';
@@ -12,10 +13,11 @@ import type { IndexedImageTree } from './index-flatten.js';
  */
 export function indexTreeView(tree: IndexedImageTree, name: string): GraphTreeView {
   const store = {
-    async readAll(ref: ContentRef): Promise<Buffer> {
-      const kept = tree.contents.get(ref.sha256)?.content;
+    async readAll(id: ContentId): Promise<Buffer> {
+      const sha256 = tree.graph.contents.sha256(id);
+      const kept = tree.contents.get(sha256)?.content;
       if (kept) return kept;
-      const at = [...tree.graph.walk()].find(([, n]) => n.inode.content?.sha256 === ref.sha256)?.[0] ?? ref.sha256;
+      const at = [...tree.graph.walk()].find(([, n]) => n.inode.content === id)?.[0] ?? sha256;
       throw new RechunkerError(
         'UNSUPPORTED',
         `${name}: the analyze index keeps no content for ${displayPath(at)}; component detection needs it (index-schema.ts keepsContent)`,

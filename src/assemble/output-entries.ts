@@ -61,7 +61,9 @@ export function* layerEntries(
       firstOfSet.set(node.inode, path);
     }
     const content = node.inode.content;
-    yield content && content.size > 0 ? { entry, body: store.read(content), contentDigest: content.sha256 } : { entry };
+    yield content !== null && store.contents.size(content) > 0
+      ? { entry, body: store.read(content), contentDigest: store.contents.sha256(content) }
+      : { entry };
   }
 }
 

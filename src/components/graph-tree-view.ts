@@ -37,7 +37,7 @@ export class GraphTreeView implements TreeView {
 
   async readFile(path: string): Promise<Buffer> {
     const node = this.graph.get(path);
-    if (node?.inode.type !== 'file' || !node.inode.content) {
+    if (node?.inode.type !== 'file' || node.inode.content === null) {
       throw new RechunkerError('NOT_FOUND', `no regular file at ${displayPath(path)} in the image`);
     }
     return this.store.readAll(node.inode.content);

@@ -18,11 +18,13 @@ export interface ApplyStats {
  */
 export async function applyLayer(
   graph: FileGraph,
-  store: ContentStore,
+  store: Pick<ContentStore, 'put' | 'contents'>,
   items: AsyncIterable<TarReadItem>,
   layer: number,
   where: string,
 ): Promise<ApplyStats> {
+  // The inodes will hold the store's content ids, which mean nothing in another index.
+  if (graph.contents !== store.contents) throw new Error('internal: a graph applied into a store of other contents');
   const stats: ApplyStats = { entries: 0, whiteouts: 0 };
   for await (const { entry, body } of items) {
     stats.entries++;

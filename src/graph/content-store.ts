@@ -2,14 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs, type PathLike, readSync } from 'node:fs';
 import path from 'node:path';
 import { RechunkerError } from '../errors.js';
-
-/** Where one distinct content lives in the pack file. sha256 is its identity. */
-export interface ContentRef {
-  /** sha256 of the content, lowercase hex (no prefix). */
-  readonly sha256: string;
-  readonly offset: number;
-  readonly size: number;
-}
+import { type ContentId, ContentIndex } from './content-index.js';
 
 /** Each of the two write buffers: one is filled while the other is being written. */
 const WRITE_BUFFER = 4 * 1024 * 1024;
@@ -20,14 +13,15 @@ const SYNC_READ = 256 * 1024;
  * Every distinct file content of an image, stored once, appended to one pack file on disk.
  * One file instead of a file per content: an OS image has ~100,000 small files and a syscall
  * storm per file costs more than the data. A content seen again is rewound over, so the pack
- * holds each content once; memory is one small record per distinct content.
+ * holds each content once. Each content is known by its id in `contents` (content-index.ts).
  *
  * Writes go out in the background, one at a time, from one buffer while the next is filled: an
  * awaited write stopped the tar reader, and with it the decompression feeding it (on the loaded
  * 2-core machine, 0.9-3 s of a 7-9 s read of corpus `updated` went to waiting for 25 writes).
  */
 export class ContentStore {
-  private readonly byDigest = new Map<string, ContentRef>();
+  /** Every content put, with its place in the pack; a graph read into this store names contents by these ids. */
+  readonly contents = new ContentIndex();
   private buffer = Buffer.allocUnsafe(WRITE_BUFFER);
   private spare = Buffer.allocUnsafe(WRITE_BUFFER);
   private buffered = 0;
@@ -49,11 +43,11 @@ export class ContentStore {
   }
 
   get distinctCount(): number {
-    return this.byDigest.size;
+    return this.contents.count;
   }
 
-  /** Store a body of exactly `size` bytes; returns the one ref for its content. */
-  async put(body: AsyncIterable<Buffer>, size: number, where: string): Promise<ContentRef> {
+  /** Store a body of exactly `size` bytes; returns the id of its content. */
+  async put(body: AsyncIterable<Buffer>, size: number, where: string): Promise<ContentId> {
     const start = this.flushedTo + this.buffered;
     const hash = createHash('sha256');
     let seen = 0;
@@ -63,16 +57,14 @@ export class ContentStore {
       await this.append(chunk);
     }
     if (seen !== size) throw new RechunkerError('BAD_TAR', `${where}: body is ${seen} bytes, header says ${size}`);
-    const sha256 = hash.digest('hex');
-    const known = this.byDigest.get(sha256);
-    if (known) {
+    const digest = hash.digest();
+    const known = this.contents.find(digest);
+    if (known !== undefined) {
       this.rewind(start);
       return known;
     }
-    const ref: ContentRef = { sha256, offset: start, size };
-    this.byDigest.set(sha256, ref);
     this.bytesStored += size;
-    return ref;
+    return this.contents.add(digest, size, start);
   }
 
   private async append(chunk: Buffer): Promise<void> {
@@ -135,27 +127,29 @@ export class ContentStore {
    * file (most of an OS image's files) cost more CPU than the copy, while compression waited for
    * that pool.
    */
-  read(ref: ContentRef): AsyncIterable<Buffer> {
-    if (ref.size <= SYNC_READ) return new SmallRead(this, ref);
-    return this.readChunks(ref);
+  read(id: ContentId): AsyncIterable<Buffer> {
+    if (this.contents.size(id) <= SYNC_READ) return new SmallRead(this, id);
+    return this.readChunks(id);
   }
 
-  /** Exactly ref.size bytes at ref.offset, read on this thread; the write buffer is flushed first. */
-  async readSmall(ref: ContentRef): Promise<Buffer> {
+  /** The whole of a content, read on this thread; the write buffer is flushed first. */
+  async readSmall(id: ContentId): Promise<Buffer> {
     if (this.buffered > 0 || this.pending !== undefined) await this.flush();
-    const buf = Buffer.allocUnsafe(ref.size);
-    for (let done = 0; done < ref.size; ) {
-      const n = readSync(this.handle.fd, buf, done, ref.size - done, ref.offset + done);
-      if (n === 0) throw new RechunkerError('IO', `${this.file}: short read at ${ref.offset + done}`);
+    const size = this.contents.size(id);
+    const offset = this.contents.offset(id);
+    const buf = Buffer.allocUnsafe(size);
+    for (let done = 0; done < size; ) {
+      const n = readSync(this.handle.fd, buf, done, size - done, offset + done);
+      if (n === 0) throw new RechunkerError('IO', `${this.file}: short read at ${offset + done}`);
       done += n;
     }
     return buf;
   }
 
-  private async *readChunks(ref: ContentRef): AsyncGenerator<Buffer> {
+  private async *readChunks(id: ContentId): AsyncGenerator<Buffer> {
     if (this.buffered > 0 || this.pending !== undefined) await this.flush();
-    let pos = ref.offset;
-    const end = ref.offset + ref.size;
+    let pos = this.contents.offset(id);
+    const end = pos + this.contents.size(id);
     while (pos < end) {
       const n = Math.min(READ_CHUNK, end - pos);
       const buf = Buffer.allocUnsafe(n);
@@ -166,10 +160,10 @@ export class ContentStore {
     }
   }
 
-  async readAll(ref: ContentRef): Promise<Buffer> {
-    if (ref.size <= SYNC_READ) return this.readSmall(ref);
+  async readAll(id: ContentId): Promise<Buffer> {
+    if (this.contents.size(id) <= SYNC_READ) return this.readSmall(id);
     const parts: Buffer[] = [];
-    for await (const b of this.read(ref)) parts.push(b);
+    for await (const b of this.read(id)) parts.push(b);
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
@@ -186,7 +180,7 @@ class SmallRead implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
 
   constructor(
     private readonly store: ContentStore,
-    private readonly ref: ContentRef,
+    private readonly id: ContentId,
   ) {}
 
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
@@ -194,9 +188,9 @@ class SmallRead implements AsyncIterable<Buffer>, AsyncIterator<Buffer> {
   }
 
   async next(): Promise<IteratorResult<Buffer, undefined>> {
-    if (this.done || this.ref.size === 0) return { done: true, value: undefined };
+    if (this.done || this.store.contents.size(this.id) === 0) return { done: true, value: undefined };
     this.done = true;
-    return { done: false, value: await this.store.readSmall(this.ref) };
+    return { done: false, value: await this.store.readSmall(this.id) };
   }
 
   async return(): Promise<IteratorResult<Buffer, undefined>> {

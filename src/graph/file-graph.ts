@@ -1,5 +1,5 @@
 import { newEntry, type TarEntry } from '../tar/entry.js';
-import type { ContentRef } from './content-store.js';
+import { type ContentId, ContentIndex } from './content-index.js';
 import { type Inode, packInode } from './packed-inode.js';
 
 export type { Inode };
@@ -29,7 +29,7 @@ export function isDir(node: Node): node is DirNode {
   return node.children !== null;
 }
 
-export function inodeFromEntry(e: TarEntry, content: ContentRef | null): Inode {
+export function inodeFromEntry(e: TarEntry, content: ContentId | null): Inode {
   return packInode({
     type: e.type === 'hardlink' ? 'file' : e.type,
     mode: e.mode & 0o7777,
@@ -81,9 +81,15 @@ export function inodeToEntry(path: string, inode: Inode): TarEntry {
 /**
  * The flattened tree of an image: directories with children, leaves pointing at shared inodes.
  * Memory is a few hundred bytes per path (inodes are packed, packed-inode.ts); file contents live
- * in the ContentStore.
+ * in the ContentStore, and inodes name them by their id in `contents`.
  */
 export class FileGraph {
+  /**
+   * The contents the inodes' ids are numbers in: a graph read into a store shares the store's
+   * (ContentStore.contents), so the ids are the store's too.
+   */
+  constructor(readonly contents: ContentIndex = new ContentIndex()) {}
+
   readonly root: DirNode = {
     name: '',
     parent: null,

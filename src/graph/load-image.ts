@@ -17,7 +17,7 @@ export async function loadImage(
   progress: Progress,
   afterLayer?: (index: number, graph: FileGraph) => void,
 ): Promise<FileGraph> {
-  const graph = new FileGraph();
+  const graph = new FileGraph(store.contents);
   if (source.kind === 'tree') await source.loadTree(graph, store, progress);
   else
     await readLayers(source, image, progress, async (items, index, where) => {

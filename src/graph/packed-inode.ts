@@ -1,11 +1,12 @@
 import type { EntryType, FileMeta } from '../tar/entry.js';
-import type { ContentRef } from './content-store.js';
+import type { ContentId } from './content-index.js';
 
 /** Metadata and content of one filesystem object; shared by every path of a hardlink set. */
 export interface Inode extends FileMeta {
   type: Exclude<EntryType, 'hardlink'>;
   xattrs: Map<string, Buffer> | null;
-  content: ContentRef | null;
+  /** Its id in the graph's ContentIndex (FileGraph.contents); null for all but regular files. */
+  content: ContentId | null;
   /** Some entry hardlinked to it: its paths must be kept together. */
   linked: boolean;
 }
@@ -24,7 +25,7 @@ class PackedInode implements Inode {
   mtimeSec: number;
   mtimeNsec: number;
   size: number;
-  content: ContentRef | null;
+  content: ContentId | null;
   private rare: Rare;
 
   constructor(i: Inode) {

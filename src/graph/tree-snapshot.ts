@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ContentIndex } from './content-index.js';
 import { type FileGraph, type Inode, isDir } from './file-graph.js';
 
 /**
@@ -82,13 +83,16 @@ function snapshotWith(graph: FileGraph, sets: ReadonlyMap<Inode, string[]>, opts
   const keys = new Map<Inode, string>();
   for (const [inode, paths] of sets) keys.set(inode, paths.join('\0'));
   const paths = new Map<string, string>();
-  paths.set('.', graph.root.implied ? IMPLIED : signature(graph.root.inode, '', opts));
+  paths.set('.', graph.root.implied ? IMPLIED : signature(graph.root.inode, '', graph.contents, opts));
   for (const [p, node] of graph.walk())
-    paths.set(p, isDir(node) && node.implied ? IMPLIED : signature(node.inode, keys.get(node.inode) ?? '', opts));
+    paths.set(
+      p,
+      isDir(node) && node.implied ? IMPLIED : signature(node.inode, keys.get(node.inode) ?? '', graph.contents, opts),
+    );
   return { paths };
 }
 
-function signature(inode: Inode, linkSet: string, opts: SnapshotOptions): string {
+function signature(inode: Inode, linkSet: string, contents: ContentIndex, opts: SnapshotOptions): string {
   const h = createHash('sha1');
   h.update(
     [
@@ -104,7 +108,7 @@ function signature(inode: Inode, linkSet: string, opts: SnapshotOptions): string
       inode.linkname,
       inode.devmajor,
       inode.devminor,
-      inode.content?.sha256 ?? '',
+      inode.content === null ? '' : contents.sha256(inode.content),
     ].join('\0'),
   );
   for (const [name, value] of [...(inode.xattrs ?? [])].sort(([a], [b]) => (a < b ? -1 : 1))) {

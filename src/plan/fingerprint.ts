@@ -31,7 +31,7 @@ function componentFingerprint(graph: FileGraph, component: Component): string {
     );
     h.update(i.linkname);
     h.update('\0');
-    h.update(i.content?.sha256 ?? '-');
+    h.update(i.content === null ? '-' : graph.contents.sha256(i.content));
     if (i.xattrs !== null) {
       for (const k of [...i.xattrs.keys()].sort()) {
         const v = i.xattrs.get(k)!;

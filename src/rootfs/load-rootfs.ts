@@ -49,6 +49,7 @@ export async function loadRootfs(
   store: ContentStore,
   opts: LoadRootfsOptions = {},
 ): Promise<LoadRootfsResult> {
+  if (graph.contents !== store.contents) throw new Error('internal: a graph loaded into a store of other contents');
   const where = opts.where ?? `rootfs:${dir}`;
   const oneFs = opts.oneFileSystem ?? true;
   const limit = createFailFastLimit(

@@ -1,3 +1,4 @@
+import type { ContentIndex } from '../graph/content-index.js';
 import { type FileGraph, isDir, type Inode } from '../graph/file-graph.js';
 
 /**
@@ -34,7 +35,7 @@ export function defaultedDir(): FlatEntry {
   return { type: 'dir', mode: 0o755, uid: 0, gid: 0, mtime: UNPACK_TIME, xattrs: new Map(), defaulted: true };
 }
 
-export function flatEntry(inode: Inode, implied: boolean): FlatEntry {
+export function flatEntry(inode: Inode, implied: boolean, contents: ContentIndex): FlatEntry {
   if (implied) return defaultedDir();
   const e: FlatEntry = {
     type: inode.type,
@@ -45,7 +46,7 @@ export function flatEntry(inode: Inode, implied: boolean): FlatEntry {
     xattrs: inode.xattrs ?? new Map(),
     defaulted: false,
   };
-  if (inode.type === 'file') e.sha256 = inode.content?.sha256 ?? EMPTY_SHA256;
+  if (inode.type === 'file') e.sha256 = inode.content === null ? EMPTY_SHA256 : contents.sha256(inode.content);
   if (inode.type === 'symlink') e.linkname = inode.linkname;
   if (inode.type === 'chardev' || inode.type === 'blockdev') e.device = `${inode.devmajor}:${inode.devminor}`;
   return e;
@@ -80,7 +81,7 @@ export function flattenGraph(graph: FileGraph): FlatTree {
   const tree: FlatTree = new Map();
   const leaves: Array<[string, object]> = [];
   for (const [p, node] of graph.walk()) {
-    tree.set(p, flatEntry(node.inode, isDir(node) && node.implied));
+    tree.set(p, flatEntry(node.inode, isDir(node) && node.implied, graph.contents));
     if (!isDir(node) && node.inode.linked) leaves.push([p, node.inode]);
   }
   linkSets(tree, leaves);

@@ -27,7 +27,7 @@ export async function layerTree(
   index: number,
   where: string,
 ): Promise<LayerTree> {
-  const tree: LayerTree = { graph: new FileGraph(), whiteouts: new Set(), opaque: new Set() };
+  const tree: LayerTree = { graph: new FileGraph(store.contents), whiteouts: new Set(), opaque: new Set() };
   const marks: string[] = [];
   async function* withoutWhiteouts(): AsyncGenerator<TarReadItem> {
     for await (const item of items) {

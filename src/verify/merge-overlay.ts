@@ -1,3 +1,4 @@
+import { ContentIndex } from '../graph/content-index.js';
 import { isDir, type DirNode, type Node } from '../graph/file-graph.js';
 import { defaultedDir, flatEntry, linkSets, UNPACK_TIME, type FlatEntry, type FlatTree } from './flat-tree.js';
 import type { LayerTree } from './layer-trees.js';
@@ -28,6 +29,8 @@ export function mergeOverlay(layers: readonly LayerTree[], model: OverlayModel):
   const tree: FlatTree = new Map();
   const leaves: Array<[string, object]> = [];
   const rootStack: Level[] = [];
+  // Every layer's graph was read into one store (layer-trees.ts), so they share one index.
+  const contents = layers[0]?.graph.contents ?? new ContentIndex();
   for (let i = layers.length - 1; i >= 0; i--) {
     rootStack.push({ dir: layers[i]!.graph.root, layer: layers[i]! });
     if (layers[i]!.opaque.has('.')) break;
@@ -52,11 +55,11 @@ export function mergeOverlay(layers: readonly LayerTree[], model: OverlayModel):
       }
       if (!top) continue;
       if (!isDir(top)) {
-        tree.set(child, flatEntry(top.inode, false));
+        tree.set(child, flatEntry(top.inode, false, contents));
         if (top.inode.linked) leaves.push([child, top.inode]);
         continue;
       }
-      tree.set(child, dirMeta(below, model));
+      tree.set(child, dirMeta(below, model, contents));
       visit(child, below);
     }
   };
@@ -65,12 +68,12 @@ export function mergeOverlay(layers: readonly LayerTree[], model: OverlayModel):
   return tree;
 }
 
-function dirMeta(stack: Level[], model: OverlayModel): FlatEntry {
+function dirMeta(stack: Level[], model: OverlayModel, contents: ContentIndex): FlatEntry {
   const top = stack[0]!.dir;
-  if (!top.implied) return flatEntry(top.inode, false);
+  if (!top.implied) return flatEntry(top.inode, false, contents);
   const def = model === 'overlay' ? undefined : stack.find((s) => !s.dir.implied);
   if (!def) return defaultedDir();
-  const meta = flatEntry(def.dir.inode, false);
+  const meta = flatEntry(def.dir.inode, false, contents);
   if (model === 'delegate') return meta;
   const xattrs = new Map([...meta.xattrs].filter(([name]) => !name.startsWith('trusted.')));
   // Made by the unpacker, so counted as defaulted: verify reports it as shadowed when it differs.

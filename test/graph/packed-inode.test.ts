@@ -16,7 +16,7 @@ const plain = (over: Partial<Inode> = {}): Inode => ({
   devmajor: 0,
   devminor: 0,
   xattrs: null,
-  content: { sha256: 'ab'.repeat(32), offset: 7, size: 2 ** 40 },
+  content: 7,
   linked: false,
   ...over,
 });

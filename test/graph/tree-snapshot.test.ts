@@ -31,7 +31,7 @@ describe('--keep-base: what a tree changes above its base', () => {
 
   /** The base as one layer, then each upper layer: the snapshot is taken between them. */
   async function stack(...uppers: EntrySpec[][]) {
-    const g = new FileGraph();
+    const g = new FileGraph(scratch.store.contents);
     await applyLayer(g, scratch.store, readTar([await makeTar(BASE)]), 0, 'base');
     const base = snapshotTree(g);
     for (const [i, layer] of uppers.entries())

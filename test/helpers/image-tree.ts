@@ -33,7 +33,7 @@ export async function imageTree(ref: string, platform: Platform = hostPlatform()
         size: BigInt(i.size),
         xattrs: new Map([...(i.xattrs ?? new Map<string, Buffer>())].map(([k, v]) => [k, v.toString('hex')])),
       };
-      if (i.type === 'file') e.sha256 = i.content?.sha256 ?? '';
+      if (i.type === 'file') e.sha256 = i.content === null ? '' : graph.contents.sha256(i.content);
       if (i.type === 'symlink') e.symlink = i.linkname;
       if (i.type === 'chardev' || i.type === 'blockdev') e.device = { major: i.devmajor, minor: i.devminor };
       if (!isDir(node) && sets.has(i)) e.hardlinks = sets.get(i);

@@ -28,7 +28,7 @@ describe('directories and whiteouts above a kept base', () => {
     const scratch = scratchStore('above-base-');
 
     it('writes .wh. entries in path order with their parents, as the final tree has them', async () => {
-      const g = new FileGraph();
+      const g = new FileGraph(scratch.store.contents);
       const tar = await makeTar([
         { path: 'etc', type: 'dir', mtimeSec: 77, mode: 0o750 },
         { path: 'etc/ssl', type: 'dir', mtimeSec: 78 },

@@ -14,7 +14,7 @@ describe('--dir-mtime clamp', () => {
 
   /** A small OS tree whose `usr` mtime is the one thing an update changes. */
   async function graph(usrMtime: number): Promise<FileGraph> {
-    const g = new FileGraph();
+    const g = new FileGraph(scratch.store.contents);
     const tar = await makeTar([
       { path: 'usr', type: 'dir', mtimeSec: usrMtime, mtimeNsec: 5 },
       { path: 'usr/bin', type: 'dir', mtimeSec: 300 },

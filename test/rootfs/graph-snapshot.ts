@@ -25,7 +25,7 @@ export function graphSnapshot(graph: FileGraph, _store?: ContentStore): Map<stri
             : 0n,
       xattrs: new Map([...(i.xattrs ?? new Map<string, Buffer>())].map(([k, v]) => [k, v.toString('hex')])),
     };
-    if (i.type === 'file') e.sha256 = i.content?.sha256 ?? 'no content';
+    if (i.type === 'file') e.sha256 = i.content === null ? 'no content' : graph.contents.sha256(i.content);
     if (i.type === 'symlink') e.symlink = i.linkname;
     if (i.type === 'chardev' || i.type === 'blockdev') e.device = { major: i.devmajor, minor: i.devminor };
     const set = setOf.get(p);

@@ -23,7 +23,7 @@ async function applied(archive: Buffer): Promise<FileGraph> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rechunker-amb-'));
   const store = await ContentStore.create(dir);
   try {
-    const graph = new FileGraph();
+    const graph = new FileGraph(store.contents);
     await applyLayer(graph, store, readTar([archive]), 0, 'layer 0');
     return graph;
   } finally {

@@ -35,7 +35,7 @@ export interface Seen {
 export type Reading = { ok: true; tree: Map<string, Seen> } | { ok: false; error: string };
 
 export async function readOurs(archive: Buffer, store: ContentStore): Promise<Reading> {
-  const graph = new FileGraph();
+  const graph = new FileGraph(store.contents);
   try {
     await applyLayer(graph, store, readTar([archive], { where: 'archive' }), 0, 'archive');
   } catch (e) {
@@ -56,7 +56,8 @@ export async function readOurs(archive: Buffer, store: ContentStore): Promise<Re
       size: i.type === 'file' ? i.size : 0,
       xattrs: xattrs.sort().join(','),
     };
-    if (i.type === 'file') seen.sha256 = i.content?.sha256 ?? createHash('sha256').digest('hex');
+    if (i.type === 'file')
+      seen.sha256 = i.content === null ? createHash('sha256').digest('hex') : graph.contents.sha256(i.content);
     if (i.type === 'symlink') seen.link = i.linkname;
     if (i.type === 'chardev' || i.type === 'blockdev') seen.dev = `${i.devmajor},${i.devminor}`;
     if (isDir(node) && node.implied) seen.implied = true;

@@ -30,7 +30,7 @@ describe('unpacker models', () => {
   /** The three models' trees of a stack of layers, bottom first. */
   async function models(layers: EntrySpec[][]): Promise<{ oci: FlatTree; overlay: FlatTree; delegate: FlatTree }> {
     const tars = await Promise.all(layers.map((l) => makeTar(l)));
-    const graph = new FileGraph();
+    const graph = new FileGraph(scratch.store.contents);
     const trees = [];
     for (const [i, tar] of tars.entries()) {
       await applyLayer(graph, scratch.store, readTar([tar]), i, `layer ${i}`);
