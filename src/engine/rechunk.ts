@@ -6,7 +6,7 @@ import { dirsChangedByMtime, layerEntries } from '../assemble/output-entries.js'
 import { compressionKey, reuseCandidates } from '../assemble/layer-reuse.js';
 import { buildLayer, type BuiltLayer } from '../assemble/write-layer.js';
 import { ContentStore } from '../graph/content-store.js';
-import { findPriorImage, readPriorImage, type PriorImage } from './prior-plan.js';
+import { findPriorImage, priorBlobsTrusted, readPriorImage, type PriorImage } from './prior-plan.js';
 import { COMPONENTS_ANNOTATION, ENTRIES_ANNOTATION, planLabelValue } from '../plan/recorded-plan.js';
 import {
   DEFAULT_PARENT_DIR_MODE,
@@ -124,12 +124,17 @@ export async function rechunk(opts: RechunkOptions): Promise<RechunkResult> {
     const dirCount = dirs.length - (graph.root.implied ? 0 : 1);
     progress.phase(`writing ${layers.length} layers`);
     const compression = compressionKey(opts.compression, opts.compressionLevel);
+    const trusted = priorImage !== undefined && priorBlobsTrusted(priorImage.ref, opts.destination);
+    if (priorImage && !trusted)
+      progress.note(
+        `every layer is written anew: blobs are reused only from a prior in the destination's own storage, and ${priorImage.ref} is not`,
+      );
     // A layer the previous build already wrote, byte for byte, is taken from the destination as it
     // is; only a blob the destination holds counts, so nothing is fetched to avoid compressing.
     const candidates = reuseCandidates(
       layers,
       {
-        priorLayers: priorImage?.layers ?? [],
+        priorLayers: trusted ? priorImage.layers : [],
         ...(prior?.compression ? { priorCompression: prior.compression } : {}),
         ...(prior?.components ? { priorRecords: prior.components } : {}),
         fingerprints: new Map(Object.entries(plan.components).map(([name, r]) => [name, r.fingerprint])),
