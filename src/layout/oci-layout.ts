@@ -12,6 +12,20 @@ import { withFileLock } from '../util/file-lock.js';
 import { makeDirs } from '../util/make-dirs.js';
 import { release, removeOnSignal } from '../util/work-dir.js';
 
+/** index.json lists every tag: far more room than one manifest gets (resolve.ts), still bounded. */
+const MAX_INDEX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The size of `file`, which must be a regular file (after symlinks). Opening a FIFO or a device
+ * for reading blocks, or never ends, in a thread that even a signal cannot stop.
+ */
+async function regularFileSize(file: string, what: string): Promise<number> {
+  const st = await fs.stat(file);
+  if (st.isFile()) return st.size;
+  const kind = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device';
+  throw new RechunkerError('BAD_MANIFEST', `${what} is ${kind}, not a regular file`);
+}
+
 /**
  * An OCI image layout directory (image-spec image-layout.md): `oci-layout`, `index.json`,
  * `blobs/sha256/<hex>`. Blobs are written to a temporary name and renamed once their digest is
@@ -29,6 +43,9 @@ export class OciLayout {
     const file = path.join(this.dir, 'index.json');
     let bytes: Buffer;
     try {
+      const size = await regularFileSize(file, `${this.dir}: index.json`);
+      if (size > MAX_INDEX_BYTES)
+        throw new RechunkerError('BAD_MANIFEST', `${file}: ${size} bytes, over the ${MAX_INDEX_BYTES} byte limit`);
       bytes = await fs.readFile(file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')
@@ -57,8 +74,9 @@ export class OciLayout {
   async openBlob(desc: Descriptor, what = `blob ${desc.digest}`): Promise<Readable> {
     const file = this.blobPath(desc.digest);
     try {
-      await fs.access(file);
-    } catch {
+      await regularFileSize(file, `${this.dir}: ${what}`);
+    } catch (e) {
+      if (e instanceof RechunkerError) throw e;
       throw new RechunkerError('NOT_FOUND', `${this.dir}: ${what} is missing (${path.relative(this.dir, file)})`);
     }
     const verify = new VerifyStream(desc.digest, desc.size, `${this.dir}: ${what}`);

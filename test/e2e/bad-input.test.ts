@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,7 +39,7 @@ async function expectFailure(
   const src = path.join(tmp, name);
   const out = path.join(tmp, `${name}-out`);
   const ref = await prepare(src);
-  const r = await runCli(['rechunk', ref, `oci:${out}:result`]);
+  const r = await runCli(['rechunk', ref, `oci:${out}:result`], {}, 120_000);
   assert.equal(r.code, 1, `exit status for ${name}: ${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, `one line of error for ${name}, got:\n${r.stderr}`);
@@ -53,6 +54,10 @@ async function expectFailure(
     [],
     'no temporary blobs left behind',
   );
+}
+
+function mkfifo(file: string): Promise<void> {
+  return new Promise((resolve, reject) => execFile('mkfifo', [file], (err) => (err ? reject(err) : resolve())));
 }
 
 async function corruptBlob(dir: string, digest: string, edit: (b: Buffer) => Buffer): Promise<void> {
@@ -190,6 +195,23 @@ describe('bad input', () => {
         return `oci:${dir}:v1`;
       },
     ));
+
+  it('layer blob that is a FIFO (opening it would block for good)', () =>
+    expectFailure('fifo-blob', 'BAD_MANIFEST', /layer 1\/1.*is a FIFO, not a regular file/, async (dir) => {
+      const img = await makeImage(dir, 'v1', [await goodTar()]);
+      const blob = path.join(dir, 'blobs', 'sha256', img.layers[0]!.digest.slice(7));
+      await fs.rm(blob);
+      await mkfifo(blob);
+      return `oci:${dir}:v1`;
+    }));
+
+  it('index.json that is a FIFO', () =>
+    expectFailure('fifo-index', 'BAD_MANIFEST', /index.json is a FIFO/, async (dir) => {
+      await makeImage(dir, 'v1', [await goodTar()]);
+      await fs.rm(path.join(dir, 'index.json'));
+      await mkfifo(path.join(dir, 'index.json'));
+      return `oci:${dir}:v1`;
+    }));
 
   it('missing layout', () =>
     expectFailure('no-layout', 'NOT_FOUND', /not an OCI image layout/, async (dir) => `oci:${dir}:v1`));
