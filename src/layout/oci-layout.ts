@@ -134,8 +134,17 @@ export class OciLayout {
     source: Readable,
     expect?: { digest: string; size: number },
   ): Promise<{ digest: string; size: number }> {
+    // The source can fail before the pipeline below listens to it (a small blob that does not
+    // match its digest is read to its end while the temporary name is made), and an 'error' no
+    // one listens to ends the process with a stack trace: hold it for this call to throw.
+    let early: unknown;
+    const hold = (e: unknown) => {
+      early ??= e;
+    };
+    source.on('error', hold);
     const tmp = await this.tempPath();
     try {
+      if (early !== undefined) throw early;
       let result: { digest: string; size: number };
       if (expect) {
         const check = verifiesItself(source, expect)
@@ -154,6 +163,7 @@ export class OciLayout {
       await fs.rm(tmp, { force: true });
       throw e;
     } finally {
+      source.off('error', hold);
       release(tmp);
     }
   }

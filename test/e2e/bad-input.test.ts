@@ -35,11 +35,12 @@ async function expectFailure(
   code: string,
   mention: RegExp,
   prepare: (dir: string) => Promise<string>,
+  command: 'rechunk' | 'copy' = 'rechunk',
 ): Promise<void> {
   const src = path.join(tmp, name);
   const out = path.join(tmp, `${name}-out`);
   const ref = await prepare(src);
-  const r = await runCli(['rechunk', ref, `oci:${out}:result`], {}, 120_000);
+  const r = await runCli([command, ref, `oci:${out}:result`], {}, 120_000);
   assert.equal(r.code, 1, `exit status for ${name}: ${r.stderr}`);
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, `one line of error for ${name}, got:\n${r.stderr}`);
@@ -85,6 +86,22 @@ describe('bad input', () => {
       );
       return `oci:${dir}:v1`;
     }));
+
+  it('copy of a small blob whose bytes do not match its digest (it fails before the copy listens)', () =>
+    expectFailure(
+      'copy-mismatch',
+      'DIGEST_MISMATCH',
+      /content hashes to/,
+      async (dir) => {
+        const img = await makeImage(dir, 'v1', [await goodTar()]);
+        await corruptBlob(dir, img.layers[0]!.digest, (b) => {
+          b[4] ^= 0xff; // the gzip header's mtime: still valid gzip, another digest
+          return b;
+        });
+        return `oci:${dir}:v1`;
+      },
+      'copy',
+    ));
 
   it('corrupt compressed data', () =>
     expectFailure('corrupt', 'DIGEST_MISMATCH|CORRUPT_BLOB', /layer 1\/1/, async (dir) => {
