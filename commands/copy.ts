@@ -1,7 +1,13 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../src/cli/base-command.js';
 import { prose } from '../src/cli/prose.js';
-import { sideTransportFlags, transportFlags, transportOptions, writeDigestFile } from '../src/cli/flags.js';
+import {
+  checkDigestFile,
+  sideTransportFlags,
+  transportFlags,
+  transportOptions,
+  writeDigestFile,
+} from '../src/cli/flags.js';
 import { referencesHelp } from '../src/cli/references.js';
 import { transferLine } from '../src/cli/transfer-line.js';
 import { parsePlatform } from '../src/oci/platform.js';
@@ -56,6 +62,7 @@ ${referencesHelp({ rootfs: false })}`);
   async run(): Promise<CopyResult> {
     const { args, flags } = await this.parse(Copy);
     const transport = transportOptions(flags, flags.jobs);
+    checkDigestFile(flags.digestfile);
     // The engine loads with the command's run, not with its help or the manifest.
     const { copyImage } = await import('../src/engine/copy.js');
     const result = await copyImage({

@@ -9,6 +9,7 @@ import {
   transportFlags,
   transportOptions,
   writeDigestFile,
+  checkDigestFile,
 } from '../src/cli/flags.js';
 import { referencesHelp } from '../src/cli/references.js';
 import { transferLine } from '../src/cli/transfer-line.js';
@@ -105,6 +106,7 @@ ${referencesHelp()}`);
     if (toStdout && this.jsonEnabled())
       throw new RechunkerError('USAGE', '--json and oci-archive:- both write to stdout; choose one');
     checkCompressionLevel(flags.compression, flags['compression-level']);
+    checkDigestFile(flags.digestfile);
     const transport = transportOptions(flags);
     // The engine loads with the command's run, not with its help or the manifest.
     const { rechunk } = await import('../src/engine/rechunk.js');

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Flags } from '@oclif/core';
 import { RechunkerError } from '../errors.js';
 import { hostPlatform, parsePlatform } from '../oci/platform.js';
@@ -140,6 +141,23 @@ export function transportOptions(flags: TransportFlagValues, jobs?: number): Tra
 function mustExist(file: string, flag: string): string {
   if (!existsSync(file)) throw new RechunkerError('USAGE', `${flag} ${file}: no such file or directory`);
   return file;
+}
+
+/**
+ * --digestfile is written after the image: a path it cannot be written to is refused before any
+ * work, so a failure never leaves an image tagged at the destination behind it.
+ */
+export function checkDigestFile(file: string | undefined): void {
+  if (file === undefined) return;
+  const refuse = (why: string) => new RechunkerError('USAGE', `--digestfile ${file}: ${why}`);
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw refuse('is a directory');
+  try {
+    accessSync(st ? file : path.dirname(path.resolve(file)), constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw refuse(code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'not writable' : String(code));
+  }
 }
 
 /** --digestfile: the manifest digest, without a newline, as skopeo writes it. */

@@ -280,4 +280,15 @@ describe('usage errors', () => {
     expectUsage(['plan', 'oci:a', '--max-layers', 'many'], /--max-layers.*many/));
   it('--creds without a password, before any work', () =>
     expectUsage(['copy', 'oci:a', 'oci:b', '--creds', 'alice'], /--creds takes USER:PASSWORD/));
+  for (const command of ['rechunk', 'copy'])
+    it(`${command} --digestfile that cannot be written, before anything is tagged`, async () => {
+      const dir = path.join(tmp, `digestfile-${command}`);
+      await makeImage(dir, 'v1', [await goodTar()]);
+      const out = path.join(tmp, `digestfile-${command}-out`);
+      await expectUsage(
+        [command, `oci:${dir}:v1`, `oci:${out}:v1`, '--digestfile', path.join(tmp, 'no-such-dir', 'digest')],
+        /--digestfile .*no such directory/,
+      );
+      await assert.rejects(fs.access(out), 'nothing written at the destination');
+    });
 });
