@@ -30,12 +30,13 @@ export async function applyLayer(
     stats.entries++;
     const slash = entry.path.lastIndexOf('/');
     const base = entry.path.slice(slash + 1);
-    if (base === '.wh..' || base === '.wh...') {
-      throw new RechunkerError('BAD_TAR', `${where}: whiteout "${displayPath(entry.path)}" names '.' or '..'`);
+    if (base === WHITEOUT_PREFIX || base === '.wh..' || base === '.wh...') {
+      // Go unpackers join the name to its directory and remove that: the directory itself.
+      throw new RechunkerError('BAD_TAR', `${where}: whiteout "${displayPath(entry.path)}" names '', '.' or '..'`);
     }
     if (base.startsWith(WHITEOUT_PREFIX)) {
       stats.whiteouts++;
-      applyWhiteout(graph, entry.path.slice(0, Math.max(slash, 0)), base, layer);
+      applyWhiteout(graph, entry.path.slice(0, Math.max(slash, 0)), base, layer, where);
       continue;
     }
     if (entry.path === '.') {
@@ -142,9 +143,9 @@ function ensureParents(graph: FileGraph, dirPath: string, layer: number, where: 
   return dir;
 }
 
-function applyWhiteout(graph: FileGraph, dirPath: string, base: string, layer: number): void {
-  const dir = dirPath === '' ? graph.root : graph.get(dirPath);
-  if (!dir || !isDir(dir)) return; // nothing below to hide
+function applyWhiteout(graph: FileGraph, dirPath: string, base: string, layer: number, where: string): void {
+  const dir = whiteoutDir(graph, dirPath, `${dirPath}/${base}`, where);
+  if (!dir) return; // nothing below to hide
   if (base === OPAQUE_WHITEOUT) {
     for (const child of [...dir.children.values()]) dropOlder(child, layer);
     return;
@@ -152,6 +153,29 @@ function applyWhiteout(graph: FileGraph, dirPath: string, base: string, layer: n
   if (base.startsWith(AUFS_META_PREFIX)) return; // other aufs metadata (.wh..wh.plnk...): not content
   const target = dir.children.get(base.slice(WHITEOUT_PREFIX.length));
   if (target) dropOlder(target, layer);
+}
+
+/**
+ * The directory a whiteout hides something in, if there is one. One under a symlink is refused,
+ * as an entry is (ensureParents): containerd and umoci resolve the link inside the root and
+ * remove what it points to, so ignoring it would give another tree than theirs.
+ */
+function whiteoutDir(graph: FileGraph, dirPath: string, whiteout: string, where: string): DirNode | undefined {
+  let dir = graph.root;
+  if (dirPath === '') return dir;
+  for (const part of dirPath.split('/')) {
+    const next = dir.children.get(part);
+    if (next === undefined) return undefined;
+    if (next.inode.type === 'symlink')
+      throw new RechunkerError(
+        'UNSAFE_PATH',
+        `${where}: whiteout "${displayPath(whiteout)}" lies under "${displayPath(FileGraph.pathOf(next))}", ` +
+          `a symlink to "${displayPath(next.inode.linkname)}"; refusing to remove through it`,
+      );
+    if (!isDir(next)) return undefined;
+    dir = next;
+  }
+  return dir;
 }
 
 /** Remove what older layers put at and under `node`, keeping what this layer wrote. */

@@ -230,6 +230,29 @@ describe('bad input', () => {
       return `oci:${dir}:v1`;
     }));
 
+  it('whiteout under a symlink (other unpackers remove what the link points to)', () =>
+    expectFailure(
+      'whiteout-symlink',
+      'UNSAFE_PATH',
+      /whiteout "bin\/\.wh\.sh" lies under "bin", a symlink/,
+      async (dir) => {
+        const lower = await tarBytes([
+          { entry: newEntry('usr', 'dir') },
+          { entry: newEntry('usr/bin', 'dir') },
+          { entry: newEntry('usr/bin/sh', 'file', { size: 1 }), body: Buffer.from('x') },
+          { entry: newEntry('bin', 'symlink', { linkname: 'usr/bin' }) },
+        ]);
+        await makeImage(dir, 'v1', [lower, await tarBytes([{ entry: newEntry('bin/.wh.sh', 'file') }])]);
+        return `oci:${dir}:v1`;
+      },
+    ));
+
+  it('whiteout with an empty name (other unpackers remove its directory)', () =>
+    expectFailure('whiteout-bare', 'BAD_TAR', /whiteout "etc\/\.wh\." names ''/, async (dir) => {
+      await makeImage(dir, 'v1', [await goodTar(), await tarBytes([{ entry: newEntry('etc/.wh.', 'file') }])]);
+      return `oci:${dir}:v1`;
+    }));
+
   it('missing layout', () =>
     expectFailure('no-layout', 'NOT_FOUND', /not an OCI image layout/, async (dir) => `oci:${dir}:v1`));
 });
