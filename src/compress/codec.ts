@@ -9,10 +9,17 @@ export type Compression = 'gzip' | 'zstd' | 'none';
 
 export const DEFAULT_LEVEL: Record<Compression, number> = { gzip: 6, zstd: 3, none: 0 };
 
+const ZSTD_FRAME = 0xfd2fb528;
+/** RFC 8878 3.1.2: skippable frames (metadata a zstd stream may start with) are 0x184D2A5?. */
+const ZSTD_SKIPPABLE = 0x184d2a50;
+
 /** Media types lie now and then (uncompressed blobs labelled gzip); the first bytes do not. */
 export function sniffCompression(head: Buffer): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  if (head.length >= 4) {
+    const magic = head.readUInt32LE(0);
+    if (magic === ZSTD_FRAME || (magic & 0xfffffff0) >>> 0 === ZSTD_SKIPPABLE) return 'zstd';
+  }
   return 'none';
 }
 
