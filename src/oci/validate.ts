@@ -80,5 +80,62 @@ export function parseConfig(bytes: Buffer, layerCount: number, where: string): I
   if (rootfs.diff_ids.length !== layerCount)
     bad(where, `config lists ${rootfs.diff_ids.length} diff_ids for ${layerCount} layers`);
   if (typeof obj.os !== 'string' || typeof obj.architecture !== 'string') bad(where, 'config without os/architecture');
+  checkCopiedFields(obj, where);
   return obj as unknown as ImageConfig;
+}
+
+// RFC 3339, as Go's time.Time reads it from JSON.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The fields an output config carries over from its input must be what the image spec says they
+ * are: Go readers (skopeo, podman, umoci) decode them into typed structs and refuse the whole
+ * config otherwise, so an output that kept a label of 5 or an Env entry of 7 could not be run.
+ * null is the spec's "not set" to them, and is let through.
+ */
+function checkCopiedFields(obj: Record<string, unknown>, where: string): void {
+  const wrong = (field: string, want: string): never => bad(where, `config field ${field} is not ${want}`);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  const str = (v: unknown, field: string) => {
+    if (v !== undefined && v !== null && typeof v !== 'string') wrong(field, 'a string');
+  };
+  const time = (v: unknown, field: string) => {
+    if (v !== undefined && v !== null && (typeof v !== 'string' || !RFC3339.test(v))) wrong(field, 'an RFC 3339 time');
+  };
+  const strings = (v: unknown, field: string) => {
+    if (v === undefined || v === null) return;
+    if (!Array.isArray(v)) wrong(field, 'a list of strings');
+    (v as unknown[]).forEach((x, i) => typeof x === 'string' || wrong(`${field}[${i}]`, 'a string'));
+  };
+  const stringMap = (v: unknown, field: string) => {
+    if (v === undefined || v === null) return;
+    if (!isObject(v)) wrong(field, 'an object of strings');
+    for (const [k, x] of Object.entries(v as object)) if (typeof x !== 'string') wrong(`${field}.${k}`, 'a string');
+  };
+  const objectOf = (v: unknown, field: string) => {
+    if (v !== undefined && v !== null && !isObject(v)) wrong(field, 'an object');
+  };
+  time(obj.created, 'created');
+  str(obj.author, 'author');
+  const c = obj.config;
+  if (c !== undefined && c !== null) {
+    if (!isObject(c)) wrong('config', 'an object');
+    const cfg = c as Record<string, unknown>;
+    for (const f of ['User', 'WorkingDir', 'StopSignal']) str(cfg[f], `config.${f}`);
+    for (const f of ['Env', 'Entrypoint', 'Cmd']) strings(cfg[f], `config.${f}`);
+    for (const f of ['ExposedPorts', 'Volumes']) objectOf(cfg[f], `config.${f}`);
+    stringMap(cfg.Labels, 'config.Labels');
+  }
+  if (obj.history !== undefined && obj.history !== null) {
+    if (!Array.isArray(obj.history)) wrong('history', 'a list');
+    (obj.history as unknown[]).forEach((h, i) => {
+      if (!isObject(h)) wrong(`history[${i}]`, 'an object');
+      const e = h as Record<string, unknown>;
+      time(e.created, `history[${i}].created`);
+      for (const f of ['created_by', 'author', 'comment']) str(e[f], `history[${i}].${f}`);
+      if (e.empty_layer !== undefined && e.empty_layer !== null && typeof e.empty_layer !== 'boolean')
+        wrong(`history[${i}].empty_layer`, 'true or false');
+    });
+  }
 }

@@ -140,4 +140,31 @@ describe('parseConfig', () => {
       badManifest(/config without os\/architecture/),
     );
   });
+
+  it('refuses copied fields that Go readers could not decode, and lets null through', () => {
+    const ok = {
+      created: '2024-05-01T10:20:30.123456789Z',
+      author: null,
+      config: { Env: ['A=1'], Cmd: null, Labels: { a: 'b' }, ExposedPorts: { '80/tcp': {} }, User: '0:0' },
+      history: [{ created: '2024-05-01T10:20:30+02:00', created_by: 'RUN x', empty_layer: true }, {}],
+    };
+    assert.equal(parseConfig(config([], ok), 0, 'w').created, ok.created);
+    assert.equal(parseConfig(config([], { config: null, history: null }), 0, 'w').os, 'linux');
+    const wrong: [Record<string, unknown>, RegExp][] = [
+      [{ created: 'not a date' }, /created is not an RFC 3339 time/],
+      [{ created: '2024-05-01 10:20:30' }, /created is not an RFC 3339 time/],
+      [{ config: { Labels: { a: 5 } } }, /config\.Labels\.a is not a string/],
+      [{ config: { Labels: ['x'] } }, /config\.Labels is not an object of strings/],
+      [{ config: { Env: ['A=1', 7] } }, /config\.Env\[1\] is not a string/],
+      [{ config: { Cmd: 'sh' } }, /config\.Cmd is not a list of strings/],
+      [{ config: { User: 0 } }, /config\.User is not a string/],
+      [{ config: { Volumes: [] } }, /config\.Volumes is not an object/],
+      [{ config: 'x' }, /config field config is not an object/],
+      [{ history: [{ created: 5 }] }, /history\[0\]\.created is not an RFC 3339 time/],
+      [{ history: [{ empty_layer: 'yes' }] }, /history\[0\]\.empty_layer is not true or false/],
+      [{ history: {} }, /history is not a list/],
+    ];
+    for (const [extra, message] of wrong)
+      assert.throws(() => parseConfig(config([], extra), 0, 'w'), badManifest(message), JSON.stringify(extra));
+  });
 });
