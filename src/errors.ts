@@ -35,7 +35,8 @@ export class RechunkerError extends Error {
 /** Prefix an error's message with where it happened, keeping its code; once, if a stage below already did. */
 export function withContext(err: unknown, where: string): RechunkerError {
   if (err instanceof RechunkerError) {
-    if (err.message.startsWith(`${where}: `)) return err;
+    // Some messages name the place at their end ("unsafe path X in WHERE").
+    if (err.message.startsWith(`${where}: `) || err.message.endsWith(` in ${where}`)) return err;
     const wrapped = new RechunkerError(err.code, `${where}: ${err.message}`, {
       cause: err.cause,
       exitCode: err.exitCode,

@@ -23,9 +23,26 @@ export function sniffCompression(head: Buffer): Compression {
   return 'none';
 }
 
+/**
+ * zstd-napi fails with zstd's own words and no code ("Unknown frame descriptor"), which would be
+ * reported as a filesystem failure: a broken stream is CORRUPT_BLOB, as a broken gzip one is.
+ */
+class ZstdDecompress extends DecompressStream {
+  override _transform(chunk: Buffer, encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    super._transform(chunk, encoding, (err) => done(err ? corruptZstd(err) : err));
+  }
+  override _flush(done: (err?: Error | null) => void): void {
+    super._flush((err) => done(err ? corruptZstd(err) : err));
+  }
+}
+
+function corruptZstd(err: Error): RechunkerError {
+  return new RechunkerError('CORRUPT_BLOB', `zstd data is corrupt or truncated (${err.message})`, { cause: err });
+}
+
 export function decompressor(kind: Compression): Transform {
   if (kind === 'gzip') return zlib.createGunzip({ chunkSize: 256 * 1024 });
-  if (kind === 'zstd') return new DecompressStream();
+  if (kind === 'zstd') return new ZstdDecompress();
   return new PassThrough();
 }
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { RechunkerError } from '../errors.js';
-import { platformMatches } from '../oci/platform.js';
+import { formatPlatform, platformMatches } from '../oci/platform.js';
 import { fetchDescribed, MAX_MANIFEST_BYTES, resolveFromDescriptor } from '../oci/resolve.js';
 import { describesImage, RefNameAnnotation, type Descriptor, type Platform } from '../oci/types.js';
 import type { ImageSource, ResolvedImage, StoredManifest } from '../oci/transport.js';
@@ -71,6 +71,15 @@ export class LayoutSource implements ImageSource {
     // Several entries under one name: a multi-platform layout written flat into index.json.
     const forPlatform = candidates.filter((m) => platformMatches(platform, m.platform));
     if (forPlatform.length === 1) return forPlatform[0]!;
+    // The same manifest listed twice is still one image.
+    if (new Set(candidates.map((m) => m.digest)).size === 1) return candidates[0]!;
+    if (this.tag !== undefined) {
+      throw new RechunkerError(
+        'NOT_FOUND',
+        `${this.name}: index.json gives tag "${this.tag}" to ${candidates.length} manifests, and not to one alone for ` +
+          `${formatPlatform(platform)}; name the image by its digest (oci:DIR@sha256:...)`,
+      );
+    }
     const tags = [...new Set(candidates.map((m) => m.annotations?.[RefNameAnnotation] ?? m.digest))];
     throw new RechunkerError(
       'NOT_FOUND',
