@@ -2,7 +2,15 @@ import { RechunkerError } from '../errors.js';
 import { displayPath, type TarEntry } from '../tar/entry.js';
 import type { TarReadItem } from '../tar/reader.js';
 import type { ContentStore } from './content-store.js';
-import { FileGraph, impliedDir, inodeFromEntry, isDir, type DirNode, type Node } from './file-graph.js';
+import {
+  FileGraph,
+  impliedDir,
+  impliedDirInode,
+  inodeFromEntry,
+  isDir,
+  type DirNode,
+  type Node,
+} from './file-graph.js';
 import { AUFS_META_PREFIX, OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../oci/whiteout.js';
 
 export interface ApplyStats {
@@ -26,6 +34,8 @@ export async function applyLayer(
   // The inodes will hold the store's content ids, which mean nothing in another index.
   if (graph.contents !== store.contents) throw new Error('internal: a graph applied into a store of other contents');
   const stats: ApplyStats = { entries: 0, whiteouts: 0 };
+  // Directories an entry of this layer described: a whiteout leaves their metadata alone.
+  const described = new Set<DirNode>();
   for await (const { entry, body } of items) {
     stats.entries++;
     const slash = entry.path.lastIndexOf('/');
@@ -36,12 +46,13 @@ export async function applyLayer(
     }
     if (base.startsWith(WHITEOUT_PREFIX)) {
       stats.whiteouts++;
-      applyWhiteout(graph, entry.path.slice(0, Math.max(slash, 0)), base, layer, where);
+      applyWhiteout(graph, entry.path.slice(0, Math.max(slash, 0)), base, { layer, described }, where);
       continue;
     }
     if (entry.path === '.') {
       if (entry.type !== 'dir') throw new RechunkerError('BAD_TAR', `${where}: the root entry is not a directory`);
       setDirMeta(graph.root, entry, layer);
+      described.add(graph.root);
       continue;
     }
     const parent = ensureParents(graph, entry.path.slice(0, Math.max(slash, 0)), layer, where);
@@ -55,16 +66,21 @@ export async function applyLayer(
       );
     }
     if (entry.type === 'dir') {
-      if (existing && isDir(existing)) setDirMeta(existing, entry, layer);
-      else
-        parent.children.set(base, {
+      if (existing && isDir(existing)) {
+        setDirMeta(existing, entry, layer);
+        described.add(existing);
+      } else {
+        const dir: DirNode = {
           name: base,
           parent,
           children: new Map(),
           inode: inodeFromEntry(entry, null),
           layer,
           implied: false,
-        });
+        };
+        parent.children.set(base, dir);
+        described.add(dir);
+      }
       continue;
     }
     if (existing && isDir(existing) && existing.layer === layer && existing.children.size > 0) {
@@ -143,16 +159,21 @@ function ensureParents(graph: FileGraph, dirPath: string, layer: number, where: 
   return dir;
 }
 
-function applyWhiteout(graph: FileGraph, dirPath: string, base: string, layer: number, where: string): void {
+interface ThisLayer {
+  layer: number;
+  described: ReadonlySet<DirNode>;
+}
+
+function applyWhiteout(graph: FileGraph, dirPath: string, base: string, at: ThisLayer, where: string): void {
   const dir = whiteoutDir(graph, dirPath, `${dirPath}/${base}`, where);
   if (!dir) return; // nothing below to hide
   if (base === OPAQUE_WHITEOUT) {
-    for (const child of [...dir.children.values()]) dropOlder(child, layer);
+    for (const child of [...dir.children.values()]) dropOlder(child, at);
     return;
   }
   if (base.startsWith(AUFS_META_PREFIX)) return; // other aufs metadata (.wh..wh.plnk...): not content
   const target = dir.children.get(base.slice(WHITEOUT_PREFIX.length));
-  if (target) dropOlder(target, layer);
+  if (target) dropOlder(target, at);
 }
 
 /**
@@ -178,11 +199,21 @@ function whiteoutDir(graph: FileGraph, dirPath: string, whiteout: string, where:
   return dir;
 }
 
-/** Remove what older layers put at and under `node`, keeping what this layer wrote. */
-function dropOlder(node: Node, layer: number): void {
-  if (node.layer < layer) {
+/**
+ * Remove what older layers put at and under `node`, keeping what this layer wrote. A directory
+ * this layer only passed through (its entries came before the whiteout) stays, but no longer
+ * as the lower directory: it is one this layer implies, with the unpacker's defaults, as an
+ * overlay unpacker creates it in the layer's own directory.
+ */
+function dropOlder(node: Node, at: ThisLayer): void {
+  if (node.layer < at.layer) {
     node.parent!.children.delete(node.name);
     return;
   }
-  if (isDir(node)) for (const child of [...node.children.values()]) dropOlder(child, layer);
+  if (!isDir(node)) return;
+  if (!node.implied && !at.described.has(node)) {
+    node.inode = impliedDirInode();
+    node.implied = true;
+  }
+  for (const child of [...node.children.values()]) dropOlder(child, at);
 }
