@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { Flags } from '@oclif/core';
 import { applyKeyValueOps, parseConfigOverride, type ConfigOverride } from '../assemble/config-edits.js';
 import { normalizePrunePath } from '../graph/prune-paths.js';
@@ -65,9 +65,9 @@ export async function imageEditOptions(flags: {
   applyKeyValueOps(flags.annotation ?? [], {}, '--annotation');
   let override: ConfigOverride | undefined;
   if (flags.config !== undefined) {
-    let text: string;
+    let text: string | undefined;
     try {
-      text = await readFile(flags.config, 'utf8');
+      text = await readCapped(flags.config, MAX_CONFIG_FILE);
     } catch (e) {
       throw new RechunkerError(
         'USAGE',
@@ -75,6 +75,8 @@ export async function imageEditOptions(flags: {
         { cause: e },
       );
     }
+    if (text === undefined)
+      throw new RechunkerError('USAGE', `--config ${flags.config}: over ${MAX_CONFIG_FILE} bytes, not an image config`);
     override = parseConfigOverride(text, `--config ${flags.config}`);
   } else if (flags['config-str'] !== undefined) {
     override = parseConfigOverride(flags['config-str'], '--config-str');
@@ -86,4 +88,24 @@ export async function imageEditOptions(flags: {
     ...(override ? { override } : {}),
     keepHostXattrs: flags['keep-host-xattrs'],
   };
+}
+
+/** A config is kilobytes; /dev/stdin is fine, /dev/zero must not be read to the end. */
+const MAX_CONFIG_FILE = 4 * 1024 * 1024;
+
+/** The file as text, or undefined when it holds more than `max` bytes. */
+async function readCapped(file: string, max: number): Promise<string | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(max + 1);
+    let got = 0;
+    while (got <= max) {
+      const { bytesRead } = await handle.read(buf, got, max + 1 - got, null);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got > max ? undefined : buf.toString('utf8', 0, got);
+  } finally {
+    await handle.close();
+  }
 }

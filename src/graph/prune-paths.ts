@@ -20,7 +20,7 @@ export function normalizePrunePath(spec: string): { path: string; keepDir: boole
   const keepDir = spec.endsWith('/');
   const parts = spec.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw new RechunkerError('USAGE', `--prune ${spec}: ".." is not allowed`);
-  if (parts.length === 0 && !keepDir) throw new RechunkerError('USAGE', '--prune /: would remove everything');
+  if (parts.length === 0) throw new RechunkerError('USAGE', `--prune ${spec}: would remove everything`);
   return { path: Buffer.from(parts.join('/'), 'utf8').toString('latin1') || '.', keepDir };
 }
 

@@ -331,6 +331,10 @@ describe('usage errors', () => {
     expectUsage(['plan', 'oci:a', '--max-layers', 'many'], /--max-layers.*many/));
   it('--creds without a password, before any work', () =>
     expectUsage(['copy', 'oci:a', 'oci:b', '--creds', 'alice'], /--creds takes USER:PASSWORD/));
+  it('--config that never ends (/dev/zero), before any work', () =>
+    expectUsage(['rechunk', 'oci:a', 'oci:b', '--config', '/dev/zero'], /--config \/dev\/zero: over \d+ bytes/));
+  it('--prune=/ (everything but the root), before any work', () =>
+    expectUsage(['rechunk', 'oci:a', 'oci:b', '--prune=/'], /--prune \/: would remove everything/));
   for (const command of ['rechunk', 'copy'])
     it(`${command} --digestfile that cannot be written, before anything is tagged`, async () => {
       const dir = path.join(tmp, `digestfile-${command}`);
