@@ -105,54 +105,134 @@ const CANDIDATES = 64;
 /**
  * Merge groups until at most `target` remain. Returns false when that is impossible because the
  * remaining groups are all fixed (the prior plan no longer fits).
+ *
+ * Each step merges the cheapest pair with at least one candidate (candidatesOf) in it, ties
+ * broken by the pair's names. A merge changes two groups only, so each candidate keeps its best
+ * partner from step to step and is compared with the merged group alone; only a candidate whose
+ * partner was merged away, or that just became one, looks at every group again. Looking at every
+ * pair at every step took 7.6 s for 1,250 components (a large dpkg image), 15 s for 2,500.
  */
 export function agglomerate(groups: Group[], target: number): boolean {
   // members[0] breaks ties; a merge keeps its members sorted, so sorting once here is enough.
   for (const g of groups) g.members.sort(byteOrder);
+  const order = new CandidateOrder(groups);
+  let candidates = order.candidates(groups);
+  /** Per candidate, its cheapest partner as the first of the pair; null when it has none. */
+  const best = new Map<Group, Pair | null>();
+  for (const j of candidates) best.set(j, bestPartner(groups, j));
   for (;;) {
-    const candidates = candidateIndexes(groups);
-    let best: { i: number; j: number; cost: number } | undefined;
-    for (let i = 0; i < groups.length; i++) {
-      for (const j of candidates) {
-        if (j === i || (groups[i]!.fixed && groups[j]!.fixed)) continue;
-        const cost = mergeCost(groups[i]!, groups[j]!);
-        if (best === undefined || cost < best.cost || (cost === best.cost && pairBefore(groups, i, j, best.i, best.j)))
-          best = { i, j, cost };
+    let pick: Pair | undefined;
+    for (const j of candidates) {
+      const p = best.get(j);
+      if (p && (pick === undefined || pairLess(p, pick, groups))) pick = p;
+    }
+    if (pick === undefined) return groups.length <= target;
+    // Within the budget, merge only while a merge saves (layer overheads of co-changing layers).
+    if (groups.length <= target && pick.cost >= 0) return true;
+    const { i: a, j: b } = pick;
+    const ia = groups.indexOf(a);
+    const ib = groups.indexOf(b);
+    const merged = mergeGroups(a, b);
+    groups.splice(Math.max(ia, ib), 1);
+    groups.splice(Math.min(ia, ib), 1, merged);
+    order.remove(a);
+    order.remove(b);
+    order.insert(merged);
+    const next = order.candidates(groups);
+    for (const j of [...best.keys()]) if (!next.has(j)) best.delete(j);
+    for (const j of next) {
+      const cur = best.get(j);
+      if (cur === undefined || (cur !== null && (cur.i === a || cur.i === b))) {
+        best.set(j, bestPartner(groups, j));
+      } else if (!(merged.fixed && j.fixed)) {
+        const p: Pair = { i: merged, j, cost: mergeCost(merged, j) };
+        if (cur === null || pairLess(p, cur, groups)) best.set(j, p);
       }
     }
-    if (best === undefined) return groups.length <= target;
-    // Within the budget, merge only while a merge saves (layer overheads of co-changing layers).
-    if (groups.length <= target && best.cost >= 0) return true;
-    const merged = mergeGroups(groups[best.i]!, groups[best.j]!);
-    groups.splice(Math.max(best.i, best.j), 1);
-    groups.splice(Math.min(best.i, best.j), 1, merged);
+    candidates = next;
   }
 }
 
-function candidateIndexes(groups: Group[]): number[] {
-  const all = groups.map((_, i) => i);
-  if (groups.length <= ALL_PAIRS_UP_TO) return all;
-  const bySize = [...all].sort(
-    (a, b) => groups[a]!.size - groups[b]!.size || byteOrder(groups[a]!.members[0]!, groups[b]!.members[0]!),
-  );
-  const byRisk = [...all].sort(
-    (a, b) =>
-      prob(groups[a]!) * groups[a]!.size - prob(groups[b]!) * groups[b]!.size ||
-      byteOrder(groups[a]!.members[0]!, groups[b]!.members[0]!),
-  );
-  return [...new Set([...bySize.slice(0, CANDIDATES), ...byRisk.slice(0, CANDIDATES)])].sort((a, b) => a - b);
+/** A merge as the step loop weighs it: `i` first (mergeCost and mergeGroups take it first). */
+interface Pair {
+  i: Group;
+  j: Group;
+  cost: number;
 }
 
-/** Tie-break on the pair's names in byte order, so equal costs never depend on array order. */
-function pairBefore(groups: Group[], i: number, j: number, bi: number, bj: number): boolean {
-  const key = (x: number, y: number): [string, string] => {
-    const a = groups[x]!.members[0]!;
-    const b = groups[y]!.members[0]!;
-    return a < b ? [a, b] : [b, a];
-  };
-  const [a1, a2] = key(i, j);
-  const [b1, b2] = key(bi, bj);
-  return a1 < b1 || (a1 === b1 && a2 < b2);
+/** The cheapest partner of candidate `j`, over every group in array order. */
+function bestPartner(groups: readonly Group[], j: Group): Pair | null {
+  let best: Pair | null = null;
+  for (const i of groups) {
+    if (i === j || (i.fixed && j.fixed)) continue;
+    const p: Pair = { i, j, cost: mergeCost(i, j) };
+    if (best === null || pairLess(p, best, groups)) best = p;
+  }
+  return best;
+}
+
+/**
+ * Cheaper first, then by the pair's names in byte order, so equal costs never depend on array
+ * order; a pair met both ways round (both are candidates) is taken with its earlier group first.
+ */
+function pairLess(p: Pair, q: Pair, groups: readonly Group[]): boolean {
+  if (p.cost !== q.cost) return p.cost < q.cost;
+  const [p1, p2] = sortedNames(p);
+  const [q1, q2] = sortedNames(q);
+  if (p1 !== q1) return p1 < q1;
+  if (p2 !== q2) return p2 < q2;
+  return groups.indexOf(p.i) < groups.indexOf(q.i);
+}
+
+function sortedNames(p: Pair): [string, string] {
+  const a = p.i.members[0]!;
+  const b = p.j.members[0]!;
+  return a < b ? [a, b] : [b, a];
+}
+
+/**
+ * The groups in the two orders candidates are drawn from, kept sorted as groups come and go:
+ * the smallest, and those least likely to cost a download (P x S), each ties by name.
+ */
+class CandidateOrder {
+  private readonly bySize: Group[];
+  private readonly byRisk: Group[];
+
+  constructor(groups: readonly Group[]) {
+    this.bySize = [...groups].sort(sizeOrder);
+    this.byRisk = [...groups].sort(riskOrder);
+  }
+
+  /** Every group up to ALL_PAIRS_UP_TO of them, else the first CANDIDATES of each order. */
+  candidates(groups: readonly Group[]): Set<Group> {
+    if (groups.length <= ALL_PAIRS_UP_TO) return new Set(groups);
+    return new Set([...this.bySize.slice(0, CANDIDATES), ...this.byRisk.slice(0, CANDIDATES)]);
+  }
+
+  insert(g: Group): void {
+    insertSorted(this.bySize, g, sizeOrder);
+    insertSorted(this.byRisk, g, riskOrder);
+  }
+
+  remove(g: Group): void {
+    this.bySize.splice(this.bySize.indexOf(g), 1);
+    this.byRisk.splice(this.byRisk.indexOf(g), 1);
+  }
+}
+
+const sizeOrder = (a: Group, b: Group): number => a.size - b.size || byteOrder(a.members[0]!, b.members[0]!);
+const riskOrder = (a: Group, b: Group): number =>
+  prob(a) * a.size - prob(b) * b.size || byteOrder(a.members[0]!, b.members[0]!);
+
+function insertSorted(list: Group[], g: Group, order: (a: Group, b: Group) => number): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (order(list[mid]!, g) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, g);
 }
 
 export function checkBudget(layerBudget: number): void {
