@@ -117,13 +117,13 @@ export function agglomerate(groups: Group[], target: number): boolean {
   for (const g of groups) g.members.sort(byteOrder);
   const order = new CandidateOrder(groups);
   let candidates = order.candidates(groups);
-  /** Per candidate, its cheapest partner as the first of the pair; null when it has none. */
-  const best = new Map<Group, Pair | null>();
-  for (const j of candidates) best.set(j, bestPartner(groups, j));
+  /** Per candidate, its cheapest partners, each as the first of the pair. */
+  const best = new Map<Group, Partners>();
+  for (const j of candidates) best.set(j, partnersOf(groups, j));
   for (;;) {
     let pick: Pair | undefined;
     for (const j of candidates) {
-      const p = best.get(j);
+      const p = best.get(j)!.list[0];
       if (p && (pick === undefined || pairLess(p, pick, groups))) pick = p;
     }
     if (pick === undefined) return groups.length <= target;
@@ -141,16 +141,29 @@ export function agglomerate(groups: Group[], target: number): boolean {
     const next = order.candidates(groups);
     for (const j of [...best.keys()]) if (!next.has(j)) best.delete(j);
     for (const j of next) {
-      const cur = best.get(j);
-      if (cur === undefined || (cur !== null && (cur.i === a || cur.i === b))) {
-        best.set(j, bestPartner(groups, j));
-      } else if (!(merged.fixed && j.fixed)) {
-        const p: Pair = { i: merged, j, cost: mergeCost(merged, j) };
-        if (cur === null || pairLess(p, cur, groups)) best.set(j, p);
+      const ps = best.get(j);
+      if (ps === undefined) {
+        best.set(j, partnersOf(groups, j));
+        continue;
       }
+      ps.list = ps.list.filter((p) => p.i !== a && p.i !== b);
+      if (!(merged.fixed && j.fixed)) offer(ps, { i: merged, j, cost: mergeCost(merged, j) }, groups);
+      if (ps.list.length === 0 && !ps.all) best.set(j, partnersOf(groups, j));
     }
     candidates = next;
   }
+}
+
+/** Partners kept per candidate: enough that one merged away seldom sends it through every group. */
+const PARTNERS = 8;
+
+/**
+ * A candidate's cheapest partners, cheapest first. Every group not in the list is dearer than its
+ * last; `all` says the list holds every group it may merge with.
+ */
+interface Partners {
+  list: Pair[];
+  all: boolean;
 }
 
 /** A merge as the step loop weighs it: `i` first (mergeCost and mergeGroups take it first). */
@@ -160,15 +173,24 @@ interface Pair {
   cost: number;
 }
 
-/** The cheapest partner of candidate `j`, over every group in array order. */
-function bestPartner(groups: readonly Group[], j: Group): Pair | null {
-  let best: Pair | null = null;
-  for (const i of groups) {
-    if (i === j || (i.fixed && j.fixed)) continue;
-    const p: Pair = { i, j, cost: mergeCost(i, j) };
-    if (best === null || pairLess(p, best, groups)) best = p;
+/** The cheapest partners of candidate `j`, over every group. */
+function partnersOf(groups: readonly Group[], j: Group): Partners {
+  const ps: Partners = { list: [], all: true };
+  for (const i of groups) if (i !== j && !(i.fixed && j.fixed)) offer(ps, { i, j, cost: mergeCost(i, j) }, groups);
+  return ps;
+}
+
+/** Take `p` into the list when it is known to be among the cheapest, keeping PARTNERS at most. */
+function offer(ps: Partners, p: Pair, groups: readonly Group[]): void {
+  const n = ps.list.length;
+  if (!ps.all && (n === 0 || !pairLess(p, ps.list[n - 1]!, groups))) return;
+  let at = n;
+  while (at > 0 && pairLess(p, ps.list[at - 1]!, groups)) at--;
+  ps.list.splice(at, 0, p);
+  if (ps.list.length > PARTNERS) {
+    ps.list.pop();
+    ps.all = false;
   }
-  return best;
 }
 
 /**
