@@ -89,7 +89,7 @@ export function gatherCoChanging(free: readonly Group[]): Group[] {
 }
 
 /** Expected bytes per update the merge adds (negative when it saves layer overheads). */
-function mergeCost(a: Group, b: Group): number {
+export function mergeCost(a: Group, b: Group): number {
   const pa = prob(a);
   const pb = prob(b);
   const pu = unionOf(a, b);

@@ -2,31 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GraphTreeView } from '../../src/components/graph-tree-view.js';
 import type { ContentStore } from '../../src/graph/content-store.js';
-import { FileGraph, inodeFromEntry, type DirNode } from '../../src/graph/file-graph.js';
-import { newEntry } from '../../src/tar/entry.js';
-
-/** Paths ending in '/' are directories, `name -> target` symlinks, the rest empty files; parents first. */
-function graphOf(specs: string[]): FileGraph {
-  const g = new FileGraph();
-  for (const spec of specs) {
-    const [p, target] = spec.split(' -> ') as [string, string | undefined];
-    const dir = p.endsWith('/');
-    const clean = dir ? p.slice(0, -1) : p;
-    const parts = clean.split('/');
-    let parent: DirNode = g.root;
-    for (const part of parts.slice(0, -1)) parent = parent.children.get(part) as DirNode;
-    const name = parts[parts.length - 1]!;
-    const type = dir ? 'dir' : target !== undefined ? 'symlink' : 'file';
-    const inode = inodeFromEntry(newEntry(clean, type, target !== undefined ? { linkname: target } : {}), null);
-    parent.children.set(
-      name,
-      dir
-        ? { name, parent, children: new Map(), inode, layer: 0, implied: false }
-        : { name, parent, children: null, inode, layer: 0 },
-    );
-  }
-  return g;
-}
+import { graphOf } from '../helpers/graph-of.js';
 
 const graph = graphOf([
   'usr/',

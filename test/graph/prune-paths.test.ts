@@ -1,41 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { reviewBootc } from '../../src/assemble/bootc-labels.js';
-import { FileGraph, inodeFromEntry, isDir, type DirNode, type Inode } from '../../src/graph/file-graph.js';
+import { type FileGraph, isDir } from '../../src/graph/file-graph.js';
 import { normalizePrunePath, prunePaths } from '../../src/graph/prune-paths.js';
 import { stripHostXattrs } from '../../src/graph/strip-xattrs.js';
-import { newEntry } from '../../src/tar/entry.js';
-
-/** A graph of dirs and files; `link` paths share the named path's inode (a hardlink set). */
-function graphOf(
-  paths: string[],
-  links: Record<string, string> = {},
-  xattrs: Record<string, Record<string, string>> = {},
-): FileGraph {
-  const g = new FileGraph();
-  const inodes = new Map<string, Inode>();
-  for (const p of paths) {
-    const dir = p.endsWith('/');
-    const clean = dir ? p.slice(0, -1) : p;
-    const parts = clean.split('/');
-    let parent: DirNode = g.root;
-    for (const part of parts.slice(0, -1)) parent = parent.children.get(part) as DirNode;
-    const name = parts[parts.length - 1]!;
-    const x = new Map(Object.entries(xattrs[clean] ?? {}).map(([k, v]) => [k, Buffer.from(v)] as const));
-    const inode = links[clean]
-      ? inodes.get(links[clean]!)!
-      : inodeFromEntry(newEntry(clean, dir ? 'dir' : 'file', { xattrs: x }), null);
-    if (links[clean]) inode.linked = true;
-    inodes.set(clean, inode);
-    parent.children.set(
-      name,
-      dir
-        ? { name, parent, children: new Map(), inode, layer: 0, implied: false }
-        : { name, parent, children: null, inode, layer: 0 },
-    );
-  }
-  return g;
-}
+import { graphOf } from '../helpers/graph-of.js';
 
 const paths = (g: FileGraph) => [...g.walk()].map(([p, n]) => (isDir(n) ? `${p}/` : p));
 

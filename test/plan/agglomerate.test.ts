@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { coChange, LAYER_OVERHEAD, unionProbability } from '../../src/plan/cost.js';
-import { agglomerate, mergeGroups, type Group } from '../../src/plan/pack.js';
+import { agglomerate, mergeCost, mergeGroups, type Group } from '../../src/plan/pack.js';
 import { byteOrder } from '../../src/util/byte-order.js';
 
 /**
@@ -10,16 +9,6 @@ import { byteOrder } from '../../src/util/byte-order.js';
  */
 function referenceAgglomerate(groups: Group[], target: number): boolean {
   const prob = (g: Group) => 1 - g.keep;
-  const unionOf = (a: Group, b: Group) =>
-    unionProbability(prob(a), prob(b), a.key !== undefined && a.key === b.key ? 1 : coChange(a.history, b.history));
-  const mergeCost = (a: Group, b: Group) => {
-    const pa = prob(a);
-    const pb = prob(b);
-    const pu = unionOf(a, b);
-    const future =
-      pu * (a.size + b.size + LAYER_OVERHEAD) - pa * (a.size + LAYER_OVERHEAD) - pb * (b.size + LAYER_OVERHEAD);
-    return future + (a.clean ? a.size : 0) + (b.clean ? b.size : 0);
-  };
   const candidateIndexes = (): number[] => {
     const all = groups.map((_, i) => i);
     if (groups.length <= 160) return all;
