@@ -45,7 +45,10 @@ export class OciLayout {
     try {
       const size = await regularFileSize(file, `${this.dir}: index.json`);
       if (size > MAX_INDEX_BYTES)
-        throw new RechunkerError('BAD_MANIFEST', `${file}: ${size} bytes, over the ${MAX_INDEX_BYTES} byte limit`);
+        throw new RechunkerError(
+          'BAD_MANIFEST',
+          `${this.dir}: index.json is ${size} bytes, over the ${MAX_INDEX_BYTES} byte limit`,
+        );
       bytes = await fs.readFile(file);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT')

@@ -281,6 +281,13 @@ describe('bad input', () => {
       return `oci:${dir}:v1`;
     }));
 
+  it('index.json over its size limit, refused before it is read', () =>
+    expectFailure('huge-index', 'BAD_MANIFEST', /index\.json is \d+ bytes, over the \d+ byte limit$/, async (dir) => {
+      await makeImage(dir, 'v1', [await goodTar()]);
+      await fs.truncate(path.join(dir, 'index.json'), 65 * 1024 * 1024);
+      return `oci:${dir}:v1`;
+    }));
+
   it('missing layout', () =>
     expectFailure('no-layout', 'NOT_FOUND', /not an OCI image layout/, async (dir) => `oci:${dir}:v1`));
 });
