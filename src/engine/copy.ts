@@ -3,6 +3,7 @@ import { openImageSource, openSink, type TransportOptions } from './open-referen
 import { formatPlatform, hostPlatform, requirePlatform } from '../oci/platform.js';
 import { describesImage, MediaType, type Descriptor, type Platform } from '../oci/types.js';
 import type { ImageSource, StoredManifest } from '../oci/transport.js';
+import { toOciManifests } from '../oci/to-oci.js';
 import { parseManifest } from '../oci/validate.js';
 import { DEFAULT_JOBS } from '../oci/transport.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -43,7 +44,8 @@ interface CopyPlan {
 const MAX_NESTING = 4;
 
 /**
- * Transport only: blobs and manifests, bytes unchanged, so the digest is the same at both ends.
+ * Transport only: blobs and manifests, bytes unchanged, so the digest is the same at both ends;
+ * but Docker schema 2 manifests go into an OCI layout or archive as OCI ones (to-oci.ts).
  * Without --platform a multi-platform index is copied whole (skopeo copy --all): every image's
  * blobs, then each image manifest, the index last; with it, the one image.
  */
@@ -63,8 +65,15 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
         await sink.putBlob(desc, () => source.openBlob(desc));
         progress.advance(++done, blobs.length);
       });
-      const top = plan.manifests[plan.manifests.length - 1]!;
-      for (const m of plan.manifests) {
+      let manifests = plan.manifests;
+      if (/^oci(-archive)?:/.test(opts.destination)) {
+        const oci = toOciManifests(manifests);
+        if (oci.converted)
+          progress.note('Docker schema 2 manifests written as OCI ones, as an OCI layout needs (the digest changes)');
+        manifests = oci.manifests;
+      }
+      const top = manifests[manifests.length - 1]!;
+      for (const m of manifests) {
         await sink.putManifest(
           m.bytes,
           m.mediaType ?? MediaType.OciManifest,

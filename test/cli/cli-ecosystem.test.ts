@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { newEntry } from '../../src/tar/entry.js';
 import { runCli } from '../helpers/cli.js';
 import { makeImage, tarBytes } from '../helpers/make-image.js';
+import { has, skopeoInspect } from '../helpers/tools.js';
 
 /** The CLI as skopeo and podman users expect it: help, usage errors, summaries, exit codes. */
 let tmp: string;
@@ -131,6 +132,24 @@ describe('summaries and scripts', () => {
     assert.equal(result.manifestDigest, digest);
     assert.deepEqual([result.transfer.uploaded, result.transfer.skipped, result.transfer.mounted], [0, 2, 0]);
     assert.ok(result.transfer.totalBytes > 0);
+  });
+
+  it('copy of a Docker schema 2 image into an OCI layout writes OCI manifests, which skopeo reads', async (t) => {
+    if (!(await has('skopeo'))) return t.skip('skopeo is not installed');
+    const docker = path.join(tmp, 'docker');
+    const made = await makeImage(docker, 'd', [await tarBytes([{ entry: newEntry('etc', 'dir') }])], { docker: true });
+    const dest = `oci:${tmp}/from-docker:d`;
+    const r = await runCli(['copy', `oci:${docker}:d`, dest, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const digest = (JSON.parse(r.stdout) as { manifestDigest: string }).manifestDigest;
+    assert.notEqual(digest, made.manifest.digest, 'another manifest, so another digest');
+    const inspected = (await skopeoInspect(dest)) as { Digest: string; Layers: string[] };
+    assert.equal(inspected.Digest, digest);
+    assert.deepEqual(
+      inspected.Layers,
+      made.layers.map((l) => l.digest),
+      'the same layer blobs',
+    );
   });
 
   it('rechunk says how many layers were reused from the prior and how many are new', async () => {
