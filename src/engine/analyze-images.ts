@@ -55,6 +55,14 @@ export async function analyzeImages(opts: AnalyzeOptions): Promise<AnalyzeReport
   const dir = opts.indexDir ?? defaultIndexDir();
   if (opts.onlyIndex && opts.refs.length === 0)
     throw new RechunkerError('USAGE', '--only-index needs the references to index');
+  // Without references the report is of what the index holds: a mistyped directory is an error,
+  // not an empty report (nor a new directory).
+  const nothing = () =>
+    new RechunkerError(
+      'USAGE',
+      `no images to analyze: give references, or an --index that holds some (${dir} holds none)`,
+    );
+  if (opts.refs.length === 0 && !(await fs.stat(dir).catch(() => null))) throw nothing();
   // The analysis modules load DuckDB: only this command pays for it.
   const { ParquetIndex } = await import('../analyze/parquet-index.js');
   const index = await ParquetIndex.open(dir);
@@ -67,6 +75,7 @@ export async function analyzeImages(opts: AnalyzeOptions): Promise<AnalyzeReport
     if (opts.refs.length === 0) {
       summaries.push(...(await index.listImages()));
       stats.imagesFromIndex = summaries.length;
+      if (summaries.length === 0) throw nothing();
     }
     if (opts.onlyIndex)
       return { index: stats, images: summaries.map((s) => ({ name: s.name, manifestDigest: s.manifestDigest })) };

@@ -342,6 +342,11 @@ describe('usage errors', () => {
     expectUsage(['rechunk', 'oci:a', 'oci:b', '--config', '/dev/zero'], /--config \/dev\/zero: over \d+ bytes/));
   it('--prune=/ (everything but the root), before any work', () =>
     expectUsage(['rechunk', 'oci:a', 'oci:b', '--prune=/'], /--prune \/: would remove everything/));
+  it('analyze with no references and an --index that does not exist, creating nothing', async () => {
+    const index = path.join(tmp, 'no-such-index');
+    await expectUsage(['analyze', '--index', index], /no images to analyze: give references, or an --index/);
+    await assert.rejects(fs.access(index), 'the mistyped directory is not made');
+  });
   for (const command of ['rechunk', 'copy'])
     it(`${command} --digestfile that cannot be written, before anything is tagged`, async () => {
       const dir = path.join(tmp, `digestfile-${command}`);
