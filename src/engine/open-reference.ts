@@ -91,6 +91,7 @@ export async function openSink(text: string, opts: TransportOptions = {}): Promi
       return new ArchiveSink(text, ref.file, ref.tag, opts.workDir);
     }
     case 'containers-storage':
+      await checkStorageName(text, ref.image);
       return storageSink(text);
     case 'rootfs':
       throw new RechunkerError(
@@ -115,6 +116,26 @@ async function stdoutArchive(
   const dir = await makeWorkDir(undefined, 'rechunker-stdout-');
   const file = path.join(dir, 'image.tar');
   return stdoutSink(text, new Archive(text, file, tag), file, () => removeWorkDir(dir));
+}
+
+/**
+ * A name to give an image in the store is a registry reference (containers/image parses it so):
+ * checked before any work, as docker:// names are, and not when skopeo imports the finished image.
+ * An image id names an image that is there already, not one to write.
+ */
+async function checkStorageName(text: string, image: string): Promise<void> {
+  if (/^[0-9a-f]{64}$/.test(image))
+    throw new RechunkerError(
+      'USAGE',
+      `${text}: an image id names an image already in the store; name the new one NAME[:TAG]`,
+    );
+  const { parseDockerReference } = await import('../registry/index.js');
+  try {
+    parseDockerReference(image);
+  } catch (e) {
+    if (!(e instanceof RechunkerError)) throw e;
+    throw new RechunkerError(e.code, e.message.replace(`"docker://${image}"`, `"${text}"`), { cause: e });
+  }
 }
 
 /** `containers-storage:...`: a private OCI layout imported by skopeo once complete (storage-sink.ts). */

@@ -92,7 +92,8 @@ function parseStorageReference(text: string, rest: string): Reference {
     if (runroot !== undefined && !runroot.startsWith('/')) bad(text, 'the run root must be an absolute path');
     store = { root, ...(driver ? { driver } : {}), ...(runroot ? { runroot } : {}) };
   }
-  if (rest === '' || /\s/.test(rest)) bad(text, 'no image name or id');
+  if (rest === '') bad(text, 'no image name or id');
+  if (/\s/.test(rest)) bad(text, 'the image name contains whitespace');
   return store
     ? { transport: 'containers-storage', text, store, image: rest }
     : { transport: 'containers-storage', text, image: rest };

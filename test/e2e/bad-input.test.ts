@@ -311,6 +311,22 @@ describe('bad destination or work directory', () => {
     await expectIoError([`oci:${file}/out:t`], /ENOTDIR.*a-file/);
   });
 
+  it('a containers-storage: name the store would refuse, before any work', async () => {
+    const src = path.join(tmp, 'storage-name-src');
+    await makeImage(src, 'v1', [await goodTar()]);
+    for (const [dest, mention] of [
+      ['containers-storage:Bad/Name:1', /"containers-storage:Bad\/Name:1": .*must be lowercase/],
+      [`containers-storage:${'a'.repeat(64)}`, /an image id names an image already in the store/],
+    ] as const) {
+      const r = await runCli(['rechunk', `oci:${src}:v1`, dest]);
+      assert.notEqual(r.code, 0);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, mention);
+      assert.doesNotMatch(r.stderr, /skopeo/, 'our check, not the import at the end');
+    }
+  });
+
   it('a --work-dir that does not exist', () =>
     expectIoError(
       [`oci:${path.join(tmp, 'wd-out')}:t`, '--work-dir', path.join(tmp, 'no-such-dir')],
