@@ -143,10 +143,13 @@ ${referencesHelp()}`);
         `(${result.files} files, ${result.directories} directories); ` +
         `largest ${formatBytes(result.largestLayer)}, median ${formatBytes(result.medianLayer)}`,
     );
-    const newLayers = result.layers.length - result.layersReused;
+    // Taken from the prior and already at the destination are not the same count: a layer
+    // compressed now may find its blob there (another tag's), a kept base layer is neither.
+    const own = result.layers.filter((l) => !l.kept);
+    const fromPrior = own.filter((l) => l.reused).length;
     say(
-      `${formatBytes(result.layers.reduce((n, l) => n + (l.kept ? 0 : l.size), 0))} of layers compressed: ` +
-        `${result.layersReused} reused (already at the destination), ${newLayers} new`,
+      `${formatBytes(own.reduce((n, l) => n + l.size, 0))} in ${own.length} layers: ${fromPrior} as the prior ` +
+        `build wrote them, ${own.length - fromPrior} compressed now; ${result.layersReused} already at the destination`,
     );
     say(transferLine(result.transfer));
     return result;

@@ -72,7 +72,7 @@ export interface RechunkResult {
   keptBase: { ref: string; layers: number } | null;
   /** Expected uncompressed bytes per update, and how the prior was used (see src/plan). */
   plan: { expectedCost: number; expectedLowerBound: number; notes: string[] };
-  /** Layers the destination already had (from the prior build) or mounted; the rest are new. */
+  /** Layers whose blob the destination already had (the prior build's, or any other) or mounted; the rest were uploaded. */
   layersReused: number;
   transfer: TransferSummary;
   /** What --prune and the host-xattr rule left out, and the labels bootc's rules removed. */

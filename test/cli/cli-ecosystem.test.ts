@@ -167,7 +167,10 @@ describe('summaries and scripts', () => {
     assert.equal(second.code, 0, second.stderr);
     assert.match(
       second.stdout,
-      new RegExp(`of layers compressed: ${a.layers.length} reused \\(already at the destination\\), 0 new`),
+      new RegExp(
+        `in ${a.layers.length} layers: ${a.layers.length} as the prior build wrote them, 0 compressed now; ` +
+          `${a.layers.length} already at the destination`,
+      ),
     );
     assert.match(second.stdout, /^blobs: 0 uploaded/m);
   });
