@@ -37,7 +37,7 @@ export interface DuplicatedPath {
 }
 
 export interface DuplicatedType {
-  /** File name extension ('' for none). */
+  /** File name extension ('' for none), version numbers left out: libfoo.so.1.4 is 'so'. */
   type: string;
   files: number;
   duplicatedBytes: number;

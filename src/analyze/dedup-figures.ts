@@ -94,8 +94,9 @@ export async function topDuplicatedPaths(db: DuckDBConnection): Promise<Duplicat
 /** File name extensions by duplicated bytes (within and across images), a hardlink set once. */
 export async function topDuplicatedTypes(db: DuckDBConnection): Promise<DuplicatedType[]> {
   // A content's one copy is its first file by (image, path), as the extension it is counted under.
+  // Trailing version numbers are not an extension: libfoo.so.1.4 is a "so", python3.11 has none.
   const ext = (col: string) =>
-    `lower(regexp_extract(regexp_extract(${col}, '[^/]*$'), '\\.([A-Za-z0-9_+-]{1,16})$', 1))`;
+    `lower(regexp_extract(regexp_replace(regexp_extract(${col}, '[^/]*$'), '(\\.[0-9]+)+$', ''), '\\.([A-Za-z0-9_+-]{1,16})$', 1))`;
   const r = await rows(
     db,
     `
