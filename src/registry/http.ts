@@ -128,15 +128,22 @@ export class HttpTransport {
       const mod = isHttps ? https : http;
       const req = mod.request(url, { method, headers: h, agent: isHttps ? this.httpsAgent : this.httpAgent });
       let settled = false;
+      let response: IncomingMessage | undefined;
       const fail = (err: Error): void => {
         if (settled) return;
         settled = true;
         reject(err);
       };
-      req.setTimeout(timeoutMs, () => req.destroy(new TimeoutError(timeoutMs, url)));
+      req.setTimeout(timeoutMs, () => {
+        // Once the answer has begun, its reader is the one waiting: it gets the reason, not "aborted".
+        const err = new TimeoutError(timeoutMs, url);
+        response?.destroy(err);
+        req.destroy(err);
+      });
       req.on('error', fail);
       req.on('response', (res) => {
         settled = true;
+        response = res;
         // A body still streaming when the server has answered (e.g. 401 before reading it): stop it.
         // The connection is then in an unknown state: do not reuse it.
         if (body && !Buffer.isBuffer(body) && !body.readableEnded) {
