@@ -102,7 +102,7 @@ export class RegistryClient {
         res,
         what,
         'cannot fetch',
-        res.status >= 500 || res.status === 429 ? ` (after ${this.conn.retry.attempts} attempts)` : '',
+        res.status >= 500 || res.status === 429 ? afterAttempts(this.conn.retry.attempts) : '',
       );
     let bytes: Buffer;
     try {
@@ -205,7 +205,7 @@ export class RegistryClient {
         res,
         what,
         'cannot download',
-        res.status >= 500 || res.status === 429 ? ` (after ${this.conn.retry.attempts} attempts)` : '',
+        res.status >= 500 || res.status === 429 ? afterAttempts(this.conn.retry.attempts) : '',
       );
     };
     let initial: BlobResponse;
@@ -312,7 +312,7 @@ export class RegistryClient {
         res,
         what,
         'push failed',
-        res.status >= 500 || res.status === 429 ? ` (after ${this.conn.retry.attempts} attempts)` : '',
+        res.status >= 500 || res.status === 429 ? afterAttempts(this.conn.retry.attempts) : '',
       );
     }
     discard(res.body);
@@ -329,4 +329,9 @@ export class RegistryClient {
   close(): void {
     this.conn.close();
   }
+}
+
+/** ' (after N attempts)', for a failure the retries did not mend; nothing for a single try. */
+function afterAttempts(n: number): string {
+  return n > 1 ? ` (after ${n} attempts)` : '';
 }

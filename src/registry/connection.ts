@@ -246,9 +246,13 @@ export class RegistryConnection {
         }
         if (attempt >= attempts) {
           if (attempts === 1) throw new TransientError((err as Error).message, undefined, { cause: err });
-          throw new RechunkerError('NETWORK', `${spec.what}: ${(err as Error).message} (after ${attempt} attempts)`, {
-            cause: err,
-          });
+          throw new RechunkerError(
+            'NETWORK',
+            `${spec.what}: ${(err as Error).message}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}`,
+            {
+              cause: err,
+            },
+          );
         }
         await wait(backoffDelay(attempt, this.retry));
         continue;

@@ -191,13 +191,22 @@ export async function readBody(res: IncomingMessage, limit: number): Promise<Buf
   }
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > limit) {
-      res.destroy();
-      throw new BodyTooLargeError(limit);
+  try {
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > limit) {
+        res.destroy();
+        throw new BodyTooLargeError(limit);
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch (err) {
+    // Node's word for a connection that closed mid-answer (or sent a broken chunked body).
+    if (err instanceof Error && err.message === 'aborted') {
+      const of = Number.isFinite(declared) ? ` of ${declared}` : '';
+      throw new Error(`the connection closed after ${total}${of} bytes of the answer`, { cause: err });
+    }
+    throw err;
   }
   return Buffer.concat(chunks);
 }

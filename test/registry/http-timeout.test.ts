@@ -21,3 +21,21 @@ test('an answer that stalls after its first bytes fails with the idle timeout, n
     server.close();
   }
 });
+
+test('an answer cut short says how much of it came, not "aborted"', async () => {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-length': '1000' });
+    res.write('x'.repeat(10), () => res.socket?.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const transport = new HttpTransport({ userAgent: 'test', tlsVerify: true });
+  try {
+    const res = await transport.request({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`) });
+    await assert.rejects(readBody(res.body, 1 << 20), /the connection closed after 10 of 1000 bytes of the answer/);
+  } finally {
+    transport.close();
+    server.closeAllConnections();
+    server.close();
+  }
+});
