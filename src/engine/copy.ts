@@ -4,6 +4,7 @@ import { formatPlatform, hostPlatform, requirePlatform } from '../oci/platform.j
 import { describesImage, MediaType, type Descriptor, type Platform } from '../oci/types.js';
 import type { ImageSource, StoredManifest } from '../oci/transport.js';
 import { toOciManifests } from '../oci/to-oci.js';
+import { parseReference } from '../ref/image-reference.js';
 import { parseManifest } from '../oci/validate.js';
 import { DEFAULT_JOBS } from '../oci/transport.js';
 import { mapLimit } from '../util/concurrency.js';
@@ -66,7 +67,8 @@ export async function copyImage(opts: CopyOptions): Promise<CopyResult> {
         progress.advance(++done, blobs.length);
       });
       let manifests = plan.manifests;
-      if (/^oci(-archive)?:/.test(opts.destination)) {
+      const into = parseReference(opts.destination).transport;
+      if (into === 'oci' || into === 'oci-archive') {
         const oci = toOciManifests(manifests);
         if (oci.converted)
           progress.note('Docker schema 2 manifests written as OCI ones, as an OCI layout needs (the digest changes)');
