@@ -2,8 +2,7 @@ import { applyLayer } from '../graph/apply-layer.js';
 import type { ContentId } from '../graph/content-index.js';
 import type { ContentStore } from '../graph/content-store.js';
 import { FileGraph, isDir, type Inode } from '../graph/file-graph.js';
-import { RechunkerError } from '../errors.js';
-import { shortDigest } from '../oci/digest.js';
+import { checkDigest, shortDigest } from '../oci/digest.js';
 import { displayPath, newEntry } from '../tar/entry.js';
 import type { TarReadItem } from '../tar/reader.js';
 import type { IndexEntry, IndexedLayer } from './index-schema.js';
@@ -25,7 +24,6 @@ export interface IndexedImageTree {
   wastedBytes: number;
 }
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
 const EMPTY: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: async function* () {} };
 
 /**
@@ -42,12 +40,8 @@ export async function flattenIndex(name: string, layers: readonly IndexedLayer[]
   const store: Pick<ContentStore, 'put' | 'contents'> = {
     contents: graph.contents,
     async put(_body: AsyncIterable<Buffer>, size: number): Promise<ContentId> {
-      const sha256 = current!.digest?.slice('sha256:'.length) ?? '';
-      if (!SHA256_HEX.test(sha256))
-        throw new RechunkerError(
-          'BAD_MANIFEST',
-          `${name}: the index gives "${displayPath(current!.path)}" the digest ${current!.digest}`,
-        );
+      const where = `${name}: the index's "${displayPath(current!.path)}"`;
+      const sha256 = checkDigest(current!.digest, where).slice('sha256:'.length);
       if (!contents.has(sha256))
         contents.set(sha256, { size, compressedSize: current!.compressedSize ?? size, content: current!.content });
       else if (current!.content && !contents.get(sha256)!.content) contents.get(sha256)!.content = current!.content;
