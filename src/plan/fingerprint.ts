@@ -16,28 +16,28 @@ const FINGERPRINT_HEX = 32;
 function componentFingerprint(graph: FileGraph, component: Component): string {
   const h = createHash('sha256');
   const paths = [...component.paths].sort(byteOrder);
+  // One update a file (the hash reads the same bytes as from an update a field): for 250,000
+  // files, an update a field was 0.4 s of the build.
   for (const p of paths) {
     const node = graph.get(p);
-    h.update(p);
-    h.update('\0');
     if (node === undefined) {
-      h.update('missing\n');
+      h.update(`${p}\0missing\n`);
       continue;
     }
     const i = node.inode;
-    h.update(
-      `${isDir(node) ? 'dir' : i.type} ${i.mode} ${i.uid} ${i.gid} ${i.uname} ${i.gname} ` +
-        `${i.mtimeSec}.${i.mtimeNsec} ${i.size} ${i.devmajor}:${i.devminor} ${i.linked ? 'L' : '-'} `,
-    );
-    h.update(i.linkname);
-    h.update('\0');
-    h.update(i.content === null ? '-' : graph.contents.sha256(i.content));
-    if (i.xattrs !== null) {
-      for (const k of [...i.xattrs.keys()].sort()) {
-        const v = i.xattrs.get(k)!;
-        h.update(`\0${k}\0${v.length}\0`);
-        h.update(v);
-      }
+    const line =
+      `${p}\0${isDir(node) ? 'dir' : i.type} ${i.mode} ${i.uid} ${i.gid} ${i.uname} ${i.gname} ` +
+      `${i.mtimeSec}.${i.mtimeNsec} ${i.size} ${i.devmajor}:${i.devminor} ${i.linked ? 'L' : '-'} ` +
+      `${i.linkname}\0${i.content === null ? '-' : graph.contents.sha256(i.content)}`;
+    if (i.xattrs === null) {
+      h.update(`${line}\n`);
+      continue;
+    }
+    h.update(line);
+    for (const k of [...i.xattrs.keys()].sort()) {
+      const v = i.xattrs.get(k)!;
+      h.update(`\0${k}\0${v.length}\0`);
+      h.update(v);
     }
     h.update('\n');
   }

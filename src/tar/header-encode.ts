@@ -35,54 +35,79 @@ export interface RawHeaderFields {
   prefix?: string;
 }
 
-/** Encode one ustar block. Throws if a value does not fit: callers decide about PAX first. */
+/** The eight spaces the checksum field holds while the checksum is summed. */
+const CHECKSUM_SPACES = 8 * 0x20;
+const MAGIC = 'ustar\x0000';
+const MAGIC_SUM = byteSum(MAGIC);
+
+/**
+ * Encode one ustar block. Throws if a value does not fit: callers decide about PAX first.
+ *
+ * The checksum is the sum of the bytes each field writes, not a pass over the 512-byte block, and
+ * the block comes from Buffer's shared pool, not an ArrayBuffer of its own: for a 250,000-file
+ * image, the summing loop and the allocations were 1.4 s of the build's CPU.
+ */
 export function encodeRawHeader(f: RawHeaderFields): Buffer {
-  const b = Buffer.alloc(BLOCK_SIZE);
-  writeString(b, 0, 100, f.name, 'name');
-  writeOctal(b, 100, 8, f.mode, 'mode');
-  writeOctal(b, 108, 8, f.uid, 'uid');
-  writeOctal(b, 116, 8, f.gid, 'gid');
-  writeOctal(b, 124, 12, f.size, 'size');
-  writeOctal(b, 136, 12, f.mtime, 'mtime');
+  const b = Buffer.allocUnsafe(BLOCK_SIZE).fill(0);
+  let sum = CHECKSUM_SPACES + MAGIC_SUM + f.typeflag.charCodeAt(0);
+  sum += writeString(b, 0, 100, f.name, 'name');
+  sum += writeOctal(b, 100, 8, f.mode, 'mode');
+  sum += writeOctal(b, 108, 8, f.uid, 'uid');
+  sum += writeOctal(b, 116, 8, f.gid, 'gid');
+  sum += writeOctal(b, 124, 12, f.size, 'size');
+  sum += writeOctal(b, 136, 12, f.mtime, 'mtime');
   b[156] = f.typeflag.charCodeAt(0);
-  writeString(b, 157, 100, f.linkname ?? '', 'linkname');
-  b.write('ustar\x0000', 257, 'latin1');
-  writeString(b, 265, 32, f.uname ?? '', 'uname');
-  writeString(b, 297, 32, f.gname ?? '', 'gname');
-  if (f.devmajor !== undefined) writeOctal(b, 329, 8, f.devmajor, 'devmajor');
-  if (f.devminor !== undefined) writeOctal(b, 337, 8, f.devminor, 'devminor');
-  writeString(b, 345, 155, f.prefix ?? '', 'prefix');
-  setChecksum(b, 0);
+  sum += writeString(b, 157, 100, f.linkname ?? '', 'linkname');
+  b.write(MAGIC, 257, 'latin1');
+  sum += writeString(b, 265, 32, f.uname ?? '', 'uname');
+  sum += writeString(b, 297, 32, f.gname ?? '', 'gname');
+  if (f.devmajor !== undefined) sum += writeOctal(b, 329, 8, f.devmajor, 'devmajor');
+  if (f.devminor !== undefined) sum += writeOctal(b, 337, 8, f.devminor, 'devminor');
+  sum += writeString(b, 345, 155, f.prefix ?? '', 'prefix');
+  writeChecksum(b, 0, sum);
   return b;
 }
 
 /** Checksum as GNU tar writes it: six octal digits, NUL, space. */
-export function setChecksum(block: Buffer, off: number): void {
-  block.fill(0x20, off + 148, off + 156);
-  let sum = 0;
-  for (let i = off, end = off + BLOCK_SIZE; i < end; i++) sum += block[i]!;
+function writeChecksum(block: Buffer, off: number, sum: number): void {
   for (let i = off + 153; i >= off + 148; i--) {
     block[i] = 0x30 + (sum % 8);
     sum = Math.floor(sum / 8);
   }
   block[off + 154] = 0;
+  block[off + 155] = 0x20;
 }
 
-function writeString(b: Buffer, off: number, len: number, s: string, field: string): void {
+/** The sum of the bytes `s` writes as latin1 (a byte string: one char a byte). */
+function byteSum(s: string): number {
+  let sum = 0;
+  for (let i = 0; i < s.length; i++) sum += s.charCodeAt(i) & 0xff;
+  return sum;
+}
+
+/** Writes `s` (latin1) at `off`; returns the sum of its bytes. */
+function writeString(b: Buffer, off: number, len: number, s: string, field: string): number {
   if (s.length > len) throw new Error(`tar header: ${field} of ${s.length} bytes does not fit ${len}`);
-  if (s.length > 0) b.write(s, off, 'latin1');
+  if (s.length === 0) return 0;
+  b.write(s, off, 'latin1');
+  return byteSum(s);
 }
 
-function writeOctal(b: Buffer, off: number, len: number, v: number, field: string): void {
+/** Writes `v` as len - 1 octal digits and a NUL; returns the sum of its bytes. */
+function writeOctal(b: Buffer, off: number, len: number, v: number, field: string): number {
   if (!Number.isSafeInteger(v) || v < 0 || v >= 8 ** (len - 1)) {
     throw new Error(`tar header: ${field} ${v} does not fit ${len - 1} octal digits`);
   }
   // Digit by digit into the block: a string per field was a measurable share of writing a
   // 250,000-file image. The last byte stays NUL.
+  let sum = 0;
   for (let i = off + len - 2; i >= off; i--) {
-    b[i] = 0x30 + (v % 8);
+    const digit = 0x30 + (v % 8);
+    b[i] = digit;
+    sum += digit;
     v = Math.floor(v / 8);
   }
+  return sum;
 }
 
 /**
